@@ -1,0 +1,31 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SEED_ARTICLE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "seed-article.txt"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ() -> Iterator[None]:
+    """Run every test without the caller's ``TTS_*`` settings, as httpx's ``clean_environ``."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("TTS_")}
+    for key in saved:
+        del os.environ[key]
+    yield
+    for key in [k for k in os.environ if k.startswith("TTS_")]:
+        del os.environ[key]
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    """The seed article, from ``../shared`` when present, else the copy in tests/fixtures."""
+    path = SEED_ARTICLE if SEED_ARTICLE.exists() else FIXTURES / "seed-article.txt"
+    return path.read_text(encoding="utf-8")
