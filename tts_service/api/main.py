@@ -1,0 +1,111 @@
+"""The FastAPI application: routers, error mapping, CORS and the service's lifetime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from tts_service import __version__
+from tts_service.api.routes import health, speech
+from tts_service.cache import AudioCache
+from tts_service.engines.registry import build_engines
+from tts_service.errors import (
+    CacheError,
+    InputError,
+    SynthesisUnavailable,
+    TextTooLongError,
+)
+from tts_service.settings import Settings, get_settings
+from tts_service.synthesis import SpeechService
+
+__all__ = ["app", "build_service", "create_app"]
+
+logger = logging.getLogger(__name__)
+
+
+def build_service(settings: Settings) -> SpeechService:
+    """The service with the configured engines and cache."""
+    cache = AudioCache(settings.cache_dir, max_bytes=settings.cache_max_bytes)
+    return SpeechService(settings, engines=build_engines(settings), cache=cache)
+
+
+def _describe(exc: RequestValidationError) -> str:
+    """One readable sentence from pydantic's error list."""
+    messages = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        message = str(error.get("msg", "invalid"))
+        if error.get("type") == "json_invalid":
+            message = "JSON không hợp lệ (malformed JSON)"
+        messages.append(f"{where}: {message}" if where else message)
+    return "; ".join(messages) or "Yêu cầu không hợp lệ (invalid request)."
+
+
+def create_app(settings: Settings | None = None, *, service: SpeechService | None = None) -> FastAPI:
+    """Build the app; tests pass their own ``service`` (fake engine, temporary cache)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = getattr(app.state, "service", None) is None
+        if owned:
+            app.state.service = build_service(settings or get_settings())
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.service.close()
+                app.state.service = None
+
+    app = FastAPI(
+        title="Vietnamese read-aloud service",
+        version=__version__,
+        description="Đọc nội dung: bài viết tiếng Việt thành MP3 kèm mốc thời gian từng câu.",
+        lifespan=lifespan,
+    )
+    if service is not None:
+        app.state.service = service
+    origins = list((settings or get_settings()).cors_origins)
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Range", "If-None-Match"],
+            expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "ETag", "X-TTS-Engine"],
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _describe(exc)}, status_code=422)
+
+    @app.exception_handler(InputError)
+    async def _input(_: Request, exc: InputError) -> JSONResponse:
+        code = 413 if isinstance(exc, TextTooLongError) else 422
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    @app.exception_handler(SynthesisUnavailable)
+    async def _unavailable(_: Request, exc: SynthesisUnavailable) -> JSONResponse:
+        retry = str(round(exc.retry_after or 30))
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": retry})
+
+    @app.exception_handler(CacheError)
+    async def _cache(_: Request, exc: CacheError) -> JSONResponse:
+        logger.error("cache failure: %s", exc)
+        return JSONResponse(
+            {"detail": "Bộ nhớ đệm âm thanh đang lỗi, xin thử lại sau (audio cache unavailable)."},
+            status_code=503,
+            headers={"Retry-After": "60"},
+        )
+
+    app.include_router(health.router)
+    app.include_router(speech.router)
+    return app
+
+
+app = create_app()

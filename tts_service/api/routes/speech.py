@@ -1,0 +1,130 @@
+"""Read an article aloud and serve its audio and timings."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, StreamingResponse
+
+from tts_service.api.deps import ServiceDep
+from tts_service.jobs import JobState
+from tts_service.schemas import ErrorResponse, ReadRequest, ReadResponse
+from tts_service.synthesis import ReadResult
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["speech"])
+
+_ID = re.compile(r"[0-9a-f]{40}")
+# Complete audio never changes under its id (the id is a hash of what it holds).
+_IMMUTABLE = "public, max-age=31536000, immutable"
+_ERRORS: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorResponse},
+    413: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+    503: {"model": ErrorResponse},
+}
+
+
+def _answer(result: ReadResult, request: Request, response: Response) -> ReadResponse:
+    if result.status is JobState.FAILED:
+        raise HTTPException(
+            503,
+            "Không đọc được bài viết lúc này, xin thử lại sau (speech engines unavailable).",
+            headers={"Retry-After": str(round(result.retry_after or 30))},
+        )
+    response.status_code = 200 if result.status is JobState.READY else 202
+    base = str(request.url_for("audio", article_id=result.id)).removesuffix(".mp3")
+    return ReadResponse(
+        id=result.id,
+        status=result.status,
+        audio_url=f"{base}.mp3",
+        vtt_url=f"{base}.vtt",
+        duration_s=result.duration_s,
+        engine=result.engine,
+        chars=result.chars,
+        title=result.title,
+    )
+
+
+def _check_id(article_id: str) -> None:
+    if not _ID.fullmatch(article_id):
+        raise HTTPException(404, "Không tìm thấy bài đọc (no audio with this id).")
+
+
+@router.post("/read", response_model=ReadResponse, responses=_ERRORS, status_code=200)
+def read(body: ReadRequest, request: Request, response: Response, service: ServiceDep) -> ReadResponse:
+    """Read an article: cached audio answers at once; new audio starts streaming at once."""
+    result = service.read(
+        text=body.text, html=body.html, title=body.title, engine=body.engine, voice=body.voice
+    )
+    return _answer(result, request, response)
+
+
+@router.get("/read/{article_id}", response_model=ReadResponse, responses=_ERRORS)
+def status(article_id: str, request: Request, response: Response, service: ServiceDep) -> ReadResponse:
+    """The state of an article's audio."""
+    _check_id(article_id)
+    result = service.find(article_id)
+    if result is None:
+        raise HTTPException(404, "Không tìm thấy bài đọc (no audio with this id).")
+    return _answer(result, request, response)
+
+
+@router.get("/audio/{article_id}.mp3", name="audio", responses=_ERRORS, response_model=None)
+async def audio(article_id: str, request: Request, service: ServiceDep) -> Response:
+    """The article's MP3: a static, seekable file once complete, a live stream before."""
+    _check_id(article_id)
+    stored = await run_in_threadpool(service.stored, article_id)
+    if stored is not None:
+        etag = f'"{stored.key}"'
+        headers = {
+            "ETag": etag,
+            "Cache-Control": _IMMUTABLE if stored.key == article_id else "no-cache",
+            "X-TTS-Engine": str(stored.meta["engine"]),
+        }
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return FileResponse(stored.mp3_path, media_type="audio/mpeg", headers=headers)
+    job = service.job(article_id)
+    if job is None:
+        raise HTTPException(404, "Không tìm thấy bài đọc (no audio with this id).")
+    timeout = service.settings.stream_timeout_s
+    await job.wait_started(timeout)
+    if job.state is JobState.FAILED or not job.started:
+        raise HTTPException(
+            503,
+            "Không đọc được bài viết lúc này, xin thử lại sau (speech engines unavailable).",
+            headers={"Retry-After": "30"},
+        )
+    headers = {"Cache-Control": "no-store", "X-TTS-Engine": job.engine}
+    if job.state is JobState.READY:
+        # Complete but not on disk (the cache could not store it): serve it from memory.
+        return Response(job.audio(), media_type="audio/mpeg", headers=headers)
+    return StreamingResponse(job.stream(timeout), media_type="audio/mpeg", headers=headers)
+
+
+@router.get("/audio/{article_id}.vtt", name="vtt", responses=_ERRORS, response_model=None)
+async def vtt(article_id: str, service: ServiceDep) -> Response:
+    """The article's sentence timings as WebVTT; waits for the audio to be complete."""
+    _check_id(article_id)
+    stored = await run_in_threadpool(service.stored, article_id)
+    if stored is None:
+        job = service.job(article_id)
+        if job is None:
+            raise HTTPException(404, "Không tìm thấy bài đọc (no audio with this id).")
+        await job.wait_finished(service.settings.stream_timeout_s)
+        stored = await run_in_threadpool(service.stored, article_id)
+        if stored is None:
+            raise HTTPException(
+                503,
+                "Chưa có mốc thời gian cho bài đọc này, xin thử lại sau (timings not ready).",
+                headers={"Retry-After": "5"},
+            )
+    return FileResponse(
+        stored.vtt_path,
+        media_type="text/vtt; charset=utf-8",
+        headers={"Cache-Control": _IMMUTABLE if stored.key == article_id else "no-cache"},
+    )

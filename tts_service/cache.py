@@ -1,0 +1,279 @@
+"""Content-addressed audio cache on disk, with an SQLite index for LRU eviction.
+
+Layout under ``TTS_CACHE_DIR``::
+
+    index.sqlite3                 sizes, last access, aliases
+    chunks/ab/<key>.mp3           one engine answer, house-format frames only
+    articles/ab/<key>.mp3         the assembled article (ID3 tag + frames)
+    articles/ab/<key>.vtt         its sentence timings
+    articles/ab/<key>.json        its metadata; written last, so it marks the entry complete
+    tmp/                          files being written; emptied at start-up
+
+Every write goes to ``tmp/`` first, is flushed to disk and then renamed into place, so a
+crash leaves at worst an orphan in ``tmp/`` — never a partial file under a servable name.
+An article is servable only when its ``.json`` exists.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tts_service.errors import CacheError
+
+__all__ = ["AudioCache", "CachedArticle"]
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    last_access REAL NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX IF NOT EXISTS entries_lru ON entries (last_access);
+CREATE TABLE IF NOT EXISTS aliases (
+    alias TEXT PRIMARY KEY,
+    target TEXT NOT NULL,
+    expires REAL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class CachedArticle:
+    """A complete article in the cache: its files and metadata."""
+
+    key: str
+    mp3_path: Path
+    vtt_path: Path
+    meta: dict[str, Any]
+
+
+class AudioCache:
+    """Stores chunk and article audio by key, evicting least recently used past a cap."""
+
+    def __init__(self, root: Path, *, max_bytes: int) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        try:
+            for sub in ("chunks", "articles", "tmp"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.root / "index.sqlite3", check_same_thread=False, isolation_level=None
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise CacheError(f"cannot open the audio cache at {self.root}: {exc}") from exc
+        self._clear_tmp()
+        self._reconcile()
+
+    # -- paths -------------------------------------------------------------------------
+
+    def _path(self, kind: str, key: str, suffix: str) -> Path:
+        if not key.isalnum():
+            # Keys are hex digests; anything else is a caller bug or a traversal attempt.
+            raise CacheError(f"invalid cache key {key!r}")
+        return self.root / kind / key[:2] / f"{key}{suffix}"
+
+    # -- chunks ------------------------------------------------------------------------
+
+    def get_chunk(self, key: str) -> bytes | None:
+        """Return a chunk's audio, or ``None`` when it is not cached."""
+        path = self._path("chunks", key, ".mp3")
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise CacheError(f"cannot read {path}: {exc}") from exc
+        self._touch("chunk", key)
+        return data
+
+    def put_chunk(self, key: str, data: bytes) -> None:
+        """Store a chunk's audio atomically."""
+        self._write_atomic(self._path("chunks", key, ".mp3"), data)
+        self._record("chunk", key, len(data))
+
+    # -- articles ----------------------------------------------------------------------
+
+    def get_article(self, key: str, *, touch: bool = True) -> CachedArticle | None:
+        """Return a complete article, or ``None``; partial leftovers never count."""
+        meta_path = self._path("articles", key, ".json")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            logger.warning("unreadable cache metadata %s: %s", meta_path, exc)
+            return None
+        mp3 = self._path("articles", key, ".mp3")
+        vtt = self._path("articles", key, ".vtt")
+        if not (mp3.exists() and vtt.exists()):
+            return None
+        if touch:
+            self._touch("article", key)
+        return CachedArticle(key, mp3, vtt, meta)
+
+    def put_article(self, key: str, *, mp3: bytes, vtt: str, meta: dict[str, Any]) -> None:
+        """Store an article; the metadata file is renamed into place last."""
+        self._write_atomic(self._path("articles", key, ".mp3"), mp3)
+        vtt_bytes = vtt.encode("utf-8")
+        self._write_atomic(self._path("articles", key, ".vtt"), vtt_bytes)
+        meta_bytes = json.dumps(meta, ensure_ascii=False).encode("utf-8")
+        self._write_atomic(self._path("articles", key, ".json"), meta_bytes)
+        self._record("article", key, len(mp3) + len(vtt_bytes) + len(meta_bytes))
+
+    # -- aliases: a request's key → the article that answers it ------------------------
+
+    def set_alias(self, alias: str, target: str, *, ttl: float | None = None) -> None:
+        """Point ``alias`` at article ``target``, for ``ttl`` seconds or for good."""
+        expires = time.time() + ttl if ttl is not None else None
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO aliases (alias, target, expires) VALUES (?, ?, ?)",
+                (alias, target, expires),
+            )
+
+    def get_alias(self, alias: str) -> str | None:
+        """Return the article an alias points at, unless it has expired."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT target, expires FROM aliases WHERE alias = ?", (alias,)
+            ).fetchone()
+        if row is None:
+            return None
+        target, expires = row
+        if expires is not None and expires < time.time():
+            return None
+        return str(target)
+
+    # -- bookkeeping -------------------------------------------------------------------
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes of all indexed entries."""
+        with self._lock:
+            (total,) = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()
+        return int(total)
+
+    def writable(self) -> bool:
+        """True when a file can be created in the cache (for ``/readyz``)."""
+        probe = self.root / "tmp" / f"probe-{uuid.uuid4().hex}"
+        try:
+            probe.write_bytes(b"ok")
+            probe.unlink()
+        except OSError:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close the index."""
+        with self._lock:
+            self._db.close()
+
+    def _write_atomic(self, path: Path, data: bytes) -> None:
+        tmp = self.root / "tmp" / f"{path.name}.{uuid.uuid4().hex}.part"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise CacheError(f"cannot write {path.name} to the cache: {exc}") from exc
+
+    def _record(self, kind: str, key: str, size: int) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO entries (key, kind, size, last_access) VALUES (?, ?, ?, ?)",
+                (key, kind, size, time.time()),
+            )
+        self._evict()
+
+    def _touch(self, kind: str, key: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE entries SET last_access = ? WHERE kind = ? AND key = ?",
+                (time.time(), kind, key),
+            )
+
+    def _evict(self) -> None:
+        """Delete least recently used entries until the cache fits ``max_bytes``."""
+        with self._lock:
+            (total,) = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()
+            if total <= self.max_bytes:
+                return
+            victims = []
+            for key, kind, size in self._db.execute(
+                "SELECT key, kind, size FROM entries ORDER BY last_access"
+            ):
+                if total <= self.max_bytes:
+                    break
+                victims.append((key, kind))
+                total -= size
+            for key, kind in victims:
+                self._db.execute("DELETE FROM entries WHERE kind = ? AND key = ?", (kind, key))
+        for key, kind in victims:
+            logger.info("evicting %s %s", kind, key)
+            self._remove_files(kind, key)
+
+    def _remove_files(self, kind: str, key: str) -> None:
+        if kind == "chunk":
+            self._path("chunks", key, ".mp3").unlink(missing_ok=True)
+            return
+        # The metadata goes first: the article stops being servable before its audio goes.
+        for suffix in (".json", ".mp3", ".vtt"):
+            self._path("articles", key, suffix).unlink(missing_ok=True)
+
+    def _clear_tmp(self) -> None:
+        for leftover in (self.root / "tmp").iterdir():
+            leftover.unlink(missing_ok=True)
+
+    def _reconcile(self) -> None:
+        """Make the index and the files agree after a crash or a manual clean-up."""
+        with self._lock:
+            rows = self._db.execute("SELECT key, kind FROM entries").fetchall()
+        known = {(kind, key) for key, kind in rows}
+        for kind, key in known:
+            present = (
+                self._path("chunks", key, ".mp3").exists()
+                if kind == "chunk"
+                else self.get_article(key, touch=False) is not None
+            )
+            if not present:
+                with self._lock:
+                    self._db.execute(
+                        "DELETE FROM entries WHERE kind = ? AND key = ?", (kind, key)
+                    )
+                self._remove_files(kind, key)
+        # Files the index does not know (a crash between rename and index write) are
+        # indexed if complete, removed if not.
+        for path in (self.root / "chunks").glob("*/*.mp3"):
+            if ("chunk", path.stem) not in known:
+                self._record("chunk", path.stem, path.stat().st_size)
+        for path in (self.root / "articles").glob("*/*.*"):
+            key = path.stem
+            if ("article", key) in known:
+                continue
+            article = self.get_article(key, touch=False)
+            if article is None:
+                path.unlink(missing_ok=True)
+            elif path.suffix == ".json":
+                size = sum(p.stat().st_size for p in path.parent.glob(f"{key}.*"))
+                self._record("article", key, size)
+                known.add(("article", key))

@@ -1,0 +1,78 @@
+"""All of the service's settings, in one place, read from ``TTS_*`` environment variables.
+
+Every field here is listed with its default in the README's "Settings" table.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """Service configuration; each field maps to ``TTS_<FIELD NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TTS_", env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+    # Engines, in fallback order: gTTS first; when Google keeps failing, eSpeak NG reads.
+    engine: Annotated[tuple[str, ...], NoDecode] = ("gtts", "espeak")
+    cache_dir: Path = Path("audio_cache")
+    cache_max_bytes: int = Field(default=2 * 1024**3, ge=1024 * 1024)
+    max_text_chars: int = Field(default=100_000, ge=1)
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    site_lexicon: Path | None = None
+
+    gtts_base_url: str = "https://translate.google.com"
+    gtts_tld: str = "com"
+    gtts_slow: bool = False
+    gtts_concurrency: int = Field(default=8, ge=1, le=64)
+    gtts_timeout_s: float = Field(default=10.0, gt=0)
+    gtts_retries: int = Field(default=3, ge=0, le=10)
+    gtts_backoff_base_s: float = Field(default=0.5, ge=0)
+    gtts_backoff_max_s: float = Field(default=8.0, ge=0)
+
+    espeak_rate_wpm: int = Field(default=165, ge=80, le=450)
+    espeak_pitch: int = Field(default=50, ge=0, le=99)
+
+    sentence_pause_ms: int = Field(default=350, ge=0, le=5000)
+    paragraph_pause_ms: int = Field(default=800, ge=0, le=10000)
+    # How long a stream waits for the next chunk before giving up on the listener's behalf.
+    stream_timeout_s: float = Field(default=120.0, gt=0)
+    # How long audio read by a fallback voice stands in for the primary voice's audio.
+    fallback_ttl_s: float = Field(default=600.0, ge=0)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "info"
+
+    @field_validator("engine", "cors_origins", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        """Accept ``gtts,espeak`` from the environment as well as a list."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engines(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Fail at start-up, not on the first request, when an engine name is wrong."""
+        known = {"gtts", "espeak"}
+        unknown = [name for name in value if name not in known]
+        if not value or unknown:
+            raise ValueError(f"TTS_ENGINE must list engines from {sorted(known)}, got {value}")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings; a FastAPI dependency tests can override."""
+    return Settings()

@@ -1,0 +1,450 @@
+"""Read articles aloud: plan, reuse cached audio, synthesise the rest once, assemble, store.
+
+``SpeechService`` is what the API and the CLI call. Requests for audio that is neither
+cached nor being made start a :class:`~tts_service.jobs.Job`; identical requests join it
+(single flight), and chunks shared by several articles are synthesised once too.
+
+Engines are tried in the configured order (``TTS_ENGINE=gtts,espeak``). When the primary
+engine keeps failing after its own retries, the chunks not yet streamed are read by the
+next engine. The article is then stored under the *fallback* engine's key — never as if
+it were gTTS audio — and the primary id points at it only for ``TTS_FALLBACK_TTL_S``, after
+which a request tries Google again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from tts_service import __version__
+from tts_service.audio.assemble import Assembler
+from tts_service.audio.convert import to_house_format
+from tts_service.audio.vtt import render_vtt
+from tts_service.cache import AudioCache, CachedArticle
+from tts_service.engines.base import SpeechEngine
+from tts_service.errors import (
+    AudioFormatError,
+    CacheError,
+    EmptyTextError,
+    SynthesisError,
+    SynthesisRejected,
+    SynthesisUnavailable,
+    TextTooLongError,
+    UnknownEngineError,
+)
+from tts_service.jobs import Job, JobProgress, JobState
+from tts_service.planning import ArticlePlan, Pauses, PlannedChunk, digest, plan_article
+from tts_service.settings import Settings
+from tts_service.text.chunker import chunk_document
+from tts_service.text.html import html_to_text
+from tts_service.text.lexicon import Lexicon
+from tts_service.text.model import Document
+from tts_service.text.pipeline import NORMALIZER_VERSION, normalize
+
+__all__ = ["ReadResult", "SpeechService"]
+
+logger = logging.getLogger(__name__)
+
+# How long a failed article answers 503 before a new request may try again.
+FAILED_RETRY_AFTER_S = 30.0
+# How long a finished job is kept in memory, so a stream that is still draining, or an
+# article the disk could not store, can be served from memory.
+FINISHED_GRACE_S = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """What the read endpoint answers: where the audio is and what state it is in."""
+
+    id: str
+    status: JobState
+    engine: str
+    duration_s: float | None
+    chars: int
+    title: str | None = None
+    retry_after: float | None = None
+
+
+class ChunkSource:
+    """Chunk audio from the cache, or from its engine exactly once at a time per key."""
+
+    def __init__(self, cache: AudioCache, engines: dict[str, SpeechEngine]) -> None:
+        self._cache = cache
+        self._executors = {
+            name: ThreadPoolExecutor(
+                max_workers=max(1, int(getattr(engine, "concurrency", 1))),
+                thread_name_prefix=f"tts-{name}",
+            )
+            for name, engine in engines.items()
+        }
+        self._inflight: dict[str, Future[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, engine: SpeechEngine, planned: PlannedChunk, voice: str) -> Future[bytes]:
+        """A future of the chunk's house-format frames; cached audio resolves at once."""
+        cached = self._cache.get_chunk(planned.key)
+        if cached is not None:
+            done: Future[bytes] = Future()
+            done.set_result(cached)
+            return done
+        with self._lock:
+            running = self._inflight.get(planned.key)
+            if running is not None:
+                return running
+            future = self._executors[engine.name].submit(
+                self._synthesize, engine, planned, voice
+            )
+            self._inflight[planned.key] = future
+        future.add_done_callback(lambda _: self._forget(planned.key))
+        return future
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._inflight.pop(key, None)
+
+    def _synthesize(self, engine: SpeechEngine, planned: PlannedChunk, voice: str) -> bytes:
+        data = engine.synthesize(planned.chunk.text, voice=voice)
+        try:
+            frames = to_house_format(data)
+        except AudioFormatError as exc:
+            raise SynthesisRejected(f"{engine.name} returned unusable audio: {exc}") from exc
+        if not frames:
+            raise SynthesisRejected(f"{engine.name} returned no audio")
+        try:
+            self._cache.put_chunk(planned.key, frames)
+        except CacheError as exc:
+            # The listener still gets the audio; it just is not kept.
+            logger.warning("chunk %s not cached: %s", planned.key, exc)
+        return frames
+
+    def close(self) -> None:
+        """Stop the engine workers; queued chunks are dropped."""
+        for executor in self._executors.values():
+            executor.shutdown(wait=False, cancel_futures=True)
+
+
+class SpeechService:
+    """Plans, synthesises, stores and finds articles' audio."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engines: dict[str, SpeechEngine],
+        cache: AudioCache,
+        lexicon: Lexicon | None = None,
+    ) -> None:
+        if not engines:
+            raise UnknownEngineError("no speech engine is configured")
+        self.settings = settings
+        self.engines = engines
+        self.cache = cache
+        self.lexicon = lexicon if lexicon is not None else Lexicon.load(settings.site_lexicon)
+        self.pauses = Pauses(settings.sentence_pause_ms, settings.paragraph_pause_ms)
+        self._source = ChunkSource(cache, engines)
+        self._runner = ThreadPoolExecutor(max_workers=8, thread_name_prefix="tts-job")
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    # -- planning ----------------------------------------------------------------------
+
+    def chain(self, engine: str | None) -> tuple[SpeechEngine, ...]:
+        """Engines to try, in order: the requested one first, then its configured fallbacks."""
+        names = list(self.engines)
+        if engine is not None:
+            if engine not in self.engines:
+                raise UnknownEngineError(
+                    f"Không có giọng đọc '{engine}' (unknown engine '{engine}'); "
+                    f"available: {', '.join(names)}."
+                )
+            names = names[names.index(engine) :]
+        return tuple(self.engines[name] for name in names)
+
+    def check_voice(self, chain: tuple[SpeechEngine, ...], voice: str | None) -> None:
+        """Refuse a voice the primary engine does not have."""
+        if voice is not None and voice != chain[0].voice:
+            raise UnknownEngineError(
+                f"Giọng '{voice}' không có (unknown voice '{voice}'); "
+                f"engine {chain[0].name} has voice '{chain[0].voice}'."
+            )
+
+    def source_text(self, *, text: str | None, html: str | None) -> str:
+        """The text to read, from plain text or basic HTML, within the size limit."""
+        raw = text if text is not None else (html or "")
+        limit = self.settings.max_text_chars
+        # Markup is not read, so HTML may be larger than the text limit, within reason.
+        raw_limit = limit * 4 if html is not None else limit
+        if len(raw) > raw_limit:
+            raise TextTooLongError(len(raw), raw_limit)
+        source = raw if text is not None else html_to_text(raw)
+        if len(source) > limit:
+            raise TextTooLongError(len(source), limit)
+        if not source.strip():
+            raise EmptyTextError("Văn bản trống: không có gì để đọc (the text is empty).")
+        return source
+
+    def normalize(self, source: str) -> Document:
+        """Normalise ``source`` with the site lexicon; refuse text with nothing to say."""
+        document = normalize(source, lexicon=self.lexicon)
+        if not any(s.spoken.strip() for s in document.sentences):
+            raise EmptyTextError(
+                "Văn bản không có nội dung đọc được (nothing in the text can be read aloud)."
+            )
+        return document
+
+    def plan(
+        self,
+        document: Document,
+        *,
+        title: str | None,
+        chain: tuple[SpeechEngine, ...],
+        voice: str | None = None,
+    ) -> tuple[ArticlePlan, ...]:
+        """One plan per engine of the chain, all with the same chunks."""
+        limit = min(engine.max_chars for engine in chain)
+        chunks = chunk_document(document, limit)
+        return tuple(
+            plan_article(
+                document,
+                engine=engine,
+                title=title,
+                pauses=self.pauses,
+                limit=limit,
+                voice=voice if i == 0 else None,
+                chunks=chunks,
+            )
+            for i, engine in enumerate(chain)
+        )
+
+    def _request_key(self, **parts: object) -> str:
+        return digest(
+            {
+                "service": __version__,
+                "normalizer": NORMALIZER_VERSION,
+                "lexicon": self.lexicon.fingerprint,
+                "pauses": [self.pauses.sentence_ms, self.pauses.paragraph_ms],
+                **parts,
+            }
+        )
+
+    # -- reading -----------------------------------------------------------------------
+
+    def read(
+        self,
+        *,
+        text: str | None = None,
+        html: str | None = None,
+        title: str | None = None,
+        engine: str | None = None,
+        voice: str | None = None,
+    ) -> ReadResult:
+        """Answer a read request: cached audio at once, else start (or join) its job."""
+        chain = self.chain(engine)
+        self.check_voice(chain, voice)
+        source = self.source_text(text=text, html=html)
+        request_key = self._request_key(
+            text=text, html=html, title=title, chain=[e.name for e in chain], voice=voice
+        )
+        known = self.cache.get_alias(request_key)
+        if known is not None:
+            found = self.find(known)
+            if found is not None:
+                return found
+        plans = self.plan(self.normalize(source), title=title, chain=chain, voice=voice)
+        job = self.start(plans)
+        if job is None:
+            self.cache.set_alias(request_key, plans[0].key)
+            found = self.find(plans[0].key)
+            if found is not None:
+                return found
+            raise SynthesisUnavailable("the article vanished from the cache; try again")
+        return self._job_result(job)
+
+    def find(self, article_id: str) -> ReadResult | None:
+        """The state of an article id: cached, being read, failed, or ``None`` if unknown."""
+        with self._lock:
+            job = self._jobs.get(article_id)
+        if job is not None and job.state is not JobState.READY:
+            return self._job_result(job)
+        stored = self.stored(article_id)
+        if stored is not None:
+            meta = stored.meta
+            return ReadResult(
+                id=article_id,
+                status=JobState.READY,
+                engine=str(meta["engine"]),
+                duration_s=float(meta["duration_s"]),
+                chars=int(meta["chars"]),
+                title=meta.get("title"),
+            )
+        if job is not None:
+            return self._job_result(job)
+        return None
+
+    def stored(self, article_id: str) -> CachedArticle | None:
+        """The cached article for an id, following a fallback alias if there is one."""
+        article = self.cache.get_article(article_id)
+        if article is not None:
+            return article
+        target = self.cache.get_alias(article_id)
+        return self.cache.get_article(target) if target else None
+
+    def job(self, article_id: str) -> Job | None:
+        """The in-memory job of an article, if one is running or recently finished."""
+        self._prune()
+        with self._lock:
+            return self._jobs.get(article_id)
+
+    def _job_result(self, job: Job) -> ReadResult:
+        retry = None
+        if job.state is JobState.FAILED and job.finished_at is not None:
+            retry = max(1.0, FAILED_RETRY_AFTER_S - (time.monotonic() - job.finished_at))
+        return ReadResult(
+            id=job.id,
+            status=job.state,
+            engine=job.engine or job.plans[0].engine,
+            duration_s=job.duration if job.state is JobState.READY else None,
+            chars=job.plans[0].chars,
+            title=job.plans[0].title,
+            retry_after=retry,
+        )
+
+    def start(self, plans: tuple[ArticlePlan, ...]) -> Job | None:
+        """Start or join the job for ``plans``; ``None`` when the audio is already stored."""
+        key = plans[0].key
+        self._prune()
+        with self._lock:
+            running = self._jobs.get(key)
+            if running is not None and running.state is not JobState.READY:
+                return running
+            if self.stored(key) is not None:
+                return None
+            job = Job(plans=plans, progress=JobProgress(total_chunks=len(plans[0].chunks)))
+            job.engine = plans[0].engine
+            self._jobs[key] = job
+        self._runner.submit(self.run, job)
+        return job
+
+    def _prune(self) -> None:
+        """Forget finished jobs after their grace period (failed ones after Retry-After)."""
+        now = time.monotonic()
+        with self._lock:
+            for key, job in list(self._jobs.items()):
+                if job.finished_at is None:
+                    continue
+                grace = FAILED_RETRY_AFTER_S if job.state is JobState.FAILED else FINISHED_GRACE_S
+                if now - job.finished_at > grace:
+                    del self._jobs[key]
+
+    # -- the worker --------------------------------------------------------------------
+
+    def run(self, job: Job, *, on_chunk: Callable[[Job], None] | None = None) -> None:
+        """Synthesise ``job`` chunk by chunk, streaming as it goes, then store it."""
+        try:
+            self._run(job, on_chunk)
+        except SynthesisError as exc:
+            logger.warning("article %s failed: %s", job.id, exc)
+            job.fail(exc)
+        except Exception as exc:  # the worker must always end the job, or listeners hang
+            logger.exception("article %s crashed", job.id)
+            job.fail(SynthesisUnavailable(f"internal error: {exc}"))
+
+    def _run(self, job: Job, on_chunk: Callable[[Job], None] | None) -> None:
+        primary = job.plans[0]
+        assembler = Assembler(primary)
+        job.append(assembler.header(), chunk=False)
+        used: list[str] = []
+        last_error: SynthesisError | None = None
+        for plan in job.plans:
+            engine = self.engines[plan.engine]
+            job.engine = plan.engine
+            futures = [self._source.submit(engine, pc, plan.voice) for pc in plan.chunks[len(used):]]
+            try:
+                for planned, future in zip(plan.chunks[len(used) :], futures, strict=True):
+                    frames = future.result()
+                    job.append(assembler.add(planned, frames))
+                    used.append(plan.engine)
+                    job.progress.done_chunks += 1
+                    if on_chunk is not None:
+                        on_chunk(job)
+                break
+            except SynthesisError as exc:
+                last_error = exc
+                for pending in futures:
+                    pending.cancel()
+                logger.warning(
+                    "engine %s failed on article %s after %d chunks: %s",
+                    plan.engine, job.id, len(used), exc,
+                )
+        else:
+            raise SynthesisUnavailable(
+                "Không đọc được bài viết lúc này: mọi giọng đọc đều lỗi "
+                f"(all speech engines failed; last error: {last_error})",
+                retry_after=FAILED_RETRY_AFTER_S,
+            )
+        final = next(p for p in job.plans if p.engine == used[-1])
+        if set(used) == {final.engine}:
+            # The stream is the article: same chunks, same pauses, same tag, whichever plan
+            # they were keyed under. Cues and duration are the same too.
+            final_assembler, mp3 = assembler, job.audio()
+        else:
+            # The voice changed mid-stream; what is kept is read by one voice throughout.
+            final_assembler, mp3 = self._assemble(final)
+        self._store(final, final_assembler, mp3)
+        if final is not primary:
+            self.cache.set_alias(primary.key, final.key, ttl=self.settings.fallback_ttl_s)
+        job.finish(key=final.key, engine=final.engine, duration=final_assembler.duration)
+
+    def _assemble(self, plan: ArticlePlan) -> tuple[Assembler, bytes]:
+        """Assemble ``plan`` from scratch; its chunks are mostly cached by now."""
+        engine = self.engines[plan.engine]
+        assembler = Assembler(plan)
+        parts = [assembler.header()]
+        futures = [self._source.submit(engine, pc, plan.voice) for pc in plan.chunks]
+        for planned, future in zip(plan.chunks, futures, strict=True):
+            parts.append(assembler.add(planned, future.result()))
+        return assembler, b"".join(parts)
+
+    def _store(self, plan: ArticlePlan, assembler: Assembler, mp3: bytes) -> None:
+        meta = {
+            "id": plan.key,
+            "engine": plan.engine,
+            "voice": plan.voice,
+            "title": plan.title,
+            "chars": plan.chars,
+            "chunks": len(plan.chunks),
+            "duration_s": round(assembler.duration, 3),
+            "bytes": len(mp3),
+            "created": time.time(),
+        }
+        try:
+            self.cache.put_article(plan.key, mp3=mp3, vtt=render_vtt(assembler.cues()), meta=meta)
+        except CacheError as exc:
+            logger.error("article %s could not be stored: %s", plan.key, exc)
+
+    # -- synchronous use (CLI) ---------------------------------------------------------
+
+    def synthesize_blocking(
+        self, plans: tuple[ArticlePlan, ...], *, on_chunk: Callable[[Job], None] | None = None
+    ) -> Job:
+        """Run an article's job in this thread; for the command line."""
+        job = Job(plans=plans, progress=JobProgress(total_chunks=len(plans[0].chunks)))
+        self.run(job, on_chunk=on_chunk)
+        if job.error is not None:
+            raise job.error
+        return job
+
+    def close(self) -> None:
+        """Stop workers and close engines and the cache."""
+        self._runner.shutdown(wait=False, cancel_futures=True)
+        self._source.close()
+        for engine in self.engines.values():
+            close = getattr(engine, "close", None)
+            if callable(close):
+                close()
+        self.cache.close()
+
