@@ -29,3 +29,30 @@ def seed_text() -> str:
     """The seed article, from ``../shared`` when present, else the copy in tests/fixtures."""
     path = SEED_ARTICLE if SEED_ARTICLE.exists() else FIXTURES / "seed-article.txt"
     return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def make_service(tmp_path):
+    """Build a SpeechService on a temporary cache with the given engines (fakes or real)."""
+    from tts_service.cache import AudioCache
+    from tts_service.settings import Settings
+    from tts_service.synthesis import SpeechService
+
+    services = []
+
+    def build(*engines, **overrides):
+        settings = Settings(
+            cache_dir=tmp_path / "cache",
+            engine=("espeak",),
+            sentence_pause_ms=240,
+            paragraph_pause_ms=480,
+            **overrides,
+        )
+        cache = AudioCache(settings.cache_dir, max_bytes=settings.cache_max_bytes)
+        service = SpeechService(settings, engines={e.name: e for e in engines}, cache=cache)
+        services.append(service)
+        return service
+
+    yield build
+    for service in services:
+        service.close()

@@ -55,6 +55,7 @@ class Job:
         default_factory=set
     )
     _first_chunk: threading.Event = field(default_factory=threading.Event)
+    _done: threading.Event = field(default_factory=threading.Event)
 
     @property
     def id(self) -> str:
@@ -85,6 +86,7 @@ class Job:
             self.duration = duration
             self.finished_at = time.monotonic()
         self._first_chunk.set()
+        self._done.set()
         self._notify()
 
     def fail(self, error: SynthesisError) -> None:
@@ -94,6 +96,7 @@ class Job:
             self.error = error
             self.finished_at = time.monotonic()
         self._first_chunk.set()
+        self._done.set()
         self._notify()
 
     def _notify(self) -> None:
@@ -107,6 +110,10 @@ class Job:
                 continue
 
     # -- read by listeners -------------------------------------------------------------
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block this thread until the job is ready or failed; False on timeout."""
+        return self._done.wait(timeout)
 
     def audio(self) -> bytes:
         """All bytes produced so far."""

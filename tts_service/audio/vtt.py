@@ -27,10 +27,11 @@ def _timestamp(seconds: float) -> str:
 
 
 def _escape(text: str) -> str:
-    # Cue payloads are parsed for tags and entities: "KH&ĐT" must arrive as written.
+    # Cue payloads are parsed for tags and entities: "KH&ĐT" must arrive as written, and
+    # an escaped ">" also keeps "-->" from reading as a timing line.
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    # A blank line would end the cue early; "-->" would read as a timing line.
-    return " ".join(text.split()).replace("-->", "->")
+    # A blank line would end the cue early.
+    return " ".join(text.split())
 
 
 def render_vtt(cues: Iterable[Cue]) -> str:

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.helpers import decode_seconds, text_tone
+from tts_service.audio.mp3 import duration_seconds
+from tts_service.engines.base import FakeEngine
+from tts_service.errors import EmptyTextError, SynthesisUnavailable, TextTooLongError, UnknownEngineError
+from tts_service.jobs import JobState
+
+ARTICLE = (
+    "Ngày 09/7/2021, tại Sở Kế hoạch và Đầu tư tỉnh Lạng Sơn, Cụm thi đua tổ chức hội nghị. "
+    "Tới dự có đồng chí Nguyễn Thu Hoài, Trưởng Ban thi đua, khen thưởng Sở Nội vụ.\n"
+    "Hội nghị đã thảo luận đánh giá kết quả đạt được."
+)
+
+
+def finish(service, result):
+    job = service.job(result.id)
+    if job is not None:
+        assert job.wait(30)
+    return service.find(result.id)
+
+
+def failing(name, exc=None):
+    def handler(_text):
+        raise exc or SynthesisUnavailable("Google is down")
+
+    return FakeEngine(handler, name=name)
+
+
+def test_reads_an_article_and_stores_mp3_and_vtt(make_service):
+    engine = FakeEngine(text_tone, name="fake")
+    service = make_service(engine)
+    first = service.read(text=ARTICLE, title="Hội nghị")
+    assert first.status in (JobState.PENDING, JobState.READY)
+    done = finish(service, first)
+    assert done.status is JobState.READY and done.engine == "fake"
+    stored = service.stored(first.id)
+    mp3 = stored.mp3_path.read_bytes()
+    assert abs(decode_seconds(mp3) - done.duration_s) < 0.1
+    assert abs(duration_seconds(mp3) - done.duration_s) < 0.001
+    vtt = stored.vtt_path.read_text()
+    assert vtt.count(" --> ") == 3
+    assert "Hội nghị đã thảo luận đánh giá kết quả đạt được." in vtt
+    again = service.read(text=ARTICLE, title="Hội nghị")
+    assert again.status is JobState.READY and again.id == first.id
+    assert len(engine.calls) == len(set(engine.calls))
+
+
+def test_concurrent_identical_requests_synthesise_each_chunk_once(make_service):
+    gate = threading.Event()
+
+    def slow(text):
+        gate.wait(10)
+        return text_tone(text)
+
+    engine = FakeEngine(slow, name="fake")
+    engine.concurrency = 4
+    service = make_service(engine)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: service.read(text=ARTICLE), range(16)))
+    gate.set()
+    assert len({r.id for r in results}) == 1
+    assert finish(service, results[0]).status is JobState.READY
+    assert len(engine.calls) == len(set(engine.calls))
+
+
+def test_an_edit_resynthesises_only_the_changed_sentence(make_service):
+    engine = FakeEngine(text_tone, name="fake")
+    service = make_service(engine)
+    finish(service, service.read(text=ARTICLE))
+    before = len(engine.calls)
+    edited = ARTICLE.replace("đánh giá kết quả", "đánh giá những kết quả")
+    finish(service, service.read(text=edited))
+    new_calls = engine.calls[before:]
+    assert len(new_calls) == 1 and "những kết quả" in new_calls[0]
+
+
+def test_falls_back_when_the_primary_keeps_failing(make_service):
+    backup = FakeEngine(text_tone, name="backup")
+    service = make_service(failing("primary"), backup)
+    result = service.read(text=ARTICLE)
+    done = finish(service, result)
+    assert done.status is JobState.READY and done.engine == "backup"
+    # The fallback audio is kept under the fallback's own key, not as the primary's.
+    assert service.cache.get_article(result.id) is None
+    stored = service.stored(result.id)
+    assert stored.key != result.id and stored.meta["engine"] == "backup"
+
+
+def test_all_engines_failing_is_unavailable_and_caches_nothing(make_service):
+    service = make_service(failing("a"), failing("b"))
+    result = service.read(text=ARTICLE)
+    done = finish(service, result)
+    assert done.status is JobState.FAILED and done.retry_after
+    assert service.stored(result.id) is None
+    assert list((service.cache.root / "articles").glob("*/*")) == []
+
+
+def test_bad_input_is_refused_with_input_errors(make_service):
+    service = make_service(FakeEngine(text_tone, name="fake"), max_text_chars=50)
+    with pytest.raises(EmptyTextError):
+        service.read(text="  \n\t ")
+    with pytest.raises(TextTooLongError):
+        service.read(text="a" * 51)
+    with pytest.raises(UnknownEngineError):
+        service.read(text="xin chào", engine="nope")
+    with pytest.raises(UnknownEngineError):
+        service.read(text="xin chào", voice="en")
