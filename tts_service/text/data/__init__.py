@@ -9,13 +9,13 @@ starting with ``#`` are comments.
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 
 __all__ = ["load_tsv"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_rows(relative_path: str) -> tuple[tuple[str, ...], ...]:
     """Parse one TSV file once; later calls are served from the cache."""
     resource = files(__name__).joinpath(*relative_path.split("/"))

@@ -19,7 +19,9 @@ from tts_service.text.data import load_tsv
 from tts_service.text.rules.base import Rule
 
 __all__ = [
+    "DIGITS",
     "NUMERAL",
+    "NUMERAL_START",
     "RULES",
     "WORDS",
     "read_decimal",
@@ -28,23 +30,25 @@ __all__ = [
     "read_numeral",
 ]
 
-DIGITS: dict[str, str] = {digit: word for digit, word in load_tsv("numbers/digit.tsv")}
+#: Digit → plain reading, "0" → "không" … "9" → "chín".
+DIGITS: dict[str, str] = {row[0]: row[1] for row in load_tsv("numbers/digit.tsv")}
 _SPECIAL: dict[str, str] = {row[0]: row[2] for row in load_tsv("numbers/digit_special.tsv")}
-_MAGNITUDE: dict[str, str] = {name: word for name, word in load_tsv("numbers/magnitude.tsv")}
+_MAGNITUDE: dict[str, str] = {row[0]: row[1] for row in load_tsv("numbers/magnitude.tsv")}
 #: Function words of number readings: ``phẩy``, ``chấm``, ``âm``, ``cộng``, ``đến``, …
-WORDS: dict[str, str] = {role: word for role, word in load_tsv("numbers/words.tsv")}
+WORDS: dict[str, str] = {row[0]: row[1] for row in load_tsv("numbers/words.tsv")}
 
 _TEN, _TENS, _HUNDRED = _MAGNITUDE["ten"], _MAGNITUDE["tens"], _MAGNITUDE["hundred"]
 # Groups of three digits below a billion; "tỷ" then repeats: 10^12 is "nghìn tỷ".
 _GROUP_WORDS = ("", _MAGNITUDE["thousand"], _MAGNITUDE["million"])
 _BILLION = 10**9
 
-#: A written number: ``1.250.000``, ``2021``, ``12,5``, ``1.250,75``, ``1,250,000``.
+#: A written number: ``1.250.000``, ``2021``, ``12,5``, ``1.250,75``, ``1,250,000``, ``12.5``.
 #: Only ASCII digits (``\d`` would also accept other scripts' digits).
 NUMERAL = (
-    r"[0-9]{1,3}(?:,[0-9]{3}){2,}(?![0-9])"  # English thousands commas, 1,250,000
+    r"(?:[0-9]{1,3}(?:,[0-9]{3}){2,}(?![0-9])"  # English thousands commas, 1,250,000
     r"|[0-9]{1,3}(?:\.[0-9]{3})+(?![0-9])(?:,[0-9]+)?"  # 1.250.000 or 1.250,5
-    r"|[0-9]+(?:,[0-9]+)?"  # 2021 or 12,5
+    r"|[0-9]+\.[0-9]{1,2}(?![0-9]|\.[0-9])"  # English decimal point, 12.5
+    r"|[0-9]+(?:,[0-9]+)?)"  # 2021 or 12,5
 )
 
 
@@ -101,7 +105,7 @@ def _read_int(n: int, *, full: bool = False) -> list[str]:
 
 
 def read_number(digits: str) -> str:
-    """Read a string of ASCII digits as one number: ``"2021"`` → "hai nghìn không trăm hai mươi mốt".
+    """Read ASCII digits as one number: ``"2021"`` → "hai nghìn không trăm hai mươi mốt".
 
     Leading zeros are ignored (``"05"`` → "năm"); an empty or all-zero string reads
     "không". Non-digit characters raise ``ValueError``.
@@ -159,25 +163,33 @@ def read_numeral(text: str) -> str:
 
 def _english_point(text: str) -> bool:
     """Whether a single dot is a decimal point (12.5) rather than thousands (12.500)."""
-    head, dot, tail = text.partition(".")
+    _, dot, tail = text.partition(".")
     return bool(dot) and "." not in tail and "," not in text and 1 <= len(tail) <= 2
 
 
 # A minus is a sign only at the start or after a space or an opening bracket:
 # "-5" âm năm, "(-3,5)" âm ba phẩy năm; never in "2015-2020" or "Covid-19".
 _START = r"(?:(?:^|(?<=[\s(\[]))[-−]|(?<![0-9]))"
+#: Where a number with an optional sign may start inside a unit, money or range
+#: expression: a sign as above, or no letter, digit or separator just before it.
+NUMERAL_START = r"(?:(?:^|(?<=[\s(\[]))[-−]|(?<![\w.,/-]))"
 _END = r"(?![0-9]|[.,][0-9])"
 
-_LONG_DIGITS = re.compile(rf"(?<![0-9])(?:0[0-9]{{3,}}|[1-9][0-9]{{15,}}){_END}")
-_DECIMAL = re.compile(rf"{_START}(?:[0-9]{{1,3}}(?:\.[0-9]{{3}})+|[0-9]+),[0-9]+{_END}")
-_POINT = re.compile(rf"(?<![0-9.,])[0-9]+\.[0-9]{{1,2}}{_END}")
+_LONG_DIGITS = re.compile(rf"(?=[0-9])(?<![0-9.,])(?:0[0-9]{{2,}}|[1-9][0-9]{{15,}}){_END}")
+_DECIMAL = re.compile(
+    rf"(?=[-−0-9]){_START}(?<![.,])(?:[0-9]{{1,3}}(?:\.[0-9]{{3}})+|[0-9]+),[0-9]+{_END}"
+)
+_POINT = re.compile(rf"(?=[0-9])(?<![0-9.,])[0-9]+\.[0-9]{{1,2}}{_END}")
 _INTEGER = re.compile(
-    rf"{_START}(?:[0-9]{{1,3}}(?:,[0-9]{{3}}){{2,}}|[0-9]{{1,3}}(?:\.[0-9]{{3}})+|[0-9]+)(?![0-9])"
+    rf"(?=[-−0-9]){_START}(?:[0-9]{{1,3}}(?:,[0-9]{{3}}){{2,}}|[0-9]{{1,3}}(?:\.[0-9]{{3}})+|[0-9]+)(?![0-9])"
 )
 
 
 def _verbalize_long_digits(match: re.Match[str]) -> str:
-    """0205, 001089012345: leading-zero codes and very long numbers, digit by digit."""
+    """001, 0205, 001089012345: leading-zero codes and very long numbers, digit by digit.
+
+    Two digits with a leading zero are a number (05 tập thể năm tập thể).
+    """
     # 00123456: không không một hai ba bốn năm sáu
     return read_digits(match.group())
 

@@ -1,0 +1,120 @@
+"""Contract tests of the numeric rules: priorities, names, helpers and no crashes."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from tests.text.rules.conftest import apply_rules
+from tts_service.text.data import load_tsv
+from tts_service.text.rules import numeric
+from tts_service.text.rules.phone import read_phone
+from tts_service.text.rules.roman_numeral import roman_to_int
+
+MODULES = ("cardinal", "date", "fraction", "measure", "money", "ordinal", "phone", "ranges", "time")
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_exposes_rules(name: str) -> None:
+    module = importlib.import_module(f"tts_service.text.rules.{name}")
+    assert "RULES" in module.__all__
+    assert module.RULES and all(rule.priority >= 200 for rule in module.RULES)
+
+
+def test_numeric_rules_are_sorted_and_uniquely_named() -> None:
+    names = [rule.name for rule in numeric.RULES]
+    assert len(names) == len(set(names))
+    priorities = [rule.priority for rule in numeric.RULES]
+    assert priorities == sorted(priorities)
+    assert len(set(priorities)) == len(priorities)
+
+
+def test_load_tsv_returns_fresh_copies() -> None:
+    rows = load_tsv("numbers/digit.tsv")
+    rows[0][1] = "changed"
+    assert load_tsv("numbers/digit.tsv")[0] == ["0", "không"]
+
+
+@pytest.mark.parametrize(
+    ("numeral", "value"), [("I", 1), ("II", 2), ("IV", 4), ("XVI", 16), ("MMXXI", 2021)]
+)
+def test_roman_to_int(numeral: str, value: int) -> None:
+    assert roman_to_int(numeral) == value
+
+
+@pytest.mark.parametrize("bad", ["", "IIII", "VX", "IC", "ii", "ABC"])
+def test_roman_to_int_rejects(bad: str) -> None:
+    assert roman_to_int(bad) is None
+
+
+@pytest.mark.parametrize("bad", ["0912 345", "09123456789012", "+84 0912 345 678", "1234567890"])
+def test_read_phone_declines_wrong_lengths(bad: str) -> None:
+    assert read_phone(bad) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Covid-19",
+        "15/2021/NĐ-CP",
+        "123/QĐ-UBND",
+        "KT-XH",
+        "-A A +A",
+        "--5",
+        "+84",
+        "ngày 32/13/2021",
+        "quý 5/2021",
+        "1/2/3/4",
+        "12:30:45:10",
+        "thứ 0",
+        "0/0",
+        "tháng 0/2021",
+        "",
+    ],
+)
+def test_odd_inputs_do_not_crash(text: str) -> None:
+    apply_rules(text, numeric.RULES)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["phát triển KT-XH", "-A A +A", "Ban Thi đua - Khen thưởng", "Nguyễn Văn Lực - Phó Giám đốc"],
+)
+def test_dashes_without_numbers_are_left_alone(text: str) -> None:
+    assert apply_rules(text, numeric.RULES) == text
+
+
+def test_codes_are_not_dates() -> None:
+    # 15/2021/NĐ-CP belongs to the legal-code rule; no date may claim part of it.
+    spoken = apply_rules("Nghị định 15/2021/NĐ-CP", numeric.RULES)
+    assert "tháng" not in spoken
+
+
+def test_seed_article_is_fast(seed_text: str) -> None:
+    import time
+
+    lines = seed_text.splitlines()
+    started = time.perf_counter()
+    for line in lines:
+        apply_rules(line, numeric.RULES)
+    assert time.perf_counter() - started < 0.05
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        # ranges must rise: a score is not a range
+        ("thắng 2-1", "thắng hai-một"),
+        ("1.5-2.5", "một phẩy năm đến hai phẩy năm"),
+        ("1,000,000-2,000,000", "một triệu đến hai triệu"),
+        # a yearless day range needs a context word
+        ("lớp 8-9/7", "lớp tám-chín/bảy"),
+        # phones: an old ten-digit landline, a short hotline, a year before 1900
+        ("0241234567", "không hai bốn, một hai ba, bốn năm sáu bảy"),
+        ("1900 12345", "một nghìn chín trăm mười hai nghìn ba trăm bốn mươi lăm"),
+        ("năm 1900 1234", "năm một nghìn chín trăm một nghìn hai trăm ba mươi tư"),
+    ],
+)
+def test_edge_readings(written: str, spoken: str) -> None:
+    assert apply_rules(written, numeric.RULES) == spoken

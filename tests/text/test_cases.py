@@ -1,0 +1,41 @@
+"""Every case file, through the whole pipeline (``normalize_line``).
+
+The files are data (``tests/text/data/test_cases_<kind>.txt``); adding a file adds its
+cases here, whoever wrote the rules it exercises.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.text.case_files import Case, case_files, parse_test_case_file
+from tts_service.text.pipeline import normalize_line
+
+CASES = [case for path in case_files() for case in parse_test_case_file(path)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_case(case: Case) -> None:
+    spoken = normalize_line(case.written)
+    assert spoken in case.readings, (
+        f"{case.written!r}\n  said:     {spoken!r}\n  expected: {case.readings[0]!r}"
+    )
+
+
+def test_every_kind_has_cases() -> None:
+    kinds = {case.kind for case in CASES}
+    assert {"abbreviation", "legal_code", "roman", "acronym", "url", "clean", "symbols"} <= kinds
+
+
+def test_parse_rejects_a_line_without_reading(tmp_path) -> None:
+    path = tmp_path / "test_cases_bad.txt"
+    path.write_text("# comment\n\nUBND~Ủy ban nhân dân\nno reading here\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="test_cases_bad.txt:4"):
+        parse_test_case_file(path)
+
+
+def test_parse_keeps_alternatives(tmp_path) -> None:
+    path = tmp_path / "test_cases_demo.txt"
+    path.write_text("a~b~c\n", encoding="utf-8")
+    (case,) = parse_test_case_file(path)
+    assert (case.written, case.readings, case.kind, case.id) == ("a", ("b", "c"), "demo", "demo:1")

@@ -1,0 +1,244 @@
+"""The normaliser: article text in, a :class:`~tts_service.text.model.Document` to read out.
+
+Mechanism only; the policy is elsewhere (steps in :mod:`.steps`, rules in
+:mod:`.rules`, punctuation in :mod:`.symbols`). For each sentence found by
+:mod:`.sentences` in the text as written:
+
+1. the cleaning steps run in order, each ``str -> str`` (as in gTTS's tokenizer);
+2. rules run in priority order, each claiming the spans it can read, never one that
+   overlaps an earlier claim ("15/2021/NĐ-CP" is read whole before dates could take
+   "15/2021");
+3. the text is cut into units: every claim is one unit with its reading, every other
+   word is a unit with the punctuation around it ("chính,", "(Cụm"); quotes and bullets
+   are dropped.
+
+Offsets of rewrites point into the caller's string (see :class:`.offsets.OffsetMap`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tts_service.text import symbols
+from tts_service.text.lexicon import Lexicon
+from tts_service.text.model import Document, Rewrite, Sentence
+from tts_service.text.offsets import OffsetMap
+from tts_service.text.rules import registered_rules
+from tts_service.text.rules.base import Rule
+from tts_service.text.sentences import split_sentences
+from tts_service.text.steps import DEFAULT_STEPS, Step
+
+__all__ = ["NORMALIZER_VERSION", "Normalizer", "normalize", "normalize_line"]
+
+logger = logging.getLogger(__name__)
+
+#: Bump whenever a change alters what is spoken: it is part of every audio cache key.
+NORMALIZER_VERSION = "1"
+
+_TOKEN = re.compile(r"\S+")
+# A token's leading marks, its word (first to last letter or digit), its trailing marks.
+_PARTS = re.compile(r"([\W_]*)(.*?)([\W_]*)", re.DOTALL)
+_DOTS = re.compile(r"\.{2,}|…")
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    start: int
+    end: int
+    spoken: str
+    rule: str
+
+
+class Normalizer:
+    """An ordered tuple of cleaning steps and a priority-sorted tuple of rules.
+
+    ``Normalizer()`` uses the default steps and every registered rule with the built-in
+    lexicon; ``Normalizer(lexicon=Lexicon.load(path))`` reads a site's abbreviations.
+    """
+
+    def __init__(
+        self,
+        *,
+        steps: Iterable[Step] = DEFAULT_STEPS,
+        rules: Iterable[Rule] | None = None,
+        lexicon: Lexicon | None = None,
+    ) -> None:
+        """Build a normaliser; ``rules`` default to :func:`.rules.registered_rules`."""
+        self.lexicon = lexicon if lexicon is not None else Lexicon.builtin()
+        self.steps: tuple[Step, ...] = tuple(steps)
+        if rules is None:
+            rules = registered_rules(lexicon)
+        self.rules: tuple[Rule, ...] = tuple(sorted(rules, key=lambda rule: rule.priority))
+        self._dotted = self.lexicon.dotted_prefixes()
+
+    def clean(self, text: str) -> str:
+        """Run every cleaning step over ``text``, in order."""
+        for step in self.steps:
+            text = step(text)
+        return text
+
+    def normalize(self, text: str) -> Document:
+        """Split ``text`` into sentences and read each; silent sentences are dropped."""
+        sentences: list[Sentence] = []
+        paragraphs: dict[int, int] = {}
+        for span in split_sentences(text, abbreviations=self._dotted):
+            units, rewrites = self.read(span.text, offset=span.start)
+            if not units:
+                continue
+            # Paragraphs are renumbered so that a dropped line ("* * *") leaves no gap.
+            paragraph = paragraphs.setdefault(span.paragraph, len(paragraphs))
+            sentences.append(
+                Sentence(
+                    index=len(sentences),
+                    paragraph=paragraph,
+                    text=span.text,
+                    start=span.start,
+                    end=span.end,
+                    units=units,
+                    rewrites=rewrites,
+                )
+            )
+        return Document(tuple(sentences))
+
+    def read(
+        self, sentence: str, *, offset: int = 0
+    ) -> tuple[tuple[str, ...], tuple[Rewrite, ...]]:
+        """The units and rewrites of one sentence; rewrite offsets are shifted by ``offset``."""
+        cleaned = self.clean(sentence)
+        positions = OffsetMap(sentence, cleaned)
+        units = _Units()
+        rewrites: list[Rewrite] = []
+        cursor = 0
+        for claim in self._claims(cleaned):
+            units.add_text(cleaned[cursor : claim.start])
+            units.add_expression(claim.spoken)
+            start, end = positions.start(claim.start), positions.end(claim.end)
+            rewrites.append(
+                Rewrite(offset + start, offset + end, sentence[start:end], claim.spoken, claim.rule)
+            )
+            cursor = claim.end
+        units.add_text(cleaned[cursor:])
+        return tuple(units.units), tuple(rewrites)
+
+    def _claims(self, text: str) -> list[_Claim]:
+        """Every rule's matches, in priority order, skipping spans already claimed."""
+        starts: list[int] = []
+        claims: list[_Claim] = []
+        for rule in self.rules:
+            for match in rule.pattern.finditer(text):
+                start, end = match.span()
+                if start == end:
+                    continue
+                at = bisect_right(starts, start)
+                if (at and claims[at - 1].end > start) or (at < len(claims) and starts[at] < end):
+                    continue
+                spoken = _verbalize(rule, match)
+                if spoken is None:
+                    continue
+                starts.insert(at, start)
+                claims.insert(at, _Claim(start, end, spoken, rule.name))
+        return claims
+
+
+def _verbalize(rule: Rule, match: re.Match[str]) -> str | None:
+    """``rule.verbalize(match)``; a failing rule declines instead of losing the article."""
+    try:
+        return rule.verbalize(match)
+    except Exception:
+        logger.exception("rule %s failed on %r", rule.name, match.group())
+        return None
+
+
+class _Units:
+    """Builds a sentence's units: words with the punctuation around them, and expressions."""
+
+    __slots__ = ("_opening", "units")
+
+    def __init__(self) -> None:
+        self.units: list[str] = []
+        # Opening brackets waiting for the next unit: "(" before "Cụm trưởng)".
+        self._opening = ""
+
+    def add_expression(self, spoken: str) -> None:
+        """One rule's reading, never cut by the chunker: "Ủy ban nhân dân"."""
+        spoken = spoken.strip()
+        if spoken:
+            self._add(spoken)
+
+    def add_text(self, text: str) -> None:
+        """Words between expressions, each with its punctuation: "(Cụm", "trưởng),"."""
+        for token in _TOKEN.findall(text):
+            parts = _PARTS.fullmatch(token)
+            if parts is None or not parts.group(2):
+                # A lone mark: "," after an expression, "-" between words, "•" bullet.
+                self._trailing(token, alone=True)
+                continue
+            lead, word, trail = parts.groups()
+            self._leading(lead)
+            self._add(word)
+            self._trailing(trail, alone=False)
+
+    def _add(self, unit: str) -> None:
+        self.units.append(self._opening + unit)
+        self._opening = ""
+
+    def _leading(self, marks: str) -> None:
+        """Keep opening brackets; drop quotes, bullets and dashes before a word ("-A", "“Quyết")."""
+        self._opening += "".join(m for m in marks if m in symbols.OPENING)
+
+    def _trailing(self, marks: str, *, alone: bool) -> None:
+        """Keep punctuation after a word on it: "chính," "trưởng)." "Lực -"."""
+        marks = _DOTS.sub("\u2026", marks)
+        for index, mark in enumerate(marks):
+            if mark in symbols.OPENING:
+                # "(" standing alone before an expression: "(-3,5)" → "(âm ba phẩy năm)"
+                self._opening += mark
+            elif mark in symbols.CLOSING:
+                self._attach(mark)
+            elif mark in symbols.CLAUSE or mark in symbols.FINAL or mark == "\u2026":
+                # "chính," "năm 2021." keep their pause; "…" is written "..."
+                self._attach(symbols.ELLIPSIS if mark == "\u2026" else mark)
+            elif mark in symbols.DASHES and alone and index == 0:
+                # "Lực - Phó Giám đốc": a dash between words is a pause, kept as written
+                self._attach(" " + mark)
+            # Anything else (quotes, "•", "*") is silent.
+
+    def _attach(self, mark: str) -> None:
+        """Put ``mark`` after the last unit; of two pause marks, the stronger one stays."""
+        if not self.units:
+            return
+        last = self.units[-1]
+        current = symbols.ELLIPSIS if last.endswith(symbols.ELLIPSIS) else last[-1]
+        if symbols.punctuation_rank(mark) and symbols.punctuation_rank(current):
+            # "trưởng,." → "trưởng."; "2021.," → "2021."
+            if symbols.punctuation_rank(mark) > symbols.punctuation_rank(current):
+                self.units[-1] = last[: len(last) - len(current)] + mark
+            return
+        self.units[-1] = last + mark
+
+
+@lru_cache(maxsize=8)
+def _normalizer(lexicon: Lexicon | None) -> Normalizer:
+    return Normalizer(lexicon=lexicon)
+
+
+def normalize(text: str, *, lexicon: Lexicon | None = None) -> Document:
+    """Normalise an article: sentences as written, with what to say and what was rewritten.
+
+    ``lexicon`` adds a site's abbreviations (:meth:`Lexicon.load`); by default only the
+    built-in ones are read. Text with nothing to say gives an empty document.
+    """
+    return _normalizer(lexicon).normalize(text)
+
+
+def normalize_line(text: str) -> str:
+    """The spoken text of one line, sentences joined by spaces.
+
+    ``"UBND tỉnh"`` → "Ủy ban nhân dân tỉnh". Used by ``tts-service normalize --lines``.
+    """
+    return " ".join(sentence.spoken for sentence in normalize(text).sentences)

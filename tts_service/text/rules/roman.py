@@ -1,0 +1,89 @@
+"""Roman numerals, read only where the context says they are numbers.
+
+A capital "I" may be English, a "C" a licence class ("hạng C"), and "XL" a size, so a
+numeral is read only
+
+* after a context word of ``data/roman_context.tsv`` (``roman``): "khóa XV" → "khóa
+  mười lăm", "Đại hội XIII" → "Đại hội mười ba", "thế kỷ XXI" → "thế kỷ hai mươi mốt",
+  also further down a list ("quý II, III và IV"); after "thứ" it is an ordinal: "lần thứ
+  XVI" → "lần thứ mười sáu", "thứ IV" → "thứ tư", "thứ I" → "thứ nhất";
+* as a heading number at the start of a sentence (``roman_heading``): "II. Nội dung";
+* as a bare numeral of two or more of I, V, X (``roman_bare``), which is not an acronym
+  either: "Đảng bộ tỉnh XVI". This one runs after the numeric rules (295), so "Quý
+  II/2021" stays whole for the date rule.
+
+Only I, V, X and L are accepted (values up to 89): C, D and M are far more often
+letters than numerals in Vietnamese news.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from tts_service.text.data import load_tsv
+from tts_service.text.rules.base import Rule
+from tts_service.text.rules.cardinal import read_number
+from tts_service.text.rules.ordinal import read_ordinal
+from tts_service.text.rules.roman_numeral import roman_to_int
+
+__all__ = ["RULES", "read_roman"]
+
+_NUMERAL = r"[IVXL]+"
+# Not part of a longer token, and not the "II" of "Quý II/2021" (a date, read there).
+_STANDALONE = re.compile(rf"(?<![\w&./-]){_NUMERAL}(?![\w&]|[/.-][0-9])")
+_HEADING = re.compile(rf"^{_NUMERAL}(?=[.)](?:\s|$))")
+_BARE = re.compile(r"(?<![\w&./-])[IVX]{2,}(?![\w&]|[/.-][0-9])")
+_LIST_SEPARATOR = r"(?:,|;|-|–|và|hoặc|đến|tới)"
+
+
+@lru_cache(maxsize=1)
+def _context() -> re.Pattern[str]:
+    """The text before a numeral in context: "… lần thứ " or "… quý II, III và "."""
+    words = sorted((row[0] for row in load_tsv("roman_context.tsv")), key=len, reverse=True)
+    alternatives = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+    return re.compile(
+        rf"(?<!\w)(?P<word>{alternatives})\s+(?:{_NUMERAL}\s*{_LIST_SEPARATOR}\s*)*$",
+        re.IGNORECASE,
+    )
+
+
+def read_roman(numeral: str, *, ordinal: bool = False) -> str | None:
+    """Read a Roman numeral as a cardinal ("XVI" → "mười sáu") or, after "thứ", an ordinal.
+
+    ``None`` if ``numeral`` is not a canonical numeral ("IIII", "VX").
+    """
+    value = roman_to_int(numeral)
+    if value is None or value == 0:
+        return None
+    return read_ordinal(str(value)) if ordinal else read_number(str(value))
+
+
+def _verbalize_context(match: re.Match[str]) -> str | None:
+    """lần thứ XVI: mười sáu; thứ IV: tư; khóa XV: mười lăm; "C" or "I" alone: not ours."""
+    numeral = match.group()
+    if len(numeral) == 1 and numeral not in "IVX":
+        # hạng L? A lone L is a letter, like C, D and M.
+        return None
+    before = _context().search(match.string, 0, match.start())
+    if before is None:
+        return None
+    # thứ IV: thứ tư (ordinal); khóa IV: khóa bốn (cardinal)
+    return read_roman(numeral, ordinal=before.group("word").lower() == "thứ")
+
+
+def _verbalize_heading(match: re.Match[str]) -> str | None:
+    """II. Nội dung: hai; I. Mục đích: một."""
+    return read_roman(match.group())
+
+
+def _verbalize_bare(match: re.Match[str]) -> str | None:
+    """Đảng bộ tỉnh XVI: mười sáu."""
+    return read_roman(match.group())
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("roman", _STANDALONE, _verbalize_context, 60),
+    Rule("roman_heading", _HEADING, _verbalize_heading, 61),
+    Rule("roman_bare", _BARE, _verbalize_bare, 295),
+)
