@@ -41,9 +41,20 @@ def free_port() -> int:
 
 def start_service(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tts_service.api.main:app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, **env},
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tts_service.api.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -79,15 +90,27 @@ def read_once(base: str, text: str) -> dict[str, float]:
                 size += len(chunk)
         total = time.perf_counter() - t0
         vtt = client.get(info["vtt_url"]).text
-    return {"post_s": t_post, "first_audio_s": first or total, "total_s": total,
-            "bytes": size, "cues": vtt.count(" --> "), "engine": info["engine"]}
+    return {
+        "post_s": t_post,
+        "first_audio_s": first or total,
+        "total_s": total,
+        "bytes": size,
+        "cues": vtt.count(" --> "),
+        "engine": info["engine"],
+    }
 
 
 def bench_service(text: str, latency: float) -> dict[str, object]:
     with FakeGoogle(latency=latency) as fake, tempfile.TemporaryDirectory() as cache:
         port = free_port()
-        proc = start_service({"TTS_GTTS_BASE_URL": fake.base_url, "TTS_CACHE_DIR": cache,
-                              "TTS_ENGINE": "gtts,espeak"}, port)
+        proc = start_service(
+            {
+                "TTS_GTTS_BASE_URL": fake.base_url,
+                "TTS_CACHE_DIR": cache,
+                "TTS_ENGINE": "gtts,espeak",
+            },
+            port,
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             cold = read_once(base, text)
@@ -97,32 +120,44 @@ def bench_service(text: str, latency: float) -> dict[str, object]:
             with httpx.Client(base_url=base) as client:
                 hits = [client.post("/v1/read", json={"text": text}) for _ in range(20)]
             cached_ms = (time.perf_counter() - t0) / len(hits) * 1000
-            return {**cold, "requests": requests, "mean_chars": chars / max(1, requests),
-                    "max_in_flight": fake.max_in_flight, "connections": fake.connections,
-                    "cached_post_ms": cached_ms, "peak_rss_mib": peak_rss_mib(proc.pid)}
+            return {
+                **cold,
+                "requests": requests,
+                "mean_chars": chars / max(1, requests),
+                "max_in_flight": fake.max_in_flight,
+                "connections": fake.connections,
+                "cached_post_ms": cached_ms,
+                "peak_rss_mib": peak_rss_mib(proc.pid),
+            }
         finally:
             proc.terminate()
             proc.wait(30)
 
 
 def bench_espeak(text: str) -> dict[str, float]:
+    from tts_service.cache import AudioCache
     from tts_service.engines.espeak import EspeakEngine
     from tts_service.settings import Settings
     from tts_service.synthesis import SpeechService
-    from tts_service.cache import AudioCache
 
     with tempfile.TemporaryDirectory() as cache_dir:
         settings = Settings(cache_dir=Path(cache_dir), engine=("espeak",))
         engine = EspeakEngine()
         engine.synthesize("khởi động")  # load the library and the Vietnamese voice once
-        service = SpeechService(settings, engines={"espeak": engine},
-                                cache=AudioCache(settings.cache_dir, max_bytes=10**9))
+        service = SpeechService(
+            settings,
+            engines={"espeak": engine},
+            cache=AudioCache(settings.cache_dir, max_bytes=10**9),
+        )
         try:
             t0 = time.perf_counter()
             plans = service.plan(service.normalize(text), title=None, chain=service.chain(None))
             job = service.synthesize_blocking(plans)
-            return {"seconds": time.perf_counter() - t0, "audio_s": job.duration,
-                    "chunks": len(plans[0].chunks)}
+            return {
+                "seconds": time.perf_counter() - t0,
+                "audio_s": job.duration,
+                "chunks": len(plans[0].chunks),
+            }
         finally:
             service.close()
 
@@ -137,8 +172,12 @@ def main() -> None:
     service = bench_service(text, args.latency)
     reference = run_gtts_cli(SEED, latency=args.latency)
     espeak = bench_espeak(text)
-    results = {"latency_s": args.latency, "service": service, "gtts_cli": reference,
-               "espeak": espeak}
+    results = {
+        "latency_s": args.latency,
+        "service": service,
+        "gtts_cli": reference,
+        "espeak": espeak,
+    }
     ratios = {
         "whole_article_speedup": reference["seconds_total"] / service["total_s"],
         "request_ratio": service["requests"] / reference["requests"],

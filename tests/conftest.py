@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-SEED_ARTICLE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "seed-article.txt"
+SEED_ARTICLE = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "seed-article.txt"
+)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

@@ -41,9 +41,24 @@ def text_tone(text: str) -> bytes:
 def decode_seconds(data: bytes) -> float:
     """Decode MP3 bytes fully with ffmpeg; return the decoded duration. Fails on corruption."""
     result = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-xerror", "-i", "pipe:0",
-         "-f", "s16le", "-ac", "1", "-ar", "24000", "pipe:1"],
-        input=data, capture_output=True, check=False,
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-xerror",
+            "-i",
+            "pipe:0",
+            "-f",
+            "s16le",
+            "-ac",
+            "1",
+            "-ar",
+            "24000",
+            "pipe:1",
+        ],
+        input=data,
+        capture_output=True,
+        check=False,
     )
     if result.returncode != 0 or result.stderr.strip():
         raise AssertionError(f"ffmpeg could not decode the MP3: {result.stderr.decode()[:500]}")

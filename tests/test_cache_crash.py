@@ -1,4 +1,4 @@
-"""Kill a process that is writing to the cache at an arbitrary moment; nothing partial is servable."""
+"""Kill a process while it writes to the cache; nothing partial is ever servable."""
 
 from __future__ import annotations
 

@@ -8,7 +8,12 @@ import pytest
 from tests.helpers import decode_seconds, text_tone
 from tts_service.audio.mp3 import duration_seconds
 from tts_service.engines.base import FakeEngine
-from tts_service.errors import EmptyTextError, SynthesisUnavailable, TextTooLongError, UnknownEngineError
+from tts_service.errors import (
+    EmptyTextError,
+    SynthesisUnavailable,
+    TextTooLongError,
+    UnknownEngineError,
+)
 from tts_service.jobs import JobState
 
 ARTICLE = (

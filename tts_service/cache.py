@@ -257,9 +257,7 @@ class AudioCache:
             )
             if not present:
                 with self._lock:
-                    self._db.execute(
-                        "DELETE FROM entries WHERE kind = ? AND key = ?", (kind, key)
-                    )
+                    self._db.execute("DELETE FROM entries WHERE kind = ? AND key = ?", (kind, key))
                 self._remove_files(kind, key)
         # Files the index does not know (a crash between rename and index write) are
         # indexed if complete, removed if not.

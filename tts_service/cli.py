@@ -47,9 +47,15 @@ def serve(host: str | None, port: int | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--engine", default=None, help="Engine to try first (gtts, espeak).")
 @click.option("--title", default=None, help="Title for the MP3 tag.")
-@click.option("--vtt", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the sentence timings as WebVTT.")
-def synth(source: str, output: Path, engine: str | None, title: str | None, vtt: Path | None) -> None:
+@click.option(
+    "--vtt",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the sentence timings as WebVTT.",
+)
+def synth(
+    source: str, output: Path, engine: str | None, title: str | None, vtt: Path | None
+) -> None:
     """Read FILE (or - for stdin) aloud into an MP3 file."""
     from tqdm import tqdm
 
@@ -80,7 +86,9 @@ def synth(source: str, output: Path, engine: str | None, title: str | None, vtt:
 
 @main.command()
 @click.argument("source", default="-")
-@click.option("--lines", is_flag=True, help="Normalise each input line on its own; one output line each.")
+@click.option(
+    "--lines", is_flag=True, help="Normalise each input line on its own; one output line each."
+)
 @click.option("--explain", is_flag=True, help="List each rewrite with the rule that made it.")
 def normalize(source: str, lines: bool, explain: bool) -> None:
     """Print the spoken text of FILE (or - for stdin)."""
@@ -100,7 +108,9 @@ def normalize(source: str, lines: bool, explain: bool) -> None:
     if explain:
         for sentence in document.sentences:
             for rw in sentence.rewrites:
-                click.echo(f"{rw.start}-{rw.end}\t{rw.rule}\t{rw.source!r} → {rw.spoken!r}", err=True)
+                click.echo(
+                    f"{rw.start}-{rw.end}\t{rw.rule}\t{rw.source!r} → {rw.spoken!r}", err=True
+                )
 
 
 if __name__ == "__main__":

@@ -51,9 +51,7 @@ class Job:
     finished_at: float | None = None
     _segments: list[bytes] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(
-        default_factory=set
-    )
+    _listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=set)
     _first_chunk: threading.Event = field(default_factory=threading.Event)
     _done: threading.Event = field(default_factory=threading.Event)
 

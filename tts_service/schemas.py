@@ -33,7 +33,9 @@ class ReadRequest(BaseModel):
     @model_validator(mode="after")
     def _one_source(self) -> ReadRequest:
         if (self.text is None) == (self.html is None):
-            raise ValueError("Gửi đúng một trong hai trường 'text' hoặc 'html' (send either 'text' or 'html').")
+            raise ValueError(
+                "Gửi đúng một trong hai trường 'text' hoặc 'html' (send either 'text' or 'html')."
+            )
         return self
 
 

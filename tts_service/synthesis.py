@@ -95,9 +95,7 @@ class ChunkSource:
             running = self._inflight.get(planned.key)
             if running is not None:
                 return running
-            future = self._executors[engine.name].submit(
-                self._synthesize, engine, planned, voice
-            )
+            future = self._executors[engine.name].submit(self._synthesize, engine, planned, voice)
             self._inflight[planned.key] = future
         future.add_done_callback(lambda _: self._forget(planned.key))
         return future
@@ -362,7 +360,9 @@ class SpeechService:
         for plan in job.plans:
             engine = self.engines[plan.engine]
             job.engine = plan.engine
-            futures = [self._source.submit(engine, pc, plan.voice) for pc in plan.chunks[len(used):]]
+            futures = [
+                self._source.submit(engine, pc, plan.voice) for pc in plan.chunks[len(used) :]
+            ]
             try:
                 for planned, future in zip(plan.chunks[len(used) :], futures, strict=True):
                     frames = future.result()
@@ -378,7 +378,10 @@ class SpeechService:
                     pending.cancel()
                 logger.warning(
                     "engine %s failed on article %s after %d chunks: %s",
-                    plan.engine, job.id, len(used), exc,
+                    plan.engine,
+                    job.id,
+                    len(used),
+                    exc,
                 )
         else:
             raise SynthesisUnavailable(
@@ -447,4 +450,3 @@ class SpeechService:
             if callable(close):
                 close()
         self.cache.close()
-

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from tests.helpers import decode_seconds
-from tts_service.audio.mp3 import duration_seconds, stream_format
 from tts_service.audio.format import HOUSE_FORMAT
+from tts_service.audio.mp3 import duration_seconds, stream_format
 from tts_service.engines.espeak import EspeakEngine
 
 
@@ -34,7 +34,9 @@ def test_seed_article_through_the_api_with_espeak(serve, make_service, espeak, s
 
     cues = re.findall(r"(\d\d):(\d\d):(\d\d)\.(\d{3}) --> (\d\d):(\d\d):(\d\d)\.(\d{3})\n(.+)", vtt)
     assert len(cues) > 15
-    ends = [int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for _, _, _, _, h, m, s, ms, _ in cues]
+    ends = [
+        int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for _, _, _, _, h, m, s, ms, _ in cues
+    ]
     assert ends == sorted(ends) and abs(ends[-1] - seconds) < 0.5
     texts = [c[-1] for c in cues]
     assert any(t.startswith("Ngày 09/7/2021, tại Sở Kế hoạch và Đầu tư") for t in texts)

@@ -116,7 +116,9 @@ def test_bad_requests_get_clear_client_errors(serve, make_service, body, status)
 
 def test_malformed_json_is_422(serve, fake_service):
     client = serve(fake_service)
-    answer = client.post("/v1/read", content=b'{"text": "abc', headers={"content-type": "application/json"})
+    answer = client.post(
+        "/v1/read", content=b'{"text": "abc', headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 422
     assert "JSON" in answer.json()["detail"]
 

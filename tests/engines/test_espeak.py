@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import textwrap
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -124,12 +123,9 @@ def test_bad_settings_are_refused(kwargs, message):
         EspeakEngine(**kwargs)
 
 
-def test_seed_article_in_500_char_chunks_is_fast(engine, seed_text):
+def test_seed_article_in_500_char_chunks_gives_minutes_of_speech(engine, seed_text):
+    # Its speed is measured in bench/bench_read_path.py, not asserted here.
     chunks = textwrap.wrap(seed_text, engine.max_chars)
-    started = time.perf_counter()
     parts = [engine.synthesize(chunk) for chunk in chunks]
-    elapsed = time.perf_counter() - started
     seconds = sum(mp3.duration_seconds(part, strict=True) for part in parts)
     assert seconds > 120  # a few minutes of speech
-    # About 1.1 s on the 2-core dev machine; loose so that a loaded CI box does not flake.
-    assert elapsed < 6.0, f"{len(chunks)} chunks took {elapsed:.2f} s"

@@ -15,8 +15,10 @@ def test_short_sentence_is_one_chunk():
 
 
 def test_every_chunk_fits_and_no_word_is_lost():
-    units = ("Tới dự và chỉ đạo tại Hội nghị có đồng chí Nguyễn Thu Hoài, Trưởng Ban thi đua, "
-             "khen thưởng Sở Nội vụ và Lãnh đạo, chuyên viên thực hiện công tác thi đua của Cụm.").split()
+    units = (
+        "Tới dự và chỉ đạo tại Hội nghị có đồng chí Nguyễn Thu Hoài, Trưởng Ban thi đua, "
+        "khen thưởng Sở Nội vụ và Lãnh đạo, chuyên viên thực hiện công tác thi đua của Cụm."
+    ).split()
     chunks = chunk_sentence(units, 100)
     assert all(len(c) <= 100 for c in chunks)
     assert " ".join(chunks).split() == units

@@ -47,7 +47,9 @@ def _describe(exc: RequestValidationError) -> str:
     return "; ".join(messages) or "Yêu cầu không hợp lệ (invalid request)."
 
 
-def create_app(settings: Settings | None = None, *, service: SpeechService | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, service: SpeechService | None = None
+) -> FastAPI:
     """Build the app; tests pass their own ``service`` (fake engine, temporary cache)."""
 
     @asynccontextmanager
@@ -77,7 +79,13 @@ def create_app(settings: Settings | None = None, *, service: SpeechService | Non
             allow_origins=origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Range", "If-None-Match"],
-            expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "ETag", "X-TTS-Engine"],
+            expose_headers=[
+                "Content-Range",
+                "Accept-Ranges",
+                "Content-Length",
+                "ETag",
+                "X-TTS-Engine",
+            ],
         )
 
     @app.exception_handler(RequestValidationError)

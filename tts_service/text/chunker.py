@@ -21,6 +21,7 @@ from tts_service.text.model import Document, Sentence
 
 __all__ = ["Chunk", "chunk_document", "chunk_sentence"]
 
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """The text of one engine request and the sentence and paragraph it belongs to."""

@@ -55,7 +55,9 @@ def _check_id(article_id: str) -> None:
 
 
 @router.post("/read", response_model=ReadResponse, responses=_ERRORS, status_code=200)
-def read(body: ReadRequest, request: Request, response: Response, service: ServiceDep) -> ReadResponse:
+def read(
+    body: ReadRequest, request: Request, response: Response, service: ServiceDep
+) -> ReadResponse:
     """Read an article: cached audio answers at once; new audio starts streaming at once."""
     result = service.read(
         text=body.text, html=body.html, title=body.title, engine=body.engine, voice=body.voice
@@ -64,7 +66,9 @@ def read(body: ReadRequest, request: Request, response: Response, service: Servi
 
 
 @router.get("/read/{article_id}", response_model=ReadResponse, responses=_ERRORS)
-def status(article_id: str, request: Request, response: Response, service: ServiceDep) -> ReadResponse:
+def status(
+    article_id: str, request: Request, response: Response, service: ServiceDep
+) -> ReadResponse:
     """The state of an article's audio."""
     _check_id(article_id)
     result = service.find(article_id)

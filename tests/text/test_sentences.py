@@ -1,0 +1,59 @@
+"""Paragraph and sentence splitting with offsets into the text as written."""
+
+from __future__ import annotations
+
+from tts_service.text.sentences import split_paragraphs, split_sentences
+
+
+def texts(source: str, **kwargs) -> list[str]:
+    return [span.text for span in split_sentences(source, **kwargs)]
+
+
+def test_offsets_index_the_input() -> None:
+    source = "  Câu một. Câu hai!\n\n\xa0\xa0Tiêu đề không dấu chấm\r\nCâu ba? "
+    spans = split_sentences(source)
+    assert [s.text for s in spans] == ["Câu một.", "Câu hai!", "Tiêu đề không dấu chấm", "Câu ba?"]
+    assert [s.paragraph for s in spans] == [0, 0, 1, 2]
+    for span in spans:
+        assert source[span.start : span.end] == span.text
+
+
+def test_each_line_is_a_paragraph() -> None:
+    assert list(split_paragraphs("một\n\n  \nhai\nba")) == [(0, 3), (8, 11), (12, 14)]
+
+
+def test_blank_text_has_no_sentence() -> None:
+    assert split_sentences("") == []
+    assert split_sentences(" \n\xa0\n\t") == []
+
+
+def test_headline_without_final_punctuation_is_its_own_sentence() -> None:
+    assert texts("Toàn cảnh hội nghị\nPhát biểu tại Hội nghị, đồng chí Hoài.") == [
+        "Toàn cảnh hội nghị",
+        "Phát biểu tại Hội nghị, đồng chí Hoài.",
+    ]
+
+
+def test_lower_case_continuation_is_not_a_new_sentence() -> None:
+    assert texts("Ông Nguyễn Văn A. là cán bộ. Ông B. đến.") == [
+        "Ông Nguyễn Văn A. là cán bộ.",
+        "Ông B. đến.",
+    ]
+
+
+def test_dotted_abbreviations_do_not_end_a_sentence() -> None:
+    source = "Tại TX. Đồng Đăng, PGS.TS. Nguyễn Văn A phát biểu. Hội nghị kết thúc."
+    assert texts(source, abbreviations=["TX.", "PGS.TS."]) == [
+        "Tại TX. Đồng Đăng, PGS.TS. Nguyễn Văn A phát biểu.",
+        "Hội nghị kết thúc.",
+    ]
+
+
+def test_heading_number_stays_with_its_heading() -> None:
+    assert texts("II. Nội dung thực hiện") == ["II. Nội dung thực hiện"]
+    assert texts("1. Mục đích. 2. Yêu cầu.") == ["1. Mục đích.", "2. Yêu cầu."]
+
+
+def test_numbers_and_codes_are_not_cut() -> None:
+    source = "Giá 12.500.000 đồng theo Nghị định số 15/2021/NĐ-CP. Hết."
+    assert texts(source) == ["Giá 12.500.000 đồng theo Nghị định số 15/2021/NĐ-CP.", "Hết."]
