@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import lameenc
 import pytest
 from gtts import gTTS
 
@@ -366,6 +367,18 @@ def test_a_given_client_is_used_and_left_open(fake: FakeGoogle) -> None:
         assert not client.is_closed
 
 
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _foreign_mp3() -> bytes:
+    encoder = lameenc.Encoder()
+    encoder.set_in_sample_rate(44100)
+    encoder.set_channels(2)
+    encoder.set_bit_rate(128)
+    return bytes(encoder.encode(bytes(44100 * 4 // 2)) + encoder.flush())
+
+
 def _answer(audio_field: Any) -> bytes:
     line = json.dumps([["wrb.fr", "jQ1olc", audio_field, None, None, None, "generic"]])
     return f")]}}'\n\n{len(line)}\n{line}\n".encode()
@@ -375,9 +388,13 @@ def _answer(audio_field: Any) -> bytes:
     ("content", "error", "calls"),
     [
         # Valid base64, but of HTML: Google answered, the audio is unusable.
-        (_answer(json.dumps([base64.b64encode(b"<html>").decode()])), SynthesisRejected, 3),
+        (_answer(json.dumps([b64(b"<html>")])), SynthesisRejected, 3),
         # Base64 that does not decode: a damaged answer, worth retrying.
         (_answer(json.dumps(["@@not base64@@"])), SynthesisUnavailable, 3),
+        # MP3 ending inside a frame: cut in transit, worth retrying.
+        (_answer(json.dumps([b64(fake_speech("x")[:-10])])), SynthesisUnavailable, 3),
+        # Real MP3, but 44.1 kHz stereo 128 kbps: it would not concatenate with the rest.
+        (_answer(json.dumps([b64(_foreign_mp3())])), SynthesisRejected, 3),
         # A 200 that is not an RPC answer at all (an interstitial page).
         (b"<html>consent</html>", SynthesisUnavailable, 3),
     ],
@@ -401,8 +418,7 @@ def test_unusable_answers_through_a_mock_transport(
 def test_gtts_regex_fallback_reads_a_non_json_line() -> None:
     """A jQ1olc line that isn't plain JSON is still read the way gTTS reads it."""
     audio = fake_speech("x")
-    b64 = base64.b64encode(audio).decode()
-    content = f')]}}\'\n\n123[["wrb.fr","jQ1olc","[\\"{b64}\\"]",null]]'.encode()
+    content = f')]}}\'\n\n123[["wrb.fr","jQ1olc","[\\"{b64(audio)}\\"]",null]]'.encode()
     transport = httpx.MockTransport(lambda _request: httpx.Response(200, content=content))
     with GTTSEngine(transport=transport, **FAST) as engine:
         assert engine.synthesize("x") == audio
@@ -412,9 +428,7 @@ def test_http_date_retry_after_is_understood() -> None:
     answers = iter(
         [
             httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
-            httpx.Response(
-                200, content=_answer(json.dumps([base64.b64encode(fake_speech("x")).decode()]))
-            ),
+            httpx.Response(200, content=_answer(json.dumps([b64(fake_speech("x"))]))),
         ]
     )
     transport = httpx.MockTransport(lambda _request: next(answers))

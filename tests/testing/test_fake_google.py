@@ -11,6 +11,8 @@ import httpx
 import pytest
 from gtts import gTTS, gTTSError
 
+from tts_service.audio import mp3
+from tts_service.audio.format import HOUSE_FORMAT
 from tts_service.testing import BATCHEXECUTE_PATH, FakeGoogle, FaultPlan, fake_speech
 
 FRAME_BYTES = 96  # 32 kbps × 576 samples / 24 kHz / 8: house-format frames never pad
@@ -49,6 +51,9 @@ def test_fake_speech_is_house_format_and_as_long_as_the_text() -> None:
     assert 0.3 <= len(short) // FRAME_BYTES * 0.024 < 0.5
     assert 5.5 <= len(long) // FRAME_BYTES * 0.024 < 5.7
     assert fake_speech("b" * 100) is long  # cached per length
+    for audio in (short, long):
+        assert mp3.parse(audio, strict=True).is_format(HOUSE_FORMAT)
+    assert mp3.duration_seconds(long) == pytest.approx(5.5, abs=0.1)
 
 
 def test_gtts_itself_reads_the_fake(gtts_to_fake: FakeGoogle, seed_text: str) -> None:

@@ -18,8 +18,8 @@ Google's answer                        retried?    when retries run out
 =====================================  ==========  =========================================
 timeout, refused/reset connection      yes         :class:`SynthesisUnavailable`
 429, 408, 5xx (``Retry-After`` kept)   yes         :class:`SynthesisUnavailable`
-200, body cut short / bad base64       yes         :class:`SynthesisUnavailable`
-200, intact but holds no MP3 audio     yes         :class:`SynthesisRejected`
+200, body or MP3 cut short, bad b64    yes         :class:`SynthesisUnavailable`
+200, no audio, not MP3, not 24k mono   yes         :class:`SynthesisRejected`
 400, 413, 414, 422                     no          :class:`SynthesisRejected` (this text)
 any other status (403, 404, 3xx…)      no          :class:`SynthesisUnavailable`
 =====================================  ==========  =========================================
@@ -47,8 +47,14 @@ from types import TracebackType
 import httpx
 from gtts import gTTS
 
+from tts_service.audio import mp3
 from tts_service.audio.format import HOUSE_FORMAT, AudioFormat
-from tts_service.errors import SynthesisRejected, SynthesisUnavailable, UnknownEngineError
+from tts_service.errors import (
+    AudioFormatError,
+    SynthesisRejected,
+    SynthesisUnavailable,
+    UnknownEngineError,
+)
 
 __all__ = ["BATCHEXECUTE_PATH", "GTTSEngine"]
 
@@ -108,33 +114,27 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-def _looks_like_mp3(data: bytes) -> bool:
-    """Cheap check that ``data`` starts like an MP3 stream: an ID3 tag or a frame sync.
-
-    A full frame walk belongs to ``tts_service.audio.mp3``; this only catches answers that
-    are plainly not audio (HTML, JSON, empty) before they reach a listener.
-    """
-    if data.startswith(b"ID3"):
-        return True
-    # 11 set bits of frame sync, then a valid version (not "reserved", 01) and layer III (01).
-    return (
-        len(data) >= 4
-        and data[0] == 0xFF
-        and data[1] & 0xE0 == 0xE0
-        and data[1] & 0x18 != 0x08
-        and data[1] & 0x06 == 0x02
-    )
-
-
 def _decode_audio(encoded: str) -> bytes:
-    """Decode Google's base64 audio and check it looks like MP3."""
+    """Decode Google's base64 audio and check, frame by frame, that it is house-format MP3.
+
+    A stream that ends inside a frame was cut in transit (worth retrying); bytes that are
+    not MP3, or MP3 in another format, would break byte-for-byte concatenation with the
+    rest of the article, and asking again is unlikely to change them.
+    """
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
         # ValueError: non-ASCII characters, which b64decode refuses before decoding.
         raise _AttemptFailed("answer holds corrupt base64 audio") from exc
-    if not _looks_like_mp3(data):
-        raise _AttemptFailed("answer's audio is not MP3", no_audio=True)
+    try:
+        stream = mp3.parse(data)
+    except AudioFormatError as exc:
+        raise _AttemptFailed(f"answer's audio is not MP3 ({exc})", no_audio=True) from exc
+    if stream.truncated_bytes:
+        raise _AttemptFailed("answer's audio is cut short inside a frame")
+    if not stream.is_format(HOUSE_FORMAT):
+        # (Not stream.format in the message: it raises when frames disagree, e.g. VBR.)
+        raise _AttemptFailed("answer's audio is not in the house format", no_audio=True)
     return data
 
 

@@ -105,8 +105,9 @@ class _Fault:
 class ReceivedRequest:
     """What the fake saw of one request, for assertions and benchmarks.
 
-    ``received_at`` and ``answered_at`` are :func:`time.monotonic` readings; ``answered_at``
-    stays ``None`` for requests that were never answered (hangs, drops, stop).
+    ``received_at`` (request read) and ``answered_at`` (answer about to be written, after
+    the latency) are :func:`time.monotonic` readings; ``answered_at`` stays ``None`` for
+    requests that were never answered (hangs, drops, stop).
     """
 
     text: str
@@ -558,33 +559,43 @@ class FakeGoogle:
         if self.latency > 0 and self._stopping.wait(self.latency):
             handler.close_connection = True
             return
-        if fault is None or fault.kind in ("truncated", "malformed"):
-            audio = fake_speech(text, ms_per_char=self.ms_per_char)
-            if fault is None:
-                payload = _audio_answer(audio)
-            elif fault.kind == "truncated":
-                # Cut inside the base64, as a connection dropped mid-body would leave it.
-                full = _audio_answer(audio)
-                start, end = full.index(b'[\\"') + 3, full.index(b'\\"]')
-                payload = full[: (start + end) // 2]
-            else:
-                payload = _envelope(["wrb.fr", _RPC_ID, None, None, None, [3], "generic"])
-            handler.send_simple(200, payload, content_type="application/json; charset=utf-8")
-        elif fault.kind == "status":
+        if fault is not None and fault.kind == "drop":
+            handler.close_connection = True
+            return
+        status, payload, headers = self._response(text, fault, handler)
+        # Stamped before writing: once the first byte is out the client may already be
+        # looking at answered_at, so stamping afterwards would race it.
+        with self._lock:
+            record.answered_at = time.monotonic()
+        handler.send_simple(
+            status,
+            payload,
+            content_type="application/json; charset=utf-8" if status == 200 else "text/html",
+            headers=headers,
+        )
+
+    def _response(
+        self, text: str, fault: _Fault | None, handler: _Handler
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """Status, body and extra headers for an answered request."""
+        if fault is not None and fault.kind == "status":
             headers = {}
             if fault.retry_after is not None:
                 headers["Retry-After"] = f"{fault.retry_after:g}"
             reason = handler.responses.get(fault.status, ("Error",))[0]
-            handler.send_simple(
+            return (
                 fault.status,
                 f"<html><title>{fault.status} {reason}</title></html>".encode(),
-                headers=headers,
+                headers,
             )
-        else:  # "drop"
-            handler.close_connection = True
-            return
-        with self._lock:
-            record.answered_at = time.monotonic()
+        if fault is not None and fault.kind == "malformed":
+            return 200, _envelope(["wrb.fr", _RPC_ID, None, None, None, [3], "generic"]), {}
+        answer = _audio_answer(fake_speech(text, ms_per_char=self.ms_per_char))
+        if fault is not None and fault.kind == "truncated":
+            # Cut inside the base64, as a connection dropped mid-body would leave it.
+            start, end = answer.index(b'[\\"') + 3, answer.index(b'\\"]')
+            answer = answer[: (start + end) // 2]
+        return 200, answer, {}
 
     def _hold(self, handler: _Handler) -> None:
         """Block this request's thread until the client disconnects or hangs are released."""

@@ -203,10 +203,15 @@ class _Units:
             elif mark in symbols.CLAUSE or mark in symbols.FINAL or mark == "\u2026":
                 # "chính," "năm 2021." keep their pause; "…" is written "..."
                 self._attach(symbols.ELLIPSIS if mark == "\u2026" else mark)
-            elif mark in symbols.DASHES and alone and index == 0:
-                # "Lực - Phó Giám đốc": a dash between words is a pause, kept as written
+            elif mark in symbols.DASHES and alone and index == 0 and not self._paused():
+                # "Lực - Phó Giám đốc": a dash between words is a pause, kept as written;
+                # after "." or "," it adds nothing ("I. - Nội dung" → "một. Nội dung")
                 self._attach(" " + mark)
             # Anything else (quotes, "•", "*") is silent.
+
+    def _paused(self) -> bool:
+        """Whether the last unit already ends with a pause mark (or there is none)."""
+        return not self.units or symbols.punctuation_rank(self.units[-1][-1]) > 0
 
     def _attach(self, mark: str) -> None:
         """Put ``mark`` after the last unit; of two pause marks, the stronger one stays."""

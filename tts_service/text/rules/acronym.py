@@ -41,13 +41,16 @@ __all__ = ["RULES", "is_syllable", "read_as_word", "spell"]
 # Vietnamese words start with one and none of them is an acronym.
 _TOKEN = re.compile(r"(?<![\w&])(?![a-z])[^\W\d_][\w&]*(?![\w&])")
 _PARTS = re.compile(r"[0-9]+|&|[^\W\d_]")
-# A plain (toneless) Vietnamese syllable: onset + rhyme. "ban", "tin", "hoa" are
-# syllables; "pdf", "hcm", "gdp" are not.
+# A Vietnamese syllable written without marks: onset + rhyme. "ban", "tin", "hoa",
+# "nuoc" (nước), "yeu" (yêu) are syllables; "pdf", "hcm", "gdp" are not.
 _SYLLABLE = re.compile(
     r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
-    r"(?:a(?:ch|ng|nh|[cimnoptuy])?|e(?:ng|[cmnopt])?|i(?:ch|nh|[amnptu])?"
-    r"|o(?:a(?:ch|ng|nh|[cinty])?|e[not]?|ong|oc|ng|[cimnpt])?"
-    r"|u(?:y(?:ch|nh|[antu])?|ng|[acimnpt])?|y)"
+    r"(?:a(?:ch|ng|nh|[cimnoptuy])?"
+    r"|e(?:ch|ng|nh|[cmnoptu])?"
+    r"|i(?:e(?:ng|[cmnptu])|ch|nh|[amnptu])?"
+    r"|o(?:a(?:ch|ng|nh|[cinoty])?|e[not]?|ong|oc|ng|[cimnpt])?"
+    r"|u(?:y(?:e[nt]|ch|nh|[antu])?|o(?:ng|[cimnptu])?|e(?:nh)?|ng|[acimnptu])?"
+    r"|y(?:e[mntu])?)"
 )
 _WORD_BEFORE = re.compile(r"([\w&]+)\W*$")
 _WORD_AFTER = re.compile(r"^\W*([\w&]+)")

@@ -7,7 +7,8 @@ numeral is read only
   mười lăm", "Đại hội XIII" → "Đại hội mười ba", "thế kỷ XXI" → "thế kỷ hai mươi mốt",
   also further down a list ("quý II, III và IV"); after "thứ" it is an ordinal: "lần thứ
   XVI" → "lần thứ mười sáu", "thứ IV" → "thứ tư", "thứ I" → "thứ nhất";
-* as a heading number at the start of a sentence (``roman_heading``): "II. Nội dung";
+* as a heading number at the start of a sentence (``roman_heading``): "II. Nội dung",
+  also when the sentence splitter kept it with the sentence before ("… xong. II. Nội");
 * as a bare numeral of two or more of I, V, X (``roman_bare``), which is not an acronym
   either: "Đảng bộ tỉnh XVI". This one runs after the numeric rules (295), so "Quý
   II/2021" stays whole for the date rule.
@@ -32,7 +33,9 @@ __all__ = ["RULES", "read_roman"]
 _NUMERAL = r"[IVXL]+"
 # Not part of a longer token, and not the "II" of "Quý II/2021" (a date, read there).
 _STANDALONE = re.compile(rf"(?<![\w&./-]){_NUMERAL}(?![\w&]|[/.-][0-9])")
-_HEADING = re.compile(rf"^{_NUMERAL}(?=[.)](?:\s|$))")
+# At the start of a sentence or right after one ends ("… xong. II. Nội dung"); quotes,
+# bullets or dashes before a heading number are silent and claimed with it.
+_HEADING = re.compile(rf"(?:^[^\w(\[]*?|(?<=[.!?]\s))(?P<numeral>{_NUMERAL})(?=[.)](?!\w))")
 _BARE = re.compile(r"(?<![\w&./-])[IVX]{2,}(?![\w&]|[/.-][0-9])")
 _LIST_SEPARATOR = r"(?:,|;|-|–|và|hoặc|đến|tới)"
 
@@ -74,7 +77,7 @@ def _verbalize_context(match: re.Match[str]) -> str | None:
 
 def _verbalize_heading(match: re.Match[str]) -> str | None:
     """II. Nội dung: hai; I. Mục đích: một."""
-    return read_roman(match.group())
+    return read_roman(match.group("numeral"))
 
 
 def _verbalize_bare(match: re.Match[str]) -> str | None:
