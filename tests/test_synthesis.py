@@ -63,8 +63,7 @@ def test_concurrent_identical_requests_synthesise_each_chunk_once(make_service):
         gate.wait(10)
         return text_tone(text)
 
-    engine = FakeEngine(slow, name="fake")
-    engine.concurrency = 4
+    engine = FakeEngine(slow, name="fake", concurrency=4)
     service = make_service(engine)
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: service.read(text=ARTICLE), range(16)))

@@ -76,7 +76,7 @@ class ChunkSource:
         self._cache = cache
         self._executors = {
             name: ThreadPoolExecutor(
-                max_workers=max(1, int(getattr(engine, "concurrency", 1))),
+                max_workers=max(1, engine.concurrency),
                 thread_name_prefix=f"tts-{name}",
             )
             for name, engine in engines.items()
@@ -147,6 +147,10 @@ class SpeechService:
         self._runner = ThreadPoolExecutor(max_workers=8, thread_name_prefix="tts-job")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the normaliser's models and data now, not on the first listener's request."""
+        self.normalize("Ngày 09/7/2021, UBND tỉnh họp lần thứ XVI.")
 
     # -- planning ----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -57,6 +58,7 @@ def create_app(
         owned = getattr(app.state, "service", None) is None
         if owned:
             app.state.service = build_service(settings or get_settings())
+            await run_in_threadpool(app.state.service.warm_up)
         try:
             yield
         finally:

@@ -28,6 +28,8 @@ class SpeechEngine(Protocol):
     voice: str
     max_chars: int
     audio_format: AudioFormat
+    # How many synthesize() calls may run at once (threads of the service's pool).
+    concurrency: int
 
     @property
     def sound_params(self) -> Mapping[str, str]:
@@ -53,8 +55,10 @@ class FakeEngine:
         voice: str = "vi",
         max_chars: int = 100,
         audio_format: AudioFormat = HOUSE_FORMAT,
+        concurrency: int = 1,
     ) -> None:
         self._handler = handler
+        self.concurrency = concurrency
         self.name = name
         self.voice = voice
         self.max_chars = max_chars
