@@ -17,10 +17,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 @pytest.fixture(autouse=True)
 def clean_environ() -> Iterator[None]:
     """Run every test without the caller's ``TTS_*`` settings, as httpx's ``clean_environ``."""
+    from tts_service.settings import get_settings
+
     saved = {k: v for k, v in os.environ.items() if k.startswith("TTS_")}
     for key in saved:
         del os.environ[key]
+    get_settings.cache_clear()
     yield
+    get_settings.cache_clear()
     for key in [k for k in os.environ if k.startswith("TTS_")]:
         del os.environ[key]
     os.environ.update(saved)

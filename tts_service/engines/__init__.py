@@ -1,0 +1,7 @@
+"""Speech engines behind one small interface; the concrete engines load lazily by name."""
+
+from __future__ import annotations
+
+from tts_service.engines.base import FakeEngine, SpeechEngine
+
+__all__ = ["FakeEngine", "SpeechEngine"]

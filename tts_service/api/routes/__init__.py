@@ -1,0 +1,7 @@
+"""One router per concern; ``api.main`` includes them all."""
+
+from __future__ import annotations
+
+from tts_service.api.routes import health, speech
+
+__all__ = ["health", "speech"]

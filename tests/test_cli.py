@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from tests.helpers import decode_seconds
+from tts_service.cli import main
+
+
+def test_normalize_lines_gives_one_output_line_per_input_line():
+    source = "UBND tỉnh họp ngày 09/7/2021.\n\nLần thứ XVI. Câu hai.\n"
+    result = CliRunner().invoke(main, ["normalize", "--lines", "-"], input=source)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("Ủy ban nhân dân tỉnh họp ngày chín tháng bảy")
+    assert lines[1] == ""
+    assert "lần thứ mười sáu" in lines[2].lower() and "Câu hai." in lines[2]
+
+
+def test_normalize_explain_lists_rewrites_with_their_rules(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("Văn phòng UBND tỉnh.", encoding="utf-8")
+    result = CliRunner().invoke(main, ["normalize", "--explain", str(path)])
+    assert result.exit_code == 0
+    assert "Văn phòng Ủy ban nhân dân tỉnh." in result.output
+    assert "'UBND' → 'Ủy ban nhân dân'" in result.output
+
+
+def test_synth_writes_a_playable_mp3_and_timings(tmp_path, monkeypatch):
+    monkeypatch.setenv("TTS_ENGINE", "espeak")
+    monkeypatch.setenv("TTS_CACHE_DIR", str(tmp_path / "cache"))
+    out, vtt = tmp_path / "out.mp3", tmp_path / "out.vtt"
+    result = CliRunner().invoke(
+        main,
+        ["synth", "-", "-o", str(out), "--vtt", str(vtt), "--title", "Thử"],
+        input="Xin chào. Đây là bản tin thử nghiệm của Ủy ban nhân dân tỉnh.",
+    )
+    assert result.exit_code == 0, result.output
+    assert decode_seconds(out.read_bytes()) > 1
+    assert vtt.read_text().count(" --> ") == 2
+
+
+def test_synth_refuses_empty_input_clearly(tmp_path, monkeypatch):
+    monkeypatch.setenv("TTS_ENGINE", "espeak")
+    monkeypatch.setenv("TTS_CACHE_DIR", str(tmp_path / "cache"))
+    result = CliRunner().invoke(main, ["synth", "-", "-o", str(tmp_path / "x.mp3")], input="  ")
+    assert result.exit_code != 0
+    assert "trống" in result.output
+    assert not (tmp_path / "x.mp3").exists()
