@@ -7,8 +7,8 @@ import socket
 import pytest
 
 from tests.helpers import decode_seconds
-from tts_service.audio.mp3 import stream_format
 from tts_service.audio.format import HOUSE_FORMAT
+from tts_service.audio.mp3 import stream_format
 from tts_service.engines.registry import build_engines
 from tts_service.settings import Settings
 from tts_service.testing.fake_google import FakeGoogle
