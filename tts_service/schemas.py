@@ -8,35 +8,53 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from tts_service.jobs import JobState
 
-__all__ = ["ErrorResponse", "ReadRequest", "ReadResponse"]
+__all__ = [
+    "ErrorResponse",
+    "NormalizeRequest",
+    "NormalizeResponse",
+    "ReadRequest",
+    "ReadResponse",
+    "RewriteOut",
+    "SentenceOut",
+    "SourceText",
+]
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_ONE_SOURCE = "Gửi đúng một trong hai trường 'text' hoặc 'html' (send either 'text' or 'html')."
 
 
-class ReadRequest(BaseModel):
-    """An article to read: plain text or HTML, with an optional title for the MP3 tag."""
+class SourceText(BaseModel):
+    """An article as plain text or as HTML: exactly one of the two."""
 
     model_config = ConfigDict(extra="forbid")
 
     text: str | None = Field(default=None, description="The article as plain text.")
     html: str | None = Field(default=None, description="The article as HTML (tags are dropped).")
-    title: str | None = Field(default=None, max_length=500, description="Title for the MP3 tag.")
-    engine: str | None = Field(default=None, description="Engine to try first, e.g. `espeak`.")
-    voice: str | None = Field(default=None, description="Voice of that engine, e.g. `vi`.")
 
-    @field_validator("text", "html", "title")
+    @field_validator("text", "html")
     @classmethod
     def _drop_lone_surrogates(cls, value: str | None) -> str | None:
         """JSON may carry ``\\ud800`` escapes that are not characters; they cannot be read."""
         return _SURROGATES.sub("", value) if value is not None else None
 
     @model_validator(mode="after")
-    def _one_source(self) -> ReadRequest:
+    def _one_source(self) -> SourceText:
         if (self.text is None) == (self.html is None):
-            raise ValueError(
-                "Gửi đúng một trong hai trường 'text' hoặc 'html' (send either 'text' or 'html')."
-            )
+            raise ValueError(_ONE_SOURCE)
         return self
+
+
+class ReadRequest(SourceText):
+    """An article to read, with an optional title for the MP3 tag."""
+
+    title: str | None = Field(default=None, max_length=500, description="Title for the MP3 tag.")
+    engine: str | None = Field(default=None, description="Engine to try first, e.g. `espeak`.")
+    voice: str | None = Field(default=None, description="Voice of that engine, e.g. `vi`.")
+
+    @field_validator("title")
+    @classmethod
+    def _clean_title(cls, value: str | None) -> str | None:
+        return _SURROGATES.sub("", value) if value is not None else None
 
 
 class ReadResponse(BaseModel):
@@ -56,3 +74,36 @@ class ErrorResponse(BaseModel):
     """An error a person can read."""
 
     detail: str
+
+
+class NormalizeRequest(SourceText):
+    """Text to preview: what the service will say for it."""
+
+
+class RewriteOut(BaseModel):
+    """One replacement: the written span, what is said instead, and the rule that chose it."""
+
+    start: int
+    end: int
+    source: str
+    spoken: str
+    rule: str
+
+
+class SentenceOut(BaseModel):
+    """A sentence as written (with its span in the input) and as it will be spoken."""
+
+    index: int
+    paragraph: int
+    text: str
+    start: int
+    end: int
+    spoken: str
+    rewrites: list[RewriteOut]
+
+
+class NormalizeResponse(BaseModel):
+    """The editor's "what will be read" preview."""
+
+    spoken_text: str
+    sentences: list[SentenceOut]

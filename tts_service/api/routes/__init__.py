@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tts_service.api.routes import health, speech
+from tts_service.api.routes import health, normalize, speech
 
-__all__ = ["health", "speech"]
+__all__ = ["health", "normalize", "speech"]

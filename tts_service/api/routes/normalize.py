@@ -1,0 +1,48 @@
+"""The editor's preview: the exact text that will be read, and why."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from tts_service.api.deps import ServiceDep
+from tts_service.schemas import (
+    ErrorResponse,
+    NormalizeRequest,
+    NormalizeResponse,
+    RewriteOut,
+    SentenceOut,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["normalize"])
+
+
+@router.post(
+    "/normalize",
+    response_model=NormalizeResponse,
+    responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+)
+def normalize(body: NormalizeRequest, service: ServiceDep) -> NormalizeResponse:
+    """Show what will be read: each sentence's spoken form and every rewrite with its rule."""
+    document = service.normalize(service.source_text(text=body.text, html=body.html))
+    return NormalizeResponse(
+        spoken_text=document.spoken_text,
+        sentences=[
+            SentenceOut(
+                index=s.index,
+                paragraph=s.paragraph,
+                text=s.text,
+                start=s.start,
+                end=s.end,
+                spoken=s.spoken,
+                rewrites=[
+                    RewriteOut(
+                        start=r.start, end=r.end, source=r.source, spoken=r.spoken, rule=r.rule
+                    )
+                    for r in s.rewrites
+                ],
+            )
+            for s in document.sentences
+        ],
+    )
