@@ -49,5 +49,6 @@ def html_to_text(html: str) -> str:
     parser.feed(html)
     parser.close()
     text = "".join(parser.parts)
-    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n"))
+    # Any run of spaces, NBSP included, is one space; block boundaries stay line breaks.
+    lines = (re.sub(r"[^\S\n]+", " ", line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
