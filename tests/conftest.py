@@ -46,7 +46,7 @@ def make_service(tmp_path):
 
     services = []
 
-    def build(*engines, **overrides):
+    def build(*engines, fetcher=None, **overrides):
         settings = Settings(
             cache_dir=tmp_path / "cache",
             engine=("espeak",),
@@ -55,7 +55,10 @@ def make_service(tmp_path):
             **overrides,
         )
         cache = AudioCache(settings.cache_dir, max_bytes=settings.cache_max_bytes)
-        service = SpeechService(settings, engines={e.name: e for e in engines}, cache=cache)
+        extra = {"fetcher": fetcher} if fetcher is not None else {}
+        service = SpeechService(
+            settings, engines={e.name: e for e in engines}, cache=cache, **extra
+        )
         services.append(service)
         return service
 

@@ -42,6 +42,14 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (kind, key)
 );
 CREATE INDEX IF NOT EXISTS entries_lru ON entries (last_access);
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT NOT NULL,
+    selector TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    article TEXT NOT NULL,
+    PRIMARY KEY (url, selector)
+);
 CREATE TABLE IF NOT EXISTS aliases (
     alias TEXT PRIMARY KEY,
     target TEXT NOT NULL,
@@ -159,6 +167,34 @@ class AudioCache:
         if expires is not None and expires < time.time():
             return None
         return str(target)
+
+    # -- pages read by URL: validators for conditional requests --------------------------
+
+    def get_page(self, url: str, selector: str | None) -> tuple[str | None, str | None, str] | None:
+        """``(etag, last_modified, article id)`` of the last read of a page, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT etag, last_modified, article FROM pages WHERE url = ? AND selector = ?",
+                (url, selector or ""),
+            ).fetchone()
+        return (row[0], row[1], str(row[2])) if row else None
+
+    def set_page(
+        self,
+        url: str,
+        selector: str | None,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        article: str,
+    ) -> None:
+        """Remember how a page was last read, so an unchanged page is not read again."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO pages (url, selector, etag, last_modified, article) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (url, selector or "", etag, last_modified, article),
+            )
 
     # -- bookkeeping -------------------------------------------------------------------
 

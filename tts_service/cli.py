@@ -66,8 +66,9 @@ def synth(
     service = build_service(get_settings())
     try:
         chain = service.chain(engine)
-        document = service.normalize(service.source_text(text=_read_input(source), html=None))
-        plans = service.plan(document, title=title, chain=chain)
+        article = service.extract(text=_read_input(source), html=None)
+        document = service.normalize(article.text)
+        plans = service.plan(document, title=title or article.title, chain=chain)
         with tqdm(total=len(plans[0].chunks), unit="đoạn", disable=None, file=sys.stderr) as bar:
             job = service.synthesize_blocking(plans, on_chunk=lambda j: bar.update(1))
         stored = service.stored(job.result_key or job.id)

@@ -86,3 +86,87 @@ class AudioFormatError(TTSError):
 
 class CacheError(TTSError):
     """Raised when the cache cannot write or read an entry (disk full, permissions)."""
+
+
+# --- Page fetching and article extraction (appended) -------------------------------------
+#
+#     TTSError
+#     ├── InputError
+#     │   └── ExtractError              no article could be read from the page or text (422)
+#     │       └── SelectorError         the CSS selector is invalid or matches nothing (422)
+#     └── FetchError                    the page at a URL could not be fetched
+#         ├── ForbiddenTarget           + InputError: scheme, host or address refused (403)
+#         ├── FetchTooLarge             + InputError: the page exceeds the size limit (413)
+#         └── FetchFailed               the site failed: network error, bad status (502)
+#             ├── FetchTimeout          the page took longer than the time limit (504)
+#             └── TooManyRedirects      more redirects than allowed (502)
+#
+# ``ForbiddenTarget`` and ``FetchTooLarge`` are also ``InputError`` subclasses because the
+# caller chose the URL; ``FetchFailed`` is not: the caller cannot fix a site that is down.
+
+__all__ += [
+    "ExtractError",
+    "FetchError",
+    "FetchFailed",
+    "FetchTimeout",
+    "FetchTooLarge",
+    "ForbiddenTarget",
+    "SelectorError",
+    "TooManyRedirects",
+]
+
+
+class ExtractError(InputError):
+    """Raised when no readable article is found in a page or a scraped text."""
+
+
+class SelectorError(ExtractError):
+    """Raised when the caller's CSS selector cannot be parsed or matches no element."""
+
+
+class FetchError(TTSError):
+    """Base class of the errors raised while fetching a page by URL."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class ForbiddenTarget(FetchError, InputError):
+    """Raised when a URL is refused before or between requests.
+
+    Reasons: not http(s), credentials in the URL, an IP literal, a host off the allow-list,
+    or a name that resolves to a non-public address (loopback, private, link-local such as
+    the cloud metadata address ``169.254.169.254``, CGNAT, multicast, ...), checked again at
+    every redirect.
+    """
+
+
+class FetchTooLarge(FetchError, InputError):
+    """Raised when the page body grows beyond ``max_bytes`` (checked while streaming)."""
+
+    def __init__(self, *, url: str, limit: int) -> None:
+        super().__init__(
+            f"Trang quá lớn, vượt quá {limit} byte (the page is larger than {limit} bytes).",
+            url=url,
+        )
+        self.limit = limit
+
+
+class FetchFailed(FetchError):
+    """Raised when the site cannot be reached or answers with an unusable response.
+
+    ``status`` is the site's HTTP status when it answered, else ``None``.
+    """
+
+    def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
+        super().__init__(message, url=url)
+        self.status = status
+
+
+class FetchTimeout(FetchFailed):
+    """Raised when connecting, waiting or downloading exceeds the total time limit."""
+
+
+class TooManyRedirects(FetchFailed):
+    """Raised when a page redirects more times than ``max_redirects`` allows."""

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from tts_service.jobs import JobState
 
 __all__ = [
+    "ArticleOut",
     "ErrorResponse",
     "NormalizeRequest",
     "NormalizeResponse",
@@ -20,16 +21,31 @@ __all__ = [
 ]
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
-_ONE_SOURCE = "Gửi đúng một trong hai trường 'text' hoặc 'html' (send either 'text' or 'html')."
+_ONE_SOURCE = (
+    "Gửi đúng một trong các trường 'text', 'html' hoặc 'url' "
+    "(send exactly one of 'text', 'html' or 'url')."
+)
 
 
 class SourceText(BaseModel):
-    """An article as plain text or as HTML: exactly one of the two."""
+    """An article as plain text, as HTML, or as the URL of its page: exactly one of them."""
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str | None = Field(default=None, description="The article as plain text.")
-    html: str | None = Field(default=None, description="The article as HTML (tags are dropped).")
+    text: str | None = Field(
+        default=None, description="The article as plain text (portal chrome is dropped)."
+    )
+    html: str | None = Field(default=None, description="The page's HTML; its article is extracted.")
+    url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="The page's URL, on a host of TTS_FETCH_ALLOWED_HOSTS; fetched by the service.",
+    )
+    selector: str | None = Field(
+        default=None,
+        max_length=500,
+        description="CSS selector of the article element in the HTML or page, e.g. `#noi-dung`.",
+    )
 
     @field_validator("text", "html")
     @classmethod
@@ -39,7 +55,7 @@ class SourceText(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> SourceText:
-        if (self.text is None) == (self.html is None):
+        if sum(v is not None for v in (self.text, self.html, self.url)) != 1:
             raise ValueError(_ONE_SOURCE)
         return self
 
@@ -102,8 +118,18 @@ class SentenceOut(BaseModel):
     rewrites: list[RewriteOut]
 
 
+class ArticleOut(BaseModel):
+    """What was extracted from the input, in reading order."""
+
+    title: str | None
+    lead: str | None
+    paragraphs: list[str]
+    byline: str | None
+
+
 class NormalizeResponse(BaseModel):
     """The editor's "what will be read" preview."""
 
+    article: ArticleOut
     spoken_text: str
     sentences: list[SentenceOut]

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     site_lexicon: Path | None = None
 
+    # Reading a page by its URL: only these hosts (and their subdomains) are fetched.
+    fetch_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    fetch_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    fetch_timeout_s: float = Field(default=10.0, gt=0)
+    fetch_max_redirects: int = Field(default=5, ge=0, le=20)
+
     gtts_base_url: str = "https://translate.google.com"
     gtts_tld: str = "com"
     gtts_slow: bool = False
@@ -53,7 +59,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "info"
 
-    @field_validator("engine", "cors_origins", mode="before")
+    @field_validator("engine", "cors_origins", "fetch_allowed_hosts", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         """Accept ``gtts,espeak`` from the environment as well as a list."""

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from tts_service import __version__
 from tts_service.audio.assemble import Assembler
@@ -30,22 +31,27 @@ from tts_service.errors import (
     AudioFormatError,
     CacheError,
     EmptyTextError,
+    ForbiddenTarget,
     SynthesisError,
     SynthesisRejected,
     SynthesisUnavailable,
     TextTooLongError,
     UnknownEngineError,
 )
+from tts_service.extract import Article, extract_html, extract_plain
+from tts_service.fetch import FetchedPage, fetch_page
 from tts_service.jobs import Job, JobProgress, JobState
 from tts_service.planning import ArticlePlan, Pauses, PlannedChunk, digest, plan_article
 from tts_service.settings import Settings
 from tts_service.text.chunker import chunk_document
-from tts_service.text.html import html_to_text
 from tts_service.text.lexicon import Lexicon
 from tts_service.text.model import Document
 from tts_service.text.pipeline import NORMALIZER_VERSION, normalize
 
-__all__ = ["ReadResult", "SpeechService"]
+__all__ = ["Fetcher", "ReadResult", "SpeechService"]
+
+#: Fetches a page: ``fetch_page`` with its limits bound; tests bind a loopback resolver.
+Fetcher = Callable[..., FetchedPage]
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +141,7 @@ class SpeechService:
         engines: dict[str, SpeechEngine],
         cache: AudioCache,
         lexicon: Lexicon | None = None,
+        fetcher: Fetcher = fetch_page,
     ) -> None:
         if not engines:
             raise UnknownEngineError("no speech engine is configured")
@@ -143,6 +150,13 @@ class SpeechService:
         self.cache = cache
         self.lexicon = lexicon if lexicon is not None else Lexicon.load(settings.site_lexicon)
         self.pauses = Pauses(settings.sentence_pause_ms, settings.paragraph_pause_ms)
+        self._fetch = partial(
+            fetcher,
+            allowed_hosts=settings.fetch_allowed_hosts,
+            max_bytes=settings.fetch_max_bytes,
+            timeout=settings.fetch_timeout_s,
+            max_redirects=settings.fetch_max_redirects,
+        )
         self._source = ChunkSource(cache, engines)
         self._runner = ThreadPoolExecutor(max_workers=8, thread_name_prefix="tts-job")
         self._jobs: dict[str, Job] = {}
@@ -174,20 +188,35 @@ class SpeechService:
                 f"engine {chain[0].name} has voice '{chain[0].voice}'."
             )
 
-    def source_text(self, *, text: str | None, html: str | None) -> str:
-        """The text to read, from plain text or basic HTML, within the size limit."""
+    def extract(
+        self,
+        *,
+        text: str | None,
+        html: str | None,
+        selector: str | None = None,
+        url: str | None = None,
+    ) -> Article:
+        """The article to read: scraped text without its portal chrome, or a page's article.
+
+        Refuses empty input (422) and input over ``TTS_MAX_TEXT_CHARS`` (413); HTML may be
+        four times larger than that, since its markup is not read.
+        """
         raw = text if text is not None else (html or "")
         limit = self.settings.max_text_chars
-        # Markup is not read, so HTML may be larger than the text limit, within reason.
         raw_limit = limit * 4 if html is not None else limit
         if len(raw) > raw_limit:
             raise TextTooLongError(len(raw), raw_limit)
-        source = raw if text is not None else html_to_text(raw)
-        if len(source) > limit:
-            raise TextTooLongError(len(source), limit)
-        if not source.strip():
+        if not raw.strip():
             raise EmptyTextError("Văn bản trống: không có gì để đọc (the text is empty).")
-        return source
+        if text is not None:
+            article = extract_plain(raw)
+        else:
+            article = extract_html(raw, selector=selector, url=url)
+        if not article.text.strip():
+            raise EmptyTextError("Không tìm thấy nội dung bài viết để đọc (no article text found).")
+        if len(article.text) > limit:
+            raise TextTooLongError(len(article.text), limit)
+        return article
 
     def normalize(self, source: str) -> Document:
         """Normalise ``source`` with the site lexicon; refuse text with nothing to say."""
@@ -243,20 +272,29 @@ class SpeechService:
         title: str | None = None,
         engine: str | None = None,
         voice: str | None = None,
+        selector: str | None = None,
+        source_url: str | None = None,
     ) -> ReadResult:
         """Answer a read request: cached audio at once, else start (or join) its job."""
         chain = self.chain(engine)
         self.check_voice(chain, voice)
-        source = self.source_text(text=text, html=html)
         request_key = self._request_key(
-            text=text, html=html, title=title, chain=[e.name for e in chain], voice=voice
+            text=text,
+            html=html,
+            selector=selector,
+            title=title,
+            chain=[e.name for e in chain],
+            voice=voice,
         )
         known = self.cache.get_alias(request_key)
         if known is not None:
             found = self.find(known)
             if found is not None:
                 return found
-        plans = self.plan(self.normalize(source), title=title, chain=chain, voice=voice)
+        article = self.extract(text=text, html=html, selector=selector, url=source_url)
+        plans = self.plan(
+            self.normalize(article.text), title=title or article.title, chain=chain, voice=voice
+        )
         job = self.start(plans)
         if job is None:
             self.cache.set_alias(request_key, plans[0].key)
@@ -265,6 +303,56 @@ class SpeechService:
                 return found
             raise SynthesisUnavailable("the article vanished from the cache; try again")
         return self._job_result(job)
+
+    def fetch_article(self, url: str, *, selector: str | None = None) -> Article:
+        """Fetch a page from an allowed host and extract its article (for the preview)."""
+        self._check_url_reading(url)
+        page = self._fetch(url)
+        return self.extract(text=None, html=page.html, selector=selector, url=page.final_url)
+
+    def _check_url_reading(self, url: str) -> None:
+        if not self.settings.fetch_allowed_hosts:
+            raise ForbiddenTarget(
+                "Dịch vụ chưa cho phép đọc theo địa chỉ trang (reading by URL is not enabled: "
+                "set TTS_FETCH_ALLOWED_HOSTS).",
+                url=url,
+            )
+
+    def read_url(
+        self,
+        url: str,
+        *,
+        selector: str | None = None,
+        engine: str | None = None,
+        voice: str | None = None,
+    ) -> ReadResult:
+        """Fetch a page from an allowed host, extract its article and read it.
+
+        A page read before is asked for with its ETag / Last-Modified; when the site says it
+        has not changed, the audio made from it last time answers at once.
+        """
+        self._check_url_reading(url)
+        known = self.cache.get_page(url, selector)
+        if known is not None:
+            page = self._fetch(url, etag=known[0], last_modified=known[1])
+            if page.not_modified:
+                found = self.find(known[2])
+                if found is not None:
+                    return found
+                page = self._fetch(url)  # the audio was evicted: read the page afresh
+        else:
+            page = self._fetch(url)
+        result = self.read(
+            html=page.html,
+            selector=selector,
+            source_url=page.final_url,
+            engine=engine,
+            voice=voice,
+        )
+        self.cache.set_page(
+            url, selector, etag=page.etag, last_modified=page.last_modified, article=result.id
+        )
+        return result
 
     def find(self, article_id: str) -> ReadResult | None:
         """The state of an article id: cached, being read, failed, or ``None`` if unknown."""

@@ -18,6 +18,10 @@ from tts_service.cache import AudioCache
 from tts_service.engines.registry import build_engines
 from tts_service.errors import (
     CacheError,
+    FetchFailed,
+    FetchTimeout,
+    FetchTooLarge,
+    ForbiddenTarget,
     InputError,
     SynthesisUnavailable,
     TextTooLongError,
@@ -96,7 +100,18 @@ def create_app(
 
     @app.exception_handler(InputError)
     async def _input(_: Request, exc: InputError) -> JSONResponse:
-        code = 413 if isinstance(exc, TextTooLongError) else 422
+        if isinstance(exc, ForbiddenTarget):
+            code = 403
+        elif isinstance(exc, TextTooLongError | FetchTooLarge):
+            code = 413
+        else:
+            code = 422
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    @app.exception_handler(FetchFailed)
+    async def _fetch_failed(_: Request, exc: FetchFailed) -> JSONResponse:
+        # The portal's page, not this service, failed: a gateway error.
+        code = 504 if isinstance(exc, FetchTimeout) else 502
         return JSONResponse({"detail": str(exc)}, status_code=code)
 
     @app.exception_handler(SynthesisUnavailable)

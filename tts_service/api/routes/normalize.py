@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from tts_service.api.deps import ServiceDep
 from tts_service.schemas import (
+    ArticleOut,
     ErrorResponse,
     NormalizeRequest,
     NormalizeResponse,
@@ -24,9 +25,19 @@ router = APIRouter(prefix="/v1", tags=["normalize"])
     responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
 )
 def normalize(body: NormalizeRequest, service: ServiceDep) -> NormalizeResponse:
-    """Show what will be read: each sentence's spoken form and every rewrite with its rule."""
-    document = service.normalize(service.source_text(text=body.text, html=body.html))
+    """Show what will be read: the extracted article, each spoken sentence, every rewrite."""
+    if body.url is not None:
+        article = service.fetch_article(body.url, selector=body.selector)
+    else:
+        article = service.extract(text=body.text, html=body.html, selector=body.selector)
+    document = service.normalize(article.text)
     return NormalizeResponse(
+        article=ArticleOut(
+            title=article.title,
+            lead=article.lead,
+            paragraphs=list(article.paragraphs),
+            byline=article.byline,
+        ),
         spoken_text=document.spoken_text,
         sentences=[
             SentenceOut(

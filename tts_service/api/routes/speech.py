@@ -6,7 +6,7 @@ import re
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 
 from tts_service.api.deps import ServiceDep
 from tts_service.jobs import JobState
@@ -58,11 +58,31 @@ def _check_id(article_id: str) -> None:
 def read(
     body: ReadRequest, request: Request, response: Response, service: ServiceDep
 ) -> ReadResponse:
-    """Read an article: cached audio answers at once; new audio starts streaming at once."""
-    result = service.read(
-        text=body.text, html=body.html, title=body.title, engine=body.engine, voice=body.voice
-    )
+    """Read an article (text, HTML or page URL): cached audio at once, new audio streams."""
+    if body.url is not None:
+        result = service.read_url(
+            body.url, selector=body.selector, engine=body.engine, voice=body.voice
+        )
+    else:
+        result = service.read(
+            text=body.text,
+            html=body.html,
+            selector=body.selector,
+            title=body.title,
+            engine=body.engine,
+            voice=body.voice,
+        )
     return _answer(result, request, response)
+
+
+@router.get("/read", responses={**_ERRORS, 303: {"description": "See the audio."}})
+def read_link(
+    url: str, request: Request, response: Response, service: ServiceDep, selector: str | None = None
+) -> RedirectResponse:
+    """Read a page by its URL from a plain link: redirects to the audio."""
+    result = service.read_url(url, selector=selector)
+    answer = _answer(result, request, response)
+    return RedirectResponse(answer.audio_url, status_code=303)
 
 
 @router.get("/read/{article_id}", response_model=ReadResponse, responses=_ERRORS)
