@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.text.case_files import Case, case_files, parse_test_case_file
+from tests.text.case_files import DATA, Case, case_files, parse_test_case_file
 from tts_service.text.pipeline import normalize_line
 
 CASES = [case for path in case_files() for case in parse_test_case_file(path)]
+# Mixed sentences read wrongly for principled reasons (ambiguous without meaning),
+# tracked rather than hidden: each must still fail, and they stay few.
+KNOWN_FAILURES = parse_test_case_file(DATA / "known_failures_mixed.txt")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
@@ -39,3 +42,17 @@ def test_parse_keeps_alternatives(tmp_path) -> None:
     path.write_text("a~b~c\n", encoding="utf-8")
     (case,) = parse_test_case_file(path)
     assert (case.written, case.readings, case.kind, case.id) == ("a", ("b", "c"), "demo", "demo:1")
+
+
+@pytest.mark.parametrize("case", KNOWN_FAILURES, ids=[case.id for case in KNOWN_FAILURES])
+def test_known_failure_still_fails(case: Case) -> None:
+    spoken = normalize_line(case.written)
+    assert spoken not in case.readings, (
+        f"{case.written!r} is now read right: move it to test_cases_mixed.txt"
+    )
+
+
+def test_known_failures_are_at_most_a_tenth_of_the_mixed_set() -> None:
+    mixed = [case for case in CASES if case.kind == "mixed"]
+    assert len(mixed) >= 150
+    assert len(KNOWN_FAILURES) <= 0.1 * (len(mixed) + len(KNOWN_FAILURES))

@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from tts_service import __version__
-from tts_service.api.routes import health, normalize, speech
+from tts_service.api.routes import health, normalize, player, speech
 from tts_service.cache import AudioCache
 from tts_service.engines.registry import build_engines
 from tts_service.errors import (
@@ -131,6 +131,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(speech.router)
     app.include_router(normalize.router)
+    app.include_router(player.router)
     return app
 
 

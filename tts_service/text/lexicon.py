@@ -31,8 +31,8 @@ _WORDS = re.compile(r"\w+", re.UNICODE)
 class Sense:
     """One reading of an ambiguous abbreviation and the neighbouring words that select it.
 
-    ``where`` is ``"before"``, ``"after"`` or ``"default"``; ``cues`` are lower-case
-    word sequences such as ``"công ty"``.
+    ``where`` is ``"before"``, ``"after"``, ``"near"`` (anywhere in the text around it)
+    or ``"default"``; ``cues`` are lower-case word sequences such as ``"công ty"``.
     """
 
     reading: str
@@ -46,6 +46,10 @@ class Sense:
         if self.where == "before":
             words = _WORDS.findall(before.lower())
             return any(_ends_with(words, cue.split()) for cue in self.cues)
+        if self.where == "near":
+            # "Thông tư 01/2020/TT-BTC của BTC": a cue on either side, not necessarily adjacent
+            words = _WORDS.findall(f"{before} {after}".lower())
+            return any(_contains(words, cue.split()) for cue in self.cues)
         words = _WORDS.findall(after.lower())
         for cue in self.cues:
             if cue == NUMBER_CUE:
@@ -58,6 +62,11 @@ class Sense:
 
 def _ends_with(words: list[str], cue: list[str]) -> bool:
     return len(words) >= len(cue) and words[len(words) - len(cue) :] == cue
+
+
+def _contains(words: list[str], cue: list[str]) -> bool:
+    size = len(cue)
+    return any(words[i : i + size] == cue for i in range(len(words) - size + 1))
 
 
 class Lexicon:

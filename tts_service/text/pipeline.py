@@ -173,6 +173,10 @@ class _Units:
     def add_text(self, text: str) -> None:
         """Words between expressions, each with its punctuation: "(Cụm", "trưởng),"."""
         for token in _TOKEN.findall(text):
+            if token.isalnum():
+                # A plain word, the commonest case: nothing to keep or drop around it.
+                self._add(token)
+                continue
             parts = _PARTS.fullmatch(token)
             if parts is None or not parts.group(2):
                 # A lone mark: "," after an expression, "-" between words, "•" bullet.

@@ -7,7 +7,9 @@ cuts are undone because they fall after an abbreviation, not a sentence:
 
 * the next piece starts with a lower-case letter: "Ông Nguyễn Văn A. là …";
 * the piece ends with a dotted abbreviation such as "TX." or "PGS.TS." ("TX. Đồng Đăng"),
-  or is only a heading number ("II." before "Nội dung").
+  or is only a heading number ("II." before "Nội dung");
+* the next piece starts with a digit right after the dot, with no space: the dot is
+  part of a code or a number ("ĐT.226", "CT.01").
 
 Splitting happens on the text as written; cleaning comes after, per sentence, so each
 sentence's ``start``/``end`` index the caller's string directly.
@@ -106,7 +108,10 @@ def _merge(
     """Undo cuts made after abbreviations or heading numbers (see the module docstring)."""
     merged: list[tuple[int, int]] = []
     for start, end in spans:
-        if merged and _continues(line[merged[-1][0] : merged[-1][1]], line[start:end], dotted):
+        if merged and merged[-1][1] == start and line[start : start + 1].isdigit():
+            # "ĐT.226": no space after the dot, so no sentence ends there
+            merged[-1] = (merged[-1][0], end)
+        elif merged and _continues(line[merged[-1][0] : merged[-1][1]], line[start:end], dotted):
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))

@@ -30,7 +30,10 @@ def apply_rules(text: str, rules: Iterable[Rule]) -> str:
     pieces: list[str] = []
     position = 0
     for start, end, reading in sorted(claimed):
-        pieces += [text[position:start], reading]
+        # A reading is a unit of its own, as in the pipeline: "đồng" + "/kg" → "đồng một kg"
+        glued = start > 0 and (text[start - 1].isalnum() or (start == position and bool(pieces)))
+        glued = glued and not text[start - 1].isspace()
+        pieces += [text[position:start], " " + reading if glued else reading]
         position = end
     pieces.append(text[position:])
     return "".join(pieces)

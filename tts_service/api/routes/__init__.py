@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tts_service.api.routes import health, normalize, speech
+from tts_service.api.routes import health, normalize, player, speech
 
-__all__ = ["health", "normalize", "speech"]
+__all__ = ["health", "normalize", "player", "speech"]

@@ -4,7 +4,9 @@ Priorities (lower runs first, and a span claimed first is never re-read):
 
 =====  ==============================================================================
 10–12  url, email, hashtag (:mod:`.url`)
-20–21  legal_code (:mod:`.legal_code`): 15/2021/NĐ-CP, 35-NQ/TW
+20–22  legal_code (:mod:`.legal_code`): 15/2021/NĐ-CP, 35-NQ/TW, Nghị định 15/2021
+35     per (:mod:`.per`, registered with the numeric rules): the "/kg" of 25.000 đồng/kg
+38     road (:mod:`.road`): QL1A, ĐT.226, Km 15
 40     abbreviation (:mod:`.abbreviation`): UBND, TP.HCM, công ty CP
 60–61  roman, roman_heading (:mod:`.roman`): lần thứ XVI, "II." headings
 70–75  acronym_word, acronym_number (:mod:`.acronym`): Covid-19, F0, U23
@@ -29,6 +31,7 @@ from tts_service.text.rules import (
     acronym,
     legal_code,
     numeric,
+    road,
     roman,
     symbol,
     url,
@@ -45,6 +48,7 @@ def registered_rules(lexicon: Lexicon | None = None) -> tuple[Rule, ...]:
     rules = (
         *url.RULES,
         *legal_code.RULES,
+        *road.RULES,
         *reading,
         *roman.RULES,
         *acronym.RULES,

@@ -37,9 +37,10 @@ __all__ = ["RULES", "is_syllable", "read_as_word", "spell"]
 
 # One token: letters, digits and "&" ("KH&ĐT" when not in the lexicon), not glued to
 # another word. The verbalizers decide whether it is theirs.
-# Starting with anything but an ASCII lower-case letter: a cheap filter, since most
-# Vietnamese words start with one and none of them is an acronym.
-_TOKEN = re.compile(r"(?<![\w&])(?![a-z])[^\W\d_][\w&]*(?![\w&])")
+# With no ASCII lower-case letter anywhere: a cheap filter, since every verbalizer below
+# declines a token with a lower-case letter, and nearly every Vietnamese word ("Hội",
+# "đồng") has an ASCII one, so most words are never matched at all.
+_TOKEN = re.compile(r"(?<![\w&])(?=[^\W\d_])(?:[^\W_a-z]|&)+(?![\w&])")
 _PARTS = re.compile(r"[0-9]+|&|[^\W\d_]")
 # A Vietnamese syllable written without marks: onset + rhyme. "ban", "tin", "hoa",
 # "nuoc" (nước), "yeu" (yêu) are syllables; "pdf", "hcm", "gdp" are not.
@@ -115,7 +116,11 @@ def _is_roman(word: str) -> bool:
 @lru_cache(maxsize=1)
 def _word_pattern() -> re.Pattern[str]:
     keys = "|".join(sorted((re.escape(k) for k in _words()), key=len, reverse=True))
-    return re.compile(rf"(?<![\w&])(?P<word>(?i:{keys}))(?:-?(?P<number>[0-9]+))?(?![\w&])")
+    # The first letters, in both cases, let the regex engine skip every other position.
+    firsts = "".join(sorted({c for k in _words() for c in (k[0].lower(), k[0].upper())}))
+    return re.compile(
+        rf"(?=[{re.escape(firsts)}])(?<![\w&])(?P<word>(?i:{keys}))(?:-?(?P<number>[0-9]+))?(?![\w&])"
+    )
 
 
 def _verbalize_word(match: re.Match[str]) -> str | None:

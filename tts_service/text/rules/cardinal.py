@@ -42,10 +42,16 @@ _TEN, _TENS, _HUNDRED = _MAGNITUDE["ten"], _MAGNITUDE["tens"], _MAGNITUDE["hundr
 _GROUP_WORDS = ("", _MAGNITUDE["thousand"], _MAGNITUDE["million"])
 _BILLION = 10**9
 
-#: A written number: ``1.250.000``, ``2021``, ``12,5``, ``1.250,75``, ``1,250,000``, ``12.5``.
-#: Only ASCII digits (``\d`` would also accept other scripts' digits).
+# Spaces that group thousands: "1 000 000", also no-break and thin spaces.
+_GROUP_SPACE = "[ \u00a0\u2009\u202f]"
+_SPACED_INT = rf"[1-9][0-9]{{0,2}}(?:{_GROUP_SPACE}[0-9]{{3}})+(?![0-9])"
+_SPACED = rf"{_SPACED_INT}(?:,[0-9]+)?"
+
+#: A written number: ``1.250.000``, ``2021``, ``12,5``, ``1.250,75``, ``1,250,000``, ``12.5``,
+#: ``1 000 000``. Only ASCII digits (``\d`` would also accept other scripts' digits).
 NUMERAL = (
-    r"(?:[0-9]{1,3}(?:,[0-9]{3}){2,}(?![0-9])"  # English thousands commas, 1,250,000
+    rf"(?:{_SPACED}"  # thousands grouped by spaces, 1 000 000 (French and ISO style)
+    r"|[0-9]{1,3}(?:,[0-9]{3}){2,}(?![0-9])"  # English thousands commas, 1,250,000
     r"|[0-9]{1,3}(?:\.[0-9]{3})+(?![0-9])(?:,[0-9]+)?"  # 1.250.000 or 1.250,5
     r"|[0-9]+\.[0-9]{1,2}(?![0-9]|\.[0-9])"  # English decimal point, 12.5
     r"|[0-9]+(?:,[0-9]+)?)"  # 2021 or 12,5
@@ -148,6 +154,7 @@ def read_numeral(text: str) -> str:
     phẩy năm". A dot followed by one or two digits is an English decimal point, read
     "phẩy" as Vietnamese writes a comma (12.5% mười hai phẩy năm phần trăm).
     """
+    text = re.sub(_GROUP_SPACE, "", text)
     sign = ""
     if text[:1] in "-−":
         sign, text = WORDS["minus"] + " ", text[1:]
@@ -177,19 +184,24 @@ _END = r"(?![0-9]|[.,][0-9])"
 
 _LONG_DIGITS = re.compile(rf"(?=[0-9])(?<![0-9.,])(?:0[0-9]{{2,}}|[1-9][0-9]{{15,}}){_END}")
 _DECIMAL = re.compile(
-    rf"(?=[-−0-9]){_START}(?<![.,])(?:[0-9]{{1,3}}(?:\.[0-9]{{3}})+|[0-9]+),[0-9]+{_END}"
+    rf"(?=[-−0-9]){_START}(?<![.,])(?:{_SPACED_INT}|[0-9]{{1,3}}(?:\.[0-9]{{3}})+|[0-9]+),[0-9]+{_END}"
 )
 _POINT = re.compile(rf"(?=[0-9])(?<![0-9.,])[0-9]+\.[0-9]{{1,2}}{_END}")
 _INTEGER = re.compile(
-    rf"(?=[-−0-9]){_START}(?:[0-9]{{1,3}}(?:,[0-9]{{3}}){{2,}}|[0-9]{{1,3}}(?:\.[0-9]{{3}})+|[0-9]+)(?![0-9])"
+    rf"(?=[-−0-9]){_START}(?:{_SPACED}|[0-9]{{1,3}}(?:,[0-9]{{3}}){{2,}}|[0-9]{{1,3}}(?:\.[0-9]{{3}})+|[0-9]+)(?![0-9])"
 )
 
 
-def _verbalize_long_digits(match: re.Match[str]) -> str:
+def _verbalize_long_digits(match: re.Match[str]) -> str | None:
     """001, 0205, 001089012345: leading-zero codes and very long numbers, digit by digit.
 
-    Two digits with a leading zero are a number (05 tập thể năm tập thể).
+    Two digits with a leading zero are a number (05 tập thể năm tập thể), and three
+    digits after a number and a space are its thousands (802 000 người), left to the
+    cardinal rule.
     """
+    before = match.string[max(0, match.start() - 2) : match.start()]
+    if len(match.group()) == 3 and re.fullmatch(rf"[0-9]{_GROUP_SPACE}", before):
+        return None
     # 00123456: không không một hai ba bốn năm sáu
     return read_digits(match.group())
 
@@ -206,7 +218,7 @@ def _verbalize_point(match: re.Match[str]) -> str:
 
 
 def _verbalize_integer(match: re.Match[str]) -> str:
-    """1.250.000 một triệu hai trăm năm mươi nghìn; -5 âm năm; 05 năm."""
+    """1.250.000 một triệu hai trăm năm mươi nghìn; 1 000 000 một triệu; -5 âm năm; 05 năm."""
     return read_numeral(match.group())
 
 

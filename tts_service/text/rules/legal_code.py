@@ -17,8 +17,16 @@ word is kept even after "Nghị định số" so that the reading maps back to e
 written code, which is what a listener needs to look the document up. Leading zeros are
 not read ("05" → "năm"): 05/CT-TTg and 5/CT-TTg are the same directive.
 
-Priority 20: before abbreviations and every numeric rule, which would otherwise read
-"15/2021" as a date or a fraction.
+A code written without its letters after the name of a document type ("Nghị định
+15/2021", "TT 01/2020", "Thông tư số 01/2020") is read the same way, number then "năm"
+and the year, never as a date: "tháng một năm hai nghìn không trăm hai mươi" would
+send the listener to the wrong document. The type words are ``data/legal/type_words.tsv``.
+
+An issuer group missing from the tables is cut into two known groups when it can be, as
+Party bodies are named: "BTGTU" is "BTG" + "TU", Ban Tuyên giáo Tỉnh ủy.
+
+Priorities 20–22: before abbreviations and every numeric rule, which would otherwise
+read "15/2021" as a date or a fraction.
 """
 
 from __future__ import annotations
@@ -43,6 +51,9 @@ _STATE = re.compile(
     rf"{_LEFT}(?P<number>[0-9]{{1,5}})(?:/(?P<year>(?:19|20)[0-9]{{2}}))?/(?P<code>{_CODE}){_RIGHT}"
 )
 _PARTY = re.compile(rf"{_LEFT}(?P<number>[0-9]{{1,5}})-(?P<code>{_PART}/{_CODE}){_RIGHT}")
+_SHORT = re.compile(
+    r"(?<![\w/.,-])(?P<number>[0-9]{1,5})/(?P<year>(?:19|20)[0-9]{2})(?![\w/&-]|[.,][0-9])"
+)
 _SPLIT = re.compile(r"[-/]")
 _TRAILING_NUMBER = re.compile(r"^(?P<letters>.*?)(?P<number>[0-9]+)$")
 
@@ -57,9 +68,40 @@ def _issuers() -> dict[str, str]:
     return {row[0]: row[1] for row in load_tsv("legal/issuers.tsv")}
 
 
+@lru_cache(maxsize=1)
+def _type_words() -> re.Pattern[str]:
+    """The end of the text before a short code: "… Nghị định số " or "… TT "."""
+    rows = load_tsv("legal/type_words.tsv")
+
+    def alternatives(words: list[str]) -> str:
+        words = sorted(words, key=len, reverse=True)
+        return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+
+    optional = alternatives([row[0] for row in rows if row[1:] != ["số"]])
+    required = alternatives([row[0] for row in rows if row[1:] == ["số"]])
+    return re.compile(
+        rf"(?<!\w)(?:(?:{optional})\s+(?:số\s+)?|(?:{required})\s+số\s+)$", re.IGNORECASE
+    )
+
+
+def _known_issuer(part: str) -> str | None:
+    """One issuer group from the table or the general lexicon, else ``None``."""
+    return _issuers().get(part) or Lexicon.builtin().read(part)
+
+
+def _compound_issuer(part: str) -> str | None:
+    """Two known groups written together: BTGTU Ban Tuyên giáo Tỉnh ủy; else ``None``."""
+    # Longest head first; both halves of two letters or more ("KT" is no compound).
+    for cut in range(len(part) - 2, 1, -1):
+        head, tail = _known_issuer(part[:cut]), _known_issuer(part[cut:])
+        if head is not None and tail is not None:
+            return f"{head} {tail}"
+    return None
+
+
 def _read_issuer(part: str) -> str:
     """One issuer group: table, then the general lexicon, then letter by letter."""
-    known = _issuers().get(part) or Lexicon.builtin().read(part)
+    known = _known_issuer(part) or _compound_issuer(part)
     if known is not None:
         return known
     numbered = _TRAILING_NUMBER.match(part)
@@ -101,7 +143,15 @@ def _verbalize_party(match: re.Match[str]) -> str | None:
     return read_code(match.group("number"), None, match.group("code"))
 
 
+def _verbalize_short(match: re.Match[str]) -> str | None:
+    """Nghị định 15/2021: mười lăm năm hai nghìn …; "tháng 01/2020" or "4/2021": not ours."""
+    if _type_words().search(match.string, max(0, match.start() - 40), match.start()) is None:
+        return None
+    return read_code(match.group("number"), match.group("year"), "")
+
+
 RULES: tuple[Rule, ...] = (
     Rule("legal_code", _STATE, _verbalize_state, 20),
     Rule("legal_code", _PARTY, _verbalize_party, 21),
+    Rule("legal_code", _SHORT, _verbalize_short, 22),
 )

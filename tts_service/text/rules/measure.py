@@ -3,8 +3,9 @@
 Unit readings live in ``data/measure/unit.tsv`` and are matched case-sensitively,
 longest first (``km²`` before ``km`` before ``m``), and only when no letter follows, so
 "5 món" or "8 mét" are left alone. A scale word may stand between number and unit
-(2,5 nghìn ha), and a range shares one unit (10–15% mười đến mười lăm phần trăm) or
-repeats it (10% - 15%).
+(2,5 nghìn ha), a range shares one unit (10–15% mười đến mười lăm phần trăm) or
+repeats it (10% - 15%), and a part of a total reads "trên" (85,6 km/121 km … ki lô
+mét trên một trăm hai mươi mốt ki lô mét).
 
 Priority: ``measure`` 240 — after dates, times and money, before ordinals, ranges,
 fractions and plain numbers.
@@ -35,6 +36,8 @@ _MEASURE = re.compile(
     rf"(?:(?P<s1>{_SCALES})\s*(?P<u1>{UNIT_PATTERN}){_NO_LETTER})?"
     rf"(?:\s*[-–—]\s*(?P<n2>{NUMERAL}))?"
     rf"(?P<s2>{_SCALES})\s*(?P<u2>{UNIT_PATTERN}){_NO_LETTER}(?![0-9])"
+    # 85,6 km/121 km: a part of a total
+    rf"(?:\s?/\s?(?P<n3>{NUMERAL})(?P<s3>{_SCALES})\s*(?P<u3>{UNIT_PATTERN}){_NO_LETTER}(?![0-9]))?"
 )
 
 
@@ -55,11 +58,17 @@ def _verbalize(match: re.Match[str]) -> str:
     """12,5%: mười hai phẩy năm phần trăm; 10–15%: mười đến mười lăm phần trăm."""
     if match.group("n2") is None:
         # 35°C: ba mươi lăm độ xê; 2,5 nghìn ha: hai phẩy năm nghìn héc ta
-        return _quantity(match.group("n1"), match.group("s2"), match.group("u2"))
-    # 10% - 15%: mười phần trăm đến mười lăm phần trăm
-    first = _quantity(match.group("n1"), match.group("s1"), match.group("u1"))
-    second = _quantity(match.group("n2"), match.group("s2"), match.group("u2"))
-    return f"{first} {WORDS['range']} {second}"
+        reading = _quantity(match.group("n1"), match.group("s2"), match.group("u2"))
+    else:
+        # 10% - 15%: mười phần trăm đến mười lăm phần trăm
+        first = _quantity(match.group("n1"), match.group("s1"), match.group("u1"))
+        second = _quantity(match.group("n2"), match.group("s2"), match.group("u2"))
+        reading = f"{first} {WORDS['range']} {second}"
+    if match.group("n3"):
+        # 85,6 km/121 km: tám mươi lăm phẩy sáu ki lô mét trên một trăm hai mươi mốt ki lô mét
+        total = _quantity(match.group("n3"), match.group("s3"), match.group("u3"))
+        reading += f" {WORDS['over']} {total}"
+    return reading
 
 
 RULES: tuple[Rule, ...] = (Rule("measure", _MEASURE, _verbalize, 240),)

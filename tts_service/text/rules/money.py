@@ -3,9 +3,9 @@
 Currencies and their readings live in ``data/money/currency.tsv``; a third column marks
 symbols that may also stand before the number ($100 một trăm đô la). Scale words
 (nghìn, triệu, tỷ) between number and currency stay in the reading, a range shares the
-currency (10-15 triệu đồng mười đến mười lăm triệu đồng), and a price "per" something
-is read with "một" (25.000 đồng/kg hai mươi lăm nghìn đồng một ki lô gam). A currency
-code on its own (đơn vị tính: VNĐ) is read "Việt Nam đồng".
+currency (10-15 triệu đồng mười đến mười lăm triệu đồng); what a price is "per"
+(25.000 đồng/kg … đồng một ki lô gam) is read by :mod:`.per`. A currency code on its
+own (đơn vị tính: VNĐ) is read "Việt Nam đồng".
 
 Priorities: ``money`` 230 and ``money_code`` 231 — after dates and times, before
 measures, ranges and plain numbers.
@@ -18,7 +18,7 @@ import re
 from tts_service.text.data import load_tsv
 from tts_service.text.rules.base import Rule
 from tts_service.text.rules.cardinal import NUMERAL, NUMERAL_START, WORDS, read_numeral
-from tts_service.text.rules.measure import SCALE_WORDS, UNIT_PATTERN, read_unit
+from tts_service.text.rules.measure import SCALE_WORDS
 
 __all__ = ["CURRENCIES", "RULES"]
 
@@ -35,14 +35,11 @@ def _alternation(items: list[str]) -> str:
 
 _NO_LETTER = r"(?![^\W\d_])"
 _SCALES = r"(?:\s+(?:" + "|".join(SCALE_WORDS) + rf"){_NO_LETTER})*"
-# "/kg", "/người/tháng": a known unit or a word of two letters or more (not the "c" of
-# the abbreviation "đ/c", đồng chí)
-_PER = rf"(?P<per>(?:\s?/\s?(?:{UNIT_PATTERN}|[^\W\d_]{{2,}}){_NO_LETTER})*)"
 
 _MONEY = re.compile(
-    # 12.500.000đ, 3,5 triệu đồng, 10-15 triệu USD, 25.000 đồng/kg
+    # 12.500.000đ, 3,5 triệu đồng, 10-15 triệu USD
     rf"(?=[-−0-9$€£¥U])(?:(?P<n1>{NUMERAL_START}{NUMERAL})(?:\s*[-–—]\s*(?P<n2>{NUMERAL}))?(?P<s1>{_SCALES})"
-    rf"\s*(?P<c1>{_alternation(list(CURRENCIES))}){_NO_LETTER}{_PER}"
+    rf"\s*(?P<c1>{_alternation(list(CURRENCIES))}){_NO_LETTER}"
     # $100, $1,5 tỷ, €20
     rf"|(?<![\w$€£¥])(?P<c2>{_alternation(_PREFIXES)})\s?(?P<n3>{NUMERAL})(?P<s2>{_SCALES})"
     rf"(?![0-9]))"
@@ -61,9 +58,6 @@ def _verbalize(match: re.Match[str]) -> str:
         # 10-15 triệu đồng: mười đến mười lăm triệu đồng
         words += [WORDS["range"], read_numeral(match.group("n2"))]
     words += [*match.group("s1").split(), CURRENCIES[match.group("c1")]]
-    for unit in filter(None, (u.strip() for u in match.group("per").split("/"))):
-        # 25.000 đồng/kg: hai mươi lăm nghìn đồng một ki lô gam
-        words += ["một", CURRENCIES.get(unit, read_unit(unit))]
     return " ".join(words)
 
 

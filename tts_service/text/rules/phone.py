@@ -7,14 +7,20 @@ Hà Nội and Hồ Chí Minh City landlines 3-4-4 (024 3825 1234), other landlin
 (0205 3812 345). A local number has 10 or 11 digits; after +84 it has 9 or 10. Hotlines
 1800/1900 have 8 or 10 digits (1900 1234 một chín không không, một hai ba bốn).
 
+Service numbers of three or four digits starting with 1 (113, 114, 115, 1022) are read
+digit by digit too, but only after a word that announces a number to call ("gọi 115"
+một một năm, "tổng đài 1022" một không hai hai; ``data/phone_context.tsv``): elsewhere
+"115" is a hundred and fifteen.
+
 Priority: ``phone`` 200 — first of the numeric rules, so a number like 0912.345.678 is
-never read as a date, a range or an amount.
+never read as a date, a range or an amount; ``phone_service`` 201.
 """
 
 from __future__ import annotations
 
 import re
 
+from tts_service.text.data import load_tsv
 from tts_service.text.rules.base import Rule
 from tts_service.text.rules.cardinal import WORDS, read_digits
 
@@ -27,6 +33,10 @@ _PHONE = re.compile(
     r"(?![0-9]|[.,-][0-9])"
 )
 _GROUP = re.compile(r"[0-9]+")
+_SERVICE = re.compile(r"(?<![\w+.,/-])1[0-9]{2,3}(?![0-9]|[.,/-][0-9]|[^\W\d_])")
+_CALL_WORDS = "|".join(re.escape(row[0]) for row in load_tsv("phone_context.tsv"))
+# "gọi ngay số ", "tổng đài ": the words before a service number.
+_CALL = re.compile(rf"(?<!\w)(?:{_CALL_WORDS})(?:\s+(?:ngay|số|máy))*\s+$", re.IGNORECASE)
 
 
 def _default_groups(digits: str) -> list[str]:
@@ -97,4 +107,14 @@ def _verbalize(match: re.Match[str]) -> str | None:
     return read_phone(match.group())
 
 
-RULES: tuple[Rule, ...] = (Rule("phone", _PHONE, _verbalize, 200),)
+def _verbalize_service(match: re.Match[str]) -> str | None:
+    """gọi 115: một một năm; tổng đài 1022: một không hai hai; "115 hộ": not ours."""
+    if _CALL.search(match.string, max(0, match.start() - 30), match.start()) is None:
+        return None
+    return read_digits(match.group())
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("phone", _PHONE, _verbalize, 200),
+    Rule("phone_service", _SERVICE, _verbalize_service, 201),
+)

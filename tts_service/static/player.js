@@ -1,0 +1,1001 @@
+/*! Đọc nội dung: read-aloud player for tts-service. MIT licence. No dependencies, no build.
+ *
+ * Embed:
+ *   <script src="https://tts.example.gov.vn/static/player.js" defer></script>
+ *   <button type="button" data-tts-read data-tts-target="#noi-dung">Đọc nội dung</button>
+ *
+ * Button attributes: data-tts-target (CSS selector of the article, default "main, article,
+ * body"), data-tts-endpoint (API base URL; default: the origin this script came from),
+ * data-tts-title (title for the MP3; default: the article's first h1, else document.title),
+ * data-tts-highlight ("auto" | "mark" | "none"), data-tts-scroll ("true" | "false").
+ * Elements inside the article marked data-tts-skip (toolbars, share buttons) are not read.
+ *
+ * Keyboard, only while focus is inside the player (so they never reach the page or the
+ * screen reader's own keys): K play/pause (Space/Enter press the focused button),
+ * J back 10 s, L forward 10 s, comma previous sentence, period next sentence; on the seek
+ * bar ←/→ 5 s, PageUp/PageDown 30 s, Home/End start/end.
+ */
+(() => {
+  'use strict';
+  if (window.ttsPlayer) return;
+
+  const script = document.currentScript;
+  const SCRIPT_URL = script && script.src ? new URL(script.src, location.href) : null;
+  const SKIP_TAGS = new Set([
+    'SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'BUTTON', 'SELECT', 'TEXTAREA', 'INPUT',
+    'SVG', 'CANVAS', 'AUDIO', 'VIDEO', 'IFRAME', 'OBJECT', 'HEAD',
+  ]);
+  const KEY_CHAR = /[\p{L}\p{N}]/u;
+  const RATES = [0.75, 1, 1.25, 1.5, 1.75, 2];
+  const STORE = 'tts-player:';
+  const RESUME_MIN_S = 5;
+  const RESUME_TTL_MS = 30 * 24 * 3600 * 1000;
+  const FIRST_AUDIO_TIMEOUT_MS = 60000;
+  const MSG = {
+    loading: 'Đang tải…',
+    playing: 'Đang đọc',
+    paused: 'Đã tạm dừng',
+    ended: 'Đã đọc xong',
+    closed: 'Đã đóng trình đọc',
+    busy: 'Hệ thống đọc đang bận, vui lòng thử lại sau.',
+    network: 'Không kết nối được với hệ thống đọc. Vui lòng kiểm tra mạng và thử lại.',
+    audio: 'Không phát được âm thanh. Vui lòng thử lại sau.',
+    empty: 'Không tìm thấy nội dung để đọc.',
+    blocked: 'Trình duyệt chưa cho phát âm thanh. Nhấn nút Phát để nghe.',
+    otherAudio: 'Đã tạm dừng vì có âm thanh khác đang phát',
+  };
+  const SHORTCUTS = [
+    ['K', 'Phát hoặc tạm dừng'],
+    ['J', 'Lùi 10 giây'],
+    ['L', 'Tiến 10 giây'],
+    [',', 'Câu trước'],
+    ['.', 'Câu sau'],
+    ['← →', 'Trên thanh vị trí: lùi hoặc tiến 5 giây'],
+  ];
+  const ICONS = {
+    play: 'M8 5v14l11-7z',
+    pause: 'M6 5h4v14H6zm8 0h4v14h-4z',
+    prev: 'M6 6h2v12H6zm3.5 6 8.5 6V6z',
+    next: 'M16 6h2v12h-2zM6 18l8.5-6L6 6z',
+    back: 'M11 18V6l-8.5 6zm.5-6 8.5 6V6z',
+    fwd: 'M4 18l8.5-6L4 6zm9-12v12l8.5-6z',
+    download: 'M5 20h14v-2H5zM19 9h-4V3H9v6H5l7 7z',
+    close: 'M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z',
+  };
+
+  // ---------------------------------------------------------------- small helpers
+
+  const reducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+  /** "1:05" or "1:02:03". */
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds || 0));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const ss = String(s % 60).padStart(2, '0');
+    return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+  }
+
+  /** Spoken Vietnamese duration: 65 → "1 phút 5 giây", 240 → "4 phút". */
+  function spoken(seconds) {
+    const s = Math.max(0, Math.round(seconds || 0));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const sec = s % 60;
+    const parts = [];
+    if (h) parts.push(`${h} giờ`);
+    if (m) parts.push(`${m} phút`);
+    if (sec || !parts.length) parts.push(`${sec} giây`);
+    return parts.join(' ');
+  }
+
+  function svgIcon(name) {
+    const ns = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    svg.setAttribute('class', 'tts-icon');
+    const path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', ICONS[name]);
+    svg.append(path);
+    return svg;
+  }
+
+  function el(tag, props = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props)) {
+      if (value == null || value === false) continue;
+      if (key === 'class') node.className = value;
+      else if (key === 'text') node.textContent = value;
+      else if (key in node && !key.includes('-')) node[key] = value;
+      else node.setAttribute(key, value === true ? '' : String(value));
+    }
+    node.append(...children.filter(Boolean));
+    return node;
+  }
+
+  const storage = {
+    get(key) {
+      try {
+        return JSON.parse(localStorage.getItem(STORE + key));
+      } catch {
+        return null;
+      }
+    },
+    set(key, value) {
+      try {
+        localStorage.setItem(STORE + key, JSON.stringify(value));
+      } catch {
+        /* private mode or full: the player works without memory */
+      }
+    },
+    remove(key) {
+      try {
+        localStorage.removeItem(STORE + key);
+      } catch {
+        /* ignore */
+      }
+    },
+  };
+
+  // ------------------------------------------------------------ live announcements
+
+  let liveRegion = null;
+  function live() {
+    if (!liveRegion || !liveRegion.isConnected) {
+      liveRegion = el('div', {
+        class: 'tts-sr-only tts-live',
+        role: 'status',
+        'aria-live': 'polite',
+        'aria-atomic': 'true',
+      });
+      document.body.append(liveRegion);
+    }
+    return liveRegion;
+  }
+  let announceTimer = 0;
+  /** Say ``message`` politely; the same message twice in a row is said twice. */
+  function announce(message) {
+    const region = live();
+    region.textContent = '';
+    clearTimeout(announceTimer);
+    announceTimer = setTimeout(() => {
+      region.textContent = message;
+    }, 120);
+  }
+
+  // --------------------------------------------------------------- article text
+
+  function hiddenElement(node) {
+    if (SKIP_TAGS.has(node.tagName.toUpperCase())) return true;
+    if (node.hidden || node.getAttribute('aria-hidden') === 'true') return true;
+    if (node.matches('[data-tts-skip], .tts-player, .tts-message')) return true;
+    const style = getComputedStyle(node);
+    return style.display === 'none' || style.visibility === 'hidden';
+  }
+
+  /** The article's readable text nodes, in order, with block boundaries for the text sent. */
+  function collect(root) {
+    const nodes = [];
+    const blocks = [];
+    let current = '';
+    const flush = () => {
+      const text = current.replace(/\s+/g, ' ').trim();
+      if (text) blocks.push(text);
+      current = '';
+    };
+    const walk = (parent) => {
+      for (const node of parent.childNodes) {
+        if (node.nodeType === Node.TEXT_NODE) {
+          current += node.data;
+          nodes.push(node);
+        } else if (node.nodeType === Node.ELEMENT_NODE && !hiddenElement(node)) {
+          if (node.tagName === 'BR') {
+            flush();
+            continue;
+          }
+          const block = !getComputedStyle(node).display.startsWith('inline');
+          if (block) flush();
+          walk(node);
+          if (block) flush();
+        }
+      }
+    };
+    walk(root);
+    flush();
+    return { text: blocks.join('\n\n'), nodes };
+  }
+
+  /** Letters and digits only, lower case, without tone marks: what cue matching compares. */
+  function foldChar(ch) {
+    return ch.normalize('NFD').charAt(0).toLowerCase();
+  }
+  function keyOf(text) {
+    let out = '';
+    for (const ch of text) if (KEY_CHAR.test(ch)) out += foldChar(ch);
+    return out;
+  }
+
+  /** Maps the article's key characters back to (text node, offset). */
+  class TextIndex {
+    constructor(root) {
+      this.root = root;
+      this.rebuild();
+    }
+
+    rebuild() {
+      const { nodes } = collect(this.root);
+      this.nodes = nodes;
+      this.keys = '';
+      this.starts = [];
+      this.ends = [];
+      this.owner = [];
+      nodes.forEach((node, n) => {
+        const data = node.data;
+        let i = 0;
+        for (const ch of data) {
+          if (KEY_CHAR.test(ch)) {
+            for (const k of foldChar(ch)) {
+              this.keys += k;
+              this.owner.push(n);
+              this.starts.push(i);
+              this.ends.push(i + ch.length);
+            }
+          }
+          i += ch.length;
+        }
+      });
+    }
+
+    /** Where ``text`` occurs at or after key position ``from``: [start, end) or null. */
+    locate(text, from) {
+      const key = keyOf(text);
+      if (!key) return null;
+      const exact = this.keys.indexOf(key, from);
+      if (exact >= 0) return [exact, exact + key.length];
+      // Tolerate small differences (a changed word, a missing space): anchor both ends.
+      if (key.length < 16) return null;
+      const n = Math.min(24, Math.floor(key.length / 3));
+      const slack = Math.max(8, Math.round(key.length * 0.2));
+      const head = this.keys.indexOf(key.slice(0, n), from);
+      if (head < 0) return null;
+      const tail = this.keys.indexOf(key.slice(-n), head + Math.max(n, key.length - n - slack));
+      if (tail < 0 || tail + n - head > key.length + slack) return null;
+      return [head, tail + n];
+    }
+
+    /** A DOM Range over key positions [start, end), widened to the cue's edge punctuation. */
+    range(span, text) {
+      const [a, b] = span;
+      if (a >= b || b > this.keys.length) return null;
+      const startNode = this.nodes[this.owner[a]];
+      const endNode = this.nodes[this.owner[b - 1]];
+      if (!startNode.isConnected || !endNode.isConnected) return null;
+      let start = this.starts[a];
+      let end = this.ends[b - 1];
+      const lead = /^[^\p{L}\p{N}\s]*/u.exec(text.trim())[0].length;
+      const trail = /[^\p{L}\p{N}\s]*$/u.exec(text.trim())[0].length;
+      for (let k = 0; k < lead && start > 0 && !/\s/.test(startNode.data[start - 1]); k++) start--;
+      for (let k = 0; k < trail && end < endNode.data.length && !/\s/.test(endNode.data[end]); k++) end++;
+      const range = document.createRange();
+      range.setStart(startNode, start);
+      range.setEnd(endNode, end);
+      return range;
+    }
+  }
+
+  // ------------------------------------------------------------------ highlight
+
+  const HIGHLIGHT = 'tts-current';
+  const canHighlight = () => typeof Highlight === 'function' && !!(window.CSS && CSS.highlights);
+
+  /** Shows one sentence as highlighted: CSS Custom Highlight API, else <mark> wrappers. */
+  class Highlighter {
+    constructor(index, mode) {
+      this.index = index;
+      this.mode = mode === 'mark' || (mode !== 'none' && !canHighlight()) ? 'mark' : mode;
+      if (this.mode !== 'mark' && this.mode !== 'none') this.mode = 'api';
+      this.marks = [];
+      this.current = null;
+    }
+
+    show(span, text) {
+      this.clear();
+      if (this.mode === 'none' || !span) return null;
+      const range = this.index.range(span, text);
+      if (!range) return null;
+      if (this.mode === 'api') {
+        this.current = new Highlight(range);
+        CSS.highlights.set(HIGHLIGHT, this.current);
+      } else {
+        this.wrap(range);
+      }
+      return range;
+    }
+
+    /** Wrap each text-node piece of ``range`` in <mark>; elements and listeners are untouched. */
+    wrap(range) {
+      const pieces = [];
+      for (const node of this.index.nodes) {
+        if (!range.intersectsNode(node)) continue;
+        const from = node === range.startContainer ? range.startOffset : 0;
+        const to = node === range.endContainer ? range.endOffset : node.data.length;
+        if (to > from && node.data.slice(from, to).trim()) pieces.push([node, from, to]);
+      }
+      for (const [node, from, to] of pieces) {
+        let middle = node;
+        if (from > 0) middle = middle.splitText(from);
+        if (to - from < middle.data.length) middle.splitText(to - from);
+        const mark = el('mark', { class: 'tts-current' });
+        middle.replaceWith(mark);
+        mark.append(middle);
+        this.marks.push(mark);
+      }
+      if (this.marks.length) this.index.rebuild();
+    }
+
+    clear() {
+      if (this.current) {
+        if (CSS.highlights.get(HIGHLIGHT) === this.current) CSS.highlights.delete(HIGHLIGHT);
+        this.current = null;
+      }
+      if (this.marks.length) {
+        const parents = new Set();
+        for (const mark of this.marks) {
+          if (!mark.parentNode) continue;
+          parents.add(mark.parentNode);
+          mark.replaceWith(...mark.childNodes);
+        }
+        parents.forEach((parent) => parent.normalize());
+        this.marks = [];
+        this.index.rebuild();
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------ VTT
+
+  function decodeEntities(text) {
+    return text
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&nbsp;/g, '\u00a0')
+      .replace(/&lrm;|&rlm;/g, '')
+      .replace(/&amp;/g, '&');
+  }
+
+  function seconds(stamp) {
+    const parts = stamp.trim().split(':').map(Number);
+    return parts.reduce((acc, part) => acc * 60 + part, 0);
+  }
+
+  /** Cues of a WebVTT file: {id, start, end, text}. */
+  function parseVtt(source) {
+    const cues = [];
+    const blocks = source.replace(/\r\n?/g, '\n').split(/\n{2,}/);
+    for (const block of blocks) {
+      const lines = block.split('\n').filter((line) => line !== '');
+      const at = lines.findIndex((line) => line.includes('-->'));
+      if (at < 0) continue;
+      const [from, rest] = lines[at].split('-->');
+      const to = rest.trim().split(/\s+/)[0];
+      const text = decodeEntities(lines.slice(at + 1).join(' ').replace(/<[^>]*>/g, ''));
+      cues.push({ id: at > 0 ? lines[at - 1].trim() : '', start: seconds(from), end: seconds(to), text });
+    }
+    return cues;
+  }
+
+  // --------------------------------------------------------------------- player
+
+  const players = new Set();
+  const base = (button) => {
+    const explicit = button.dataset.ttsEndpoint || (script && script.dataset.ttsEndpoint);
+    const root = explicit || (SCRIPT_URL ? SCRIPT_URL.origin : location.origin);
+    return root.replace(/\/+$/, '');
+  };
+
+  class Player {
+    constructor(button) {
+      this.button = button;
+      this.target = this.findTarget();
+      this.cues = [];
+      this.spans = [];
+      this.cueIndex = -1;
+      this.total = 0;
+      this.info = null;
+      this.state = 'idle';
+      this.lastSaved = 0;
+      this.loadTimer = 0;
+      this.autoScroll = button.dataset.ttsScroll !== 'false';
+      this.buttonLabel = button.innerHTML;
+      this.onAnyPlay = this.onAnyPlay.bind(this);
+      this.onPageHide = () => this.savePosition(true);
+      players.add(this);
+    }
+
+    findTarget() {
+      const selector = this.button.dataset.ttsTarget;
+      const found = selector ? document.querySelector(selector) : null;
+      return found || document.querySelector('main, article, [role="main"]') || document.body;
+    }
+
+    title() {
+      const explicit = this.button.dataset.ttsTitle;
+      const heading = this.target.querySelector('h1');
+      const text = explicit || (heading && heading.textContent) || document.title || '';
+      return text.replace(/\s+/g, ' ').trim().slice(0, 500) || null;
+    }
+
+    // -- loading
+
+    async start() {
+      if (this.state === 'loading') return;
+      this.clearMessage();
+      const { text } = collect(this.target);
+      if (!text.trim()) {
+        this.fail(MSG.empty);
+        return;
+      }
+      this.setLoading(true);
+      announce(MSG.loading);
+      let info;
+      try {
+        const response = await fetch(`${base(this.button)}/v1/read`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          body: JSON.stringify({ text, title: this.title() }),
+          credentials: 'omit',
+        });
+        if (!response.ok) throw await this.httpError(response);
+        info = await response.json();
+      } catch (error) {
+        this.setLoading(false);
+        this.fail(error && error.ttsMessage ? error.ttsMessage : MSG.network);
+        return;
+      }
+      this.info = info;
+      this.index = new TextIndex(this.target);
+      this.highlighter = new Highlighter(this.index, this.button.dataset.ttsHighlight || 'auto');
+      if (info.duration_s) this.total = info.duration_s;
+      this.build();
+      this.loadTimings();
+      const saved = storage.get(`pos:${info.id}`);
+      const fresh = saved && Date.now() - (saved.at || 0) < RESUME_TTL_MS;
+      const end = saved && (saved.d || info.duration_s || Infinity);
+      if (fresh && saved.t >= RESUME_MIN_S && saved.t < end - RESUME_MIN_S) {
+        this.offerResume(saved.t);
+      } else {
+        this.play(0);
+      }
+    }
+
+    async httpError(response) {
+      const error = new Error(`HTTP ${response.status}`);
+      if (response.status === 503 || response.status === 429) {
+        error.ttsMessage = MSG.busy;
+        return error;
+      }
+      let detail = '';
+      try {
+        detail = (await response.json()).detail;
+      } catch {
+        /* not JSON */
+      }
+      error.ttsMessage = `Không đọc được nội dung này${detail ? `: ${detail}` : '.'}`;
+      return error;
+    }
+
+    setLoading(on) {
+      const button = this.button;
+      this.state = on ? 'loading' : 'idle';
+      button.classList.toggle('tts-loading', on);
+      if (on) {
+        button.setAttribute('aria-busy', 'true');
+        button.setAttribute('aria-disabled', 'true');
+        button.replaceChildren(el('span', { class: 'tts-spinner', 'aria-hidden': 'true' }), MSG.loading);
+      } else {
+        button.removeAttribute('aria-busy');
+        button.removeAttribute('aria-disabled');
+        button.innerHTML = this.buttonLabel;
+      }
+    }
+
+    /** Show an error beside the button (or in the player) and announce it. */
+    fail(message) {
+      announce(message);
+      if (this.root && this.root.isConnected) {
+        this.status.textContent = message;
+        this.root.dataset.ttsState = 'error';
+        return;
+      }
+      this.clearMessage();
+      this.message = el('p', { class: 'tts-message', text: message });
+      this.button.after(this.message);
+    }
+
+    clearMessage() {
+      if (this.message) this.message.remove();
+      this.message = null;
+    }
+
+    async loadTimings() {
+      const url = this.info.vtt_url;
+      for (let attempt = 0; attempt < 6 && this.info && this.info.vtt_url === url; attempt++) {
+        try {
+          const response = await fetch(url, { credentials: 'omit' });
+          if (response.ok) {
+            this.setCues(parseVtt(await response.text()));
+            return;
+          }
+          const wait = Number(response.headers.get('Retry-After')) || 5;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 30) * 1000));
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 3000));
+        }
+      }
+    }
+
+    setCues(cues) {
+      if (!this.root) return;
+      this.cues = cues;
+      let cursor = 0;
+      this.spans = cues.map((cue) => {
+        const span = this.index.locate(cue.text, cursor);
+        if (span) cursor = span[1];
+        return span;
+      });
+      if (cues.length) this.total = Math.max(this.total, cues[cues.length - 1].end);
+      this.root.dataset.ttsCues = String(cues.length);
+      this.updateTime();
+      this.updateCue(true);
+    }
+
+    // -- building the player
+
+    build() {
+      const button = (cls, label, icon, keys) =>
+        el('button', { type: 'button', class: `tts-btn ${cls}`, 'aria-label': label, 'aria-keyshortcuts': keys }, svgIcon(icon));
+      this.audio = el('audio', { preload: 'auto', class: 'tts-audio' });
+      this.prevBtn = button('tts-prev', 'Câu trước', 'prev', ',');
+      this.backBtn = button('tts-back', 'Lùi 10 giây', 'back', 'J');
+      this.playBtn = button('tts-play', 'Phát', 'play', 'K');
+      this.fwdBtn = button('tts-fwd', 'Tiến 10 giây', 'fwd', 'L');
+      this.nextBtn = button('tts-next', 'Câu sau', 'next', '.');
+      this.seek = el('input', {
+        type: 'range', class: 'tts-seek', min: '0', max: '0', step: '1', value: '0',
+        'aria-label': 'Vị trí đọc', 'aria-valuetext': 'Đang tải',
+      });
+      this.timeText = el('span', { class: 'tts-time', 'aria-hidden': 'true', text: '0:00 / --:--' });
+      this.rate = el('select', { class: 'tts-rate', 'aria-label': 'Tốc độ đọc' });
+      const savedRate = Number(storage.get('rate')) || 1;
+      for (const rate of RATES) {
+        const label = `${String(rate).replace('.', ',')}×`;
+        this.rate.append(el('option', { value: String(rate), text: label, selected: rate === savedRate }));
+      }
+      const savedVolume = storage.get('volume');
+      this.volume = el('input', {
+        type: 'range', class: 'tts-volume', min: '0', max: '100', step: '5',
+        value: String(savedVolume == null ? 100 : savedVolume), 'aria-label': 'Âm lượng',
+      });
+      // ``download`` only works same-origin; elsewhere open the MP3 in a new tab, and say so.
+      const sameOrigin = new URL(this.info.audio_url, location.href).origin === location.origin;
+      this.download = el('a', {
+        class: 'tts-btn tts-download', href: this.info.audio_url, download: this.fileName(),
+        target: sameOrigin ? null : '_blank', rel: sameOrigin ? null : 'noopener',
+        'aria-label': sameOrigin ? 'Tải MP3' : 'Tải MP3 (mở trong thẻ mới)',
+      }, svgIcon('download'), el('span', { text: 'Tải MP3' }));
+      this.scrollBtn = el('button', {
+        type: 'button', class: 'tts-btn tts-toggle', 'aria-pressed': String(this.autoScroll),
+        text: 'Tự cuộn',
+      });
+      this.closeBtn = button('tts-close', 'Đóng trình đọc', 'close');
+      this.status = el('p', { class: 'tts-status', text: MSG.loading });
+      this.resume = el('div', { class: 'tts-resume', hidden: true });
+      const help = el('details', { class: 'tts-help' },
+        el('summary', { text: 'Phím tắt' }),
+        el('dl', {}, ...SHORTCUTS.flatMap(([key, what]) => [el('dt', {}, el('kbd', { text: key })), el('dd', { text: what })])),
+        el('p', { text: 'Phím tắt chỉ dùng được khi đang ở trong trình đọc. Trình đọc màn hình ở chế độ duyệt: dùng nút hoặc chuyển sang chế độ tương tác.' }),
+      );
+      this.root = el('div', {
+        class: 'tts-player', role: 'group', 'aria-label': 'Trình đọc nội dung', 'data-tts-state': 'loading',
+      },
+      el('div', { class: 'tts-row tts-transport' },
+        this.prevBtn, this.backBtn, this.playBtn, this.fwdBtn, this.nextBtn,
+        el('div', { class: 'tts-seekbox' }, this.seek, this.timeText)),
+      el('div', { class: 'tts-row tts-extra' },
+        el('label', { class: 'tts-field' }, el('span', { text: 'Tốc độ' }), this.rate),
+        el('label', { class: 'tts-field' }, el('span', { text: 'Âm lượng' }), this.volume),
+        this.download, this.scrollBtn, this.closeBtn),
+      this.status, this.resume, help, this.audio);
+      this.wire();
+      this.button.after(this.root);
+      this.button.hidden = true;
+      this.setLoading(false);
+      this.button.hidden = true;
+      this.audio.playbackRate = savedRate;
+      this.audio.volume = Number(this.volume.value) / 100;
+      this.audio.src = this.info.audio_url;
+    }
+
+    fileName() {
+      const title = (this.info.title || 'bai-doc').normalize('NFD').replace(/[\u0300-\u036f]/g, '')
+        .replace(/đ/g, 'd').replace(/Đ/g, 'D').replace(/[^\w]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+      return `${title || 'bai-doc'}.mp3`;
+    }
+
+    wire() {
+      const a = this.audio;
+      this.playBtn.addEventListener('click', () => this.toggle());
+      this.prevBtn.addEventListener('click', () => this.sentence(-1));
+      this.nextBtn.addEventListener('click', () => this.sentence(1));
+      this.backBtn.addEventListener('click', () => this.skip(-10));
+      this.fwdBtn.addEventListener('click', () => this.skip(10));
+      this.closeBtn.addEventListener('click', () => this.close());
+      this.scrollBtn.addEventListener('click', () => {
+        this.autoScroll = !this.autoScroll;
+        this.scrollBtn.setAttribute('aria-pressed', String(this.autoScroll));
+      });
+      this.rate.addEventListener('change', () => {
+        a.playbackRate = Number(this.rate.value);
+        storage.set('rate', a.playbackRate);
+      });
+      this.volume.addEventListener('input', () => {
+        a.volume = Number(this.volume.value) / 100;
+        this.volume.setAttribute('aria-valuetext', `${this.volume.value}%`);
+        storage.set('volume', Number(this.volume.value));
+      });
+      this.volume.setAttribute('aria-valuetext', `${this.volume.value}%`);
+      this.seek.addEventListener('input', () => this.updateTime(Number(this.seek.value)));
+      this.seek.addEventListener('change', () => this.seekTo(Number(this.seek.value)));
+      this.seek.addEventListener('keydown', (event) => this.seekKey(event));
+      this.root.addEventListener('keydown', (event) => this.shortcut(event));
+
+      // Media events arrive asynchronously: ignore those that come after close().
+      const on = (type, handler) => a.addEventListener(type, () => this.audio === a && handler());
+      on('playing', () => this.onPlaying());
+      on('play', () => this.onPlay());
+      on('pause', () => this.onPause());
+      on('ended', () => this.onEnded());
+      on('timeupdate', () => this.onTime());
+      on('seeked', () => this.onTime(true));
+      on('durationchange', () => this.updateTime());
+      on('error', () => this.onError());
+      document.addEventListener('play', this.onAnyPlay, true);
+      window.addEventListener('tts-player:play', this.onAnyPlay);
+      window.addEventListener('pagehide', this.onPageHide);
+    }
+
+    // -- playback
+
+    /** Start from ``from`` seconds; only ever called from the listener's own press. */
+    play(from) {
+      this.resume.hidden = true;
+      this.resume.replaceChildren();
+      if (from) this.pendingSeek = from;
+      this.root.dataset.ttsState = 'loading';
+      this.status.textContent = MSG.loading;
+      clearTimeout(this.loadTimer);
+      this.loadTimer = setTimeout(() => {
+        if (this.root && this.root.dataset.ttsState === 'loading') this.fail(MSG.audio);
+      }, FIRST_AUDIO_TIMEOUT_MS);
+      this.applyPendingSeek();
+      const promise = this.audio.play();
+      if (promise) {
+        promise.catch((error) => {
+          if (error && error.name === 'NotAllowedError') {
+            clearTimeout(this.loadTimer);
+            this.root.dataset.ttsState = 'paused';
+            this.status.textContent = MSG.blocked;
+            announce(MSG.blocked);
+          }
+        });
+      }
+      this.playBtn.focus();
+    }
+
+    applyPendingSeek() {
+      if (this.pendingSeek == null) return;
+      const a = this.audio;
+      if (a.readyState >= 1 && this.seekable(this.pendingSeek)) {
+        a.currentTime = this.pendingSeek;
+        this.pendingSeek = null;
+      } else {
+        a.addEventListener('loadedmetadata', () => this.applyPendingSeek(), { once: true });
+      }
+    }
+
+    toggle() {
+      if (!this.audio) return;
+      if (this.audio.paused || this.audio.ended) {
+        if (!this.resume.hidden) {
+          this.play(this.resumeAt || 0);
+          return;
+        }
+        this.audio.play().catch(() => {});
+      } else {
+        this.audio.pause();
+      }
+    }
+
+    seekable(t) {
+      const ranges = this.audio.seekable;
+      for (let i = 0; i < ranges.length; i++) {
+        if (t >= ranges.start(i) && t <= ranges.end(i) + 0.01) return true;
+      }
+      return false;
+    }
+
+    /** Seek; when the audio was a live stream and the target is not seekable, reload it. */
+    seekTo(t) {
+      const a = this.audio;
+      const end = this.total || (Number.isFinite(a.duration) ? a.duration : 0);
+      const target = Math.max(0, end ? Math.min(t, end - 0.05) : t);
+      if (this.seekable(target) || !this.cues.length) {
+        a.currentTime = target;
+      } else {
+        // The stream was not seekable; now that the audio is complete the same URL serves
+        // a static file with ranges: load it again and go on from the target.
+        const wasPlaying = !a.paused;
+        this.pendingSeek = target;
+        a.src = this.info.audio_url;
+        a.load();
+        this.applyPendingSeek();
+        if (wasPlaying) a.play().catch(() => {});
+      }
+      this.updateTime(target);
+      this.updateCue(true, target);
+    }
+
+    skip(delta) {
+      this.seekTo(this.audio.currentTime + delta);
+    }
+
+    /** Next (+1) or previous (-1) sentence; "previous" first restarts the current one. */
+    sentence(step) {
+      if (!this.cues.length) return;
+      const t = this.audio.currentTime;
+      let i = this.cueAt(t);
+      if (step < 0 && i >= 0 && t - this.cues[i].start > 2) step = 0;
+      i = Math.min(this.cues.length - 1, Math.max(0, i + step));
+      this.seekTo(this.cues[i].start + 0.01);
+    }
+
+    cueAt(t) {
+      let found = -1;
+      for (let i = 0; i < this.cues.length; i++) {
+        if (this.cues[i].start <= t + 0.001) found = i;
+        else break;
+      }
+      return found;
+    }
+
+    // -- audio events
+
+    onPlaying() {
+      clearTimeout(this.loadTimer);
+      if (this.root.dataset.ttsState !== 'playing') {
+        this.root.dataset.ttsState = 'playing';
+        this.status.textContent = MSG.playing;
+        announce(MSG.playing);
+      }
+    }
+
+    onPlay() {
+      this.setPlayIcon(true);
+      window.dispatchEvent(new CustomEvent('tts-player:play', { detail: { player: this } }));
+      // Two voices at once are unintelligible: pause the page's other media.
+      for (const media of document.querySelectorAll('audio, video')) {
+        if (media !== this.audio && !media.paused && !media.closest('.tts-player')) media.pause();
+      }
+    }
+
+    onPause() {
+      this.setPlayIcon(false);
+      this.savePosition(true);
+      if (this.audio.ended || this.root.dataset.ttsState === 'error') return;
+      if (this.root.dataset.ttsState !== 'loading' || this.audio.currentTime > 0) {
+        this.root.dataset.ttsState = 'paused';
+        this.status.textContent = this.pausedBecause || MSG.paused;
+        announce(this.pausedBecause || MSG.paused);
+      }
+      this.pausedBecause = null;
+    }
+
+    onEnded() {
+      this.setPlayIcon(false);
+      this.root.dataset.ttsState = 'ended';
+      this.status.textContent = MSG.ended;
+      announce(MSG.ended);
+      storage.remove(`pos:${this.info.id}`);
+      this.highlighter.clear();
+      this.cueIndex = -1;
+      this.root.dataset.ttsCue = '';
+    }
+
+    onError() {
+      if (!this.audio.error || !this.root) return;
+      clearTimeout(this.loadTimer);
+      this.fail(MSG.audio);
+    }
+
+    onAnyPlay(event) {
+      const other = event.type === 'tts-player:play' ? event.detail.player : event.target;
+      if (other === this || other === this.audio || !this.audio || this.audio.paused) return;
+      this.pausedBecause = MSG.otherAudio;
+      this.audio.pause();
+    }
+
+    onTime(force) {
+      const t = this.audio.currentTime;
+      this.updateTime();
+      this.updateCue(force === true);
+      if (t - this.lastSaved >= 3 || t < this.lastSaved) this.savePosition();
+    }
+
+    setPlayIcon(playing) {
+      this.playBtn.setAttribute('aria-label', playing ? 'Tạm dừng' : 'Phát');
+      this.playBtn.replaceChildren(svgIcon(playing ? 'pause' : 'play'));
+    }
+
+    savePosition(now) {
+      if (!this.info || !this.audio) return;
+      const t = this.audio.currentTime;
+      if (!now && Math.abs(t - this.lastSaved) < 3) return;
+      this.lastSaved = t;
+      if (this.audio.ended) return;
+      if (t >= RESUME_MIN_S) storage.set(`pos:${this.info.id}`, { t, d: this.total || null, at: Date.now() });
+    }
+
+    // -- display
+
+    updateTime(shown) {
+      if (!this.audio) return;
+      const a = this.audio;
+      if (!this.total && Number.isFinite(a.duration)) this.total = a.duration;
+      const t = shown == null ? a.currentTime : shown;
+      const total = this.total;
+      this.timeText.textContent = `${clock(t)} / ${total ? clock(total) : '--:--'}`;
+      if (total) {
+        if (this.seek.max !== String(Math.ceil(total))) this.seek.max = String(Math.ceil(total));
+        const focused = document.activeElement === this.seek;
+        // A focused slider is announced on every change: move it in 5-second steps then.
+        if (shown != null || !focused || Math.abs(Number(this.seek.value) - t) >= 5) {
+          this.seek.value = String(Math.floor(t));
+          this.seek.setAttribute('aria-valuetext', `${spoken(t)} trên ${spoken(total)}`);
+        }
+      } else {
+        this.seek.setAttribute('aria-valuetext', `${spoken(t)}, đang tải phần còn lại`);
+      }
+    }
+
+    updateCue(force, at) {
+      if (!this.cues.length || !this.highlighter) return;
+      const t = at == null ? this.audio.currentTime : at;
+      const i = this.cueAt(t);
+      if (i === this.cueIndex && !force) return;
+      this.cueIndex = i;
+      const cue = this.cues[i];
+      this.root.dataset.ttsCue = cue ? cue.id : '';
+      const range = cue ? this.highlighter.show(this.spans[i], cue.text) : (this.highlighter.clear(), null);
+      if (range && this.autoScroll && !this.audio.paused) this.reveal(range);
+    }
+
+    /** Scroll the sentence into view when it is off screen; no animation if motion is reduced. */
+    reveal(range) {
+      const rect = range.getBoundingClientRect();
+      const height = window.innerHeight || document.documentElement.clientHeight;
+      if (rect.top >= 0 && rect.bottom <= height) return;
+      window.scrollBy({ top: rect.top - height / 3, behavior: reducedMotion() ? 'auto' : 'smooth' });
+    }
+
+    // -- resume and keys
+
+    offerResume(t) {
+      this.resumeAt = t;
+      const question = el('p', { class: 'tts-resume-text', id: `tts-resume-${Math.random().toString(36).slice(2)}`, text: `Tiếp tục từ ${clock(t)}?` });
+      const yes = el('button', { type: 'button', class: 'tts-btn tts-text-btn tts-resume-yes', text: 'Tiếp tục' });
+      const no = el('button', { type: 'button', class: 'tts-btn tts-text-btn tts-resume-no', text: 'Đọc từ đầu' });
+      yes.addEventListener('click', () => this.play(t));
+      no.addEventListener('click', () => {
+        storage.remove(`pos:${this.info.id}`);
+        this.play(0);
+      });
+      this.resume.setAttribute('role', 'group');
+      this.resume.setAttribute('aria-labelledby', question.id);
+      this.resume.replaceChildren(question, yes, no);
+      this.resume.hidden = false;
+      this.root.dataset.ttsState = 'resume';
+      this.status.textContent = '';
+      announce(`Lần trước bạn nghe đến ${spoken(t)}. Tiếp tục từ ${spoken(t)}?`);
+      yes.focus();
+    }
+
+    shortcut(event) {
+      if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+      const target = event.target;
+      if (target.tagName === 'SELECT' || target.isContentEditable) return;
+      const code = event.code;
+      const key = event.key.toLowerCase();
+      let act = null;
+      if (code === 'KeyK' || key === 'k') act = () => this.toggle();
+      else if (code === 'KeyJ' || key === 'j') act = () => this.skip(-10);
+      else if (code === 'KeyL' || key === 'l') act = () => this.skip(10);
+      else if (code === 'Comma' || key === ',') act = () => this.sentence(-1);
+      else if (code === 'Period' || key === '.') act = () => this.sentence(1);
+      else if (key === ' ' && target === this.root) act = () => this.toggle();
+      if (!act) return;
+      event.preventDefault();
+      act();
+    }
+
+    seekKey(event) {
+      const steps = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5, PageDown: -30, PageUp: 30 };
+      const a = this.audio;
+      if (event.key in steps) this.seekTo(a.currentTime + steps[event.key]);
+      else if (event.key === 'Home') this.seekTo(0);
+      else if (event.key === 'End') this.seekTo(this.total || a.duration || 0);
+      else return;
+      event.preventDefault();
+    }
+
+    close() {
+      this.savePosition(true);
+      clearTimeout(this.loadTimer);
+      if (this.audio) {
+        this.audio.pause();
+        this.audio.removeAttribute('src');
+        this.audio.load();
+      }
+      if (this.highlighter) this.highlighter.clear();
+      document.removeEventListener('play', this.onAnyPlay, true);
+      window.removeEventListener('tts-player:play', this.onAnyPlay);
+      window.removeEventListener('pagehide', this.onPageHide);
+      if (this.root) this.root.remove();
+      this.root = null;
+      this.audio = null;
+      this.info = null;
+      this.cues = [];
+      players.delete(this);
+      this.button.hidden = false;
+      this.button.focus();
+      announce(MSG.closed);
+    }
+  }
+
+  // ---------------------------------------------------------------------- start
+
+  const active = new WeakMap();
+
+  function activate(button) {
+    const existing = active.get(button);
+    if (existing && (existing.state === 'loading' || existing.root)) {
+      if (existing.root) existing.playBtn.focus();
+      return;
+    }
+    const player = new Player(button);
+    active.set(button, player);
+    player.start();
+  }
+
+  function addStyles() {
+    if (!SCRIPT_URL || document.querySelector('link[data-tts-css], link[href$="player.css"]')) return;
+    if (script && script.dataset.ttsCss === 'none') return;
+    document.head.append(el('link', { rel: 'stylesheet', href: new URL('player.css', SCRIPT_URL).href, 'data-tts-css': '' }));
+  }
+
+  function init() {
+    addStyles();
+    live();
+    document.addEventListener('click', (event) => {
+      const button = event.target.closest && event.target.closest('[data-tts-read]');
+      if (!button || button.getAttribute('aria-disabled') === 'true') return;
+      event.preventDefault();
+      activate(button);
+    });
+  }
+
+  window.ttsPlayer = { version: '1', players, parseVtt, spoken };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();
