@@ -117,7 +117,9 @@ def test_preview_shows_what_was_extracted(serve, url_service, portal):
     ],
 )
 def test_forbidden_targets_are_refused_with_403(serve, make_service, url):
-    service = make_service(FakeEngine(text_tone, name="fake"), fetch_allowed_hosts=("langson.gov.vn",))
+    service = make_service(
+        FakeEngine(text_tone, name="fake"), fetch_allowed_hosts=("langson.gov.vn",)
+    )
     client = serve(service)
     answer = client.post("/v1/read", json={"url": url})
     assert answer.status_code == 403, answer.text
