@@ -295,9 +295,11 @@ class SpeechService:
         plans = self.plan(
             self.normalize(article.text), title=title or article.title, chain=chain, voice=voice
         )
+        # The next identical request skips extraction and normalisation: it finds the
+        # article (or its job, or its fallback) under this alias.
+        self.cache.set_alias(request_key, plans[0].key)
         job = self.start(plans)
         if job is None:
-            self.cache.set_alias(request_key, plans[0].key)
             found = self.find(plans[0].key)
             if found is not None:
                 return found
