@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     gtts_retries: int = Field(default=3, ge=0, le=10)
     gtts_backoff_base_s: float = Field(default=0.5, ge=0)
     gtts_backoff_max_s: float = Field(default=8.0, ge=0)
+    # Requests to Google a minute, retries included, across all articles; 0 = unlimited.
+    gtts_requests_per_minute: int = Field(default=300, ge=0)
+    # Failed chunks in a row (each after its retries) after which Google is left alone for
+    # a cool-down and the fallback voice reads at once; the cool-down doubles per failed
+    # probe up to the max (CircuitBreaker refuses a max below the first cool-down).
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_cooldown_s: float = Field(default=30.0, gt=0)
+    breaker_max_cooldown_s: float = Field(default=600.0, gt=0)
 
     espeak_rate_wpm: int = Field(default=165, ge=80, le=450)
     espeak_pitch: int = Field(default=50, ge=0, le=99)
@@ -58,6 +66,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "info"
+    # One JSON object per log line for log shippers, or plain text for a terminal.
+    log_format: Literal["json", "text"] = "json"
 
     @field_validator("engine", "cors_origins", "fetch_allowed_hosts", mode="before")
     @classmethod

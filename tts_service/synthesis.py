@@ -41,6 +41,7 @@ from tts_service.errors import (
 from tts_service.extract import Article, extract_html, extract_plain
 from tts_service.fetch import FetchedPage, fetch_page
 from tts_service.jobs import Job, JobProgress, JobState
+from tts_service.observability.metrics import ServiceMetrics
 from tts_service.planning import ArticlePlan, Pauses, PlannedChunk, digest, plan_article
 from tts_service.settings import Settings
 from tts_service.text.chunker import chunk_document
@@ -78,8 +79,15 @@ class ReadResult:
 class ChunkSource:
     """Chunk audio from the cache, or from its engine exactly once at a time per key."""
 
-    def __init__(self, cache: AudioCache, engines: dict[str, SpeechEngine]) -> None:
+    def __init__(
+        self,
+        cache: AudioCache,
+        engines: dict[str, SpeechEngine],
+        *,
+        metrics: ServiceMetrics | None = None,
+    ) -> None:
         self._cache = cache
+        self._metrics = metrics if metrics is not None else ServiceMetrics()
         self._executors = {
             name: ThreadPoolExecutor(
                 max_workers=max(1, engine.concurrency),
@@ -93,6 +101,7 @@ class ChunkSource:
     def submit(self, engine: SpeechEngine, planned: PlannedChunk, voice: str) -> Future[bytes]:
         """A future of the chunk's house-format frames; cached audio resolves at once."""
         cached = self._cache.get_chunk(planned.key)
+        self._metrics.chunk_lookup(hit=cached is not None)
         if cached is not None:
             done: Future[bytes] = Future()
             done.set_result(cached)
@@ -111,13 +120,14 @@ class ChunkSource:
             self._inflight.pop(key, None)
 
     def _synthesize(self, engine: SpeechEngine, planned: PlannedChunk, voice: str) -> bytes:
-        data = engine.synthesize(planned.chunk.text, voice=voice)
-        try:
-            frames = to_house_format(data)
-        except AudioFormatError as exc:
-            raise SynthesisRejected(f"{engine.name} returned unusable audio: {exc}") from exc
-        if not frames:
-            raise SynthesisRejected(f"{engine.name} returned no audio")
+        with self._metrics.chunk_synthesis(engine.name):
+            data = engine.synthesize(planned.chunk.text, voice=voice)
+            try:
+                frames = to_house_format(data)
+            except AudioFormatError as exc:
+                raise SynthesisRejected(f"{engine.name} returned unusable audio: {exc}") from exc
+            if not frames:
+                raise SynthesisRejected(f"{engine.name} returned no audio")
         try:
             self._cache.put_chunk(planned.key, frames)
         except CacheError as exc:
@@ -142,6 +152,7 @@ class SpeechService:
         cache: AudioCache,
         lexicon: Lexicon | None = None,
         fetcher: Fetcher = fetch_page,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         if not engines:
             raise UnknownEngineError("no speech engine is configured")
@@ -157,7 +168,9 @@ class SpeechService:
             timeout=settings.fetch_timeout_s,
             max_redirects=settings.fetch_max_redirects,
         )
-        self._source = ChunkSource(cache, engines)
+        # Metrics on a registry of their own unless the app hands in the one it serves.
+        self.metrics = metrics if metrics is not None else ServiceMetrics()
+        self._source = ChunkSource(cache, engines, metrics=self.metrics)
         self._runner = ThreadPoolExecutor(max_workers=8, thread_name_prefix="tts-job")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -290,6 +303,7 @@ class SpeechService:
         if known is not None:
             found = self.find(known)
             if found is not None:
+                self.metrics.article_lookup(hit=found.status is JobState.READY)
                 return found
         article = self.extract(text=text, html=html, selector=selector, url=source_url)
         plans = self.plan(
@@ -302,8 +316,10 @@ class SpeechService:
         if job is None:
             found = self.find(plans[0].key)
             if found is not None:
+                self.metrics.article_lookup(hit=True)
                 return found
             raise SynthesisUnavailable("the article vanished from the cache; try again")
+        self.metrics.article_lookup(hit=False)
         return self._job_result(job)
 
     def fetch_article(self, url: str, *, selector: str | None = None) -> Article:
@@ -340,6 +356,7 @@ class SpeechService:
             if page.not_modified:
                 found = self.find(known[2])
                 if found is not None:
+                    self.metrics.article_lookup(hit=found.status is JobState.READY)
                     return found
                 page = self._fetch(url)  # the audio was evicted: read the page afresh
         else:
@@ -418,6 +435,7 @@ class SpeechService:
             job = Job(plans=plans, progress=JobProgress(total_chunks=len(plans[0].chunks)))
             job.engine = plans[0].engine
             self._jobs[key] = job
+        self.metrics.job_started()
         self._runner.submit(self.run, job)
         return job
 
@@ -444,6 +462,8 @@ class SpeechService:
         except Exception as exc:  # the worker must always end the job, or listeners hang
             logger.exception("article %s crashed", job.id)
             job.fail(SynthesisUnavailable(f"internal error: {exc}"))
+        finally:
+            self.metrics.job_finished(str(job.state))
 
     def _run(self, job: Job, on_chunk: Callable[[Job], None] | None) -> None:
         primary = job.plans[0]
@@ -530,6 +550,7 @@ class SpeechService:
     ) -> Job:
         """Run an article's job in this thread; for the command line."""
         job = Job(plans=plans, progress=JobProgress(total_chunks=len(plans[0].chunks)))
+        self.metrics.job_started()
         self.run(job, on_chunk=on_chunk)
         if job.error is not None:
             raise job.error

@@ -28,6 +28,7 @@ def test_case(case: Case) -> None:
 def test_every_kind_has_cases() -> None:
     kinds = {case.kind for case in CASES}
     assert {"abbreviation", "legal_code", "roman", "acronym", "url", "clean", "symbols"} <= kinds
+    assert {"mixed", "road"} <= kinds
 
 
 def test_parse_rejects_a_line_without_reading(tmp_path) -> None:

@@ -22,6 +22,12 @@ DATA_FILES = (
     "symbols.tsv",
     "tone_marks.tsv",
     "url_words.tsv",
+    "road.tsv",
+    "phone_context.tsv",
+    "legal/type_words.tsv",
+    "measure/per_word.tsv",
+    "date/name_context.tsv",
+    "date/lunar_month.tsv",
 )
 
 
@@ -52,6 +58,14 @@ def test_senses_pick_by_context() -> None:
     assert lexicon.read("TT", "", " Y tế") == "trung tâm"
     assert lexicon.read("CT", "", " UBND") == "Chủ tịch"
     assert lexicon.read("CT", "", " xyz") is None
+    assert lexicon.read("CT", "", " TNHH Xổ số") == "công ty"
+    # BTC: a Party committee's Organisation Commission, the Ministry near a circular,
+    # otherwise the organisers of an event
+    assert lexicon.read("BTC", "", " Tỉnh ủy") == "Ban Tổ chức"
+    assert lexicon.read("BTC", "Thông tư 01/2020/TT-BTC của ", ", Sở") == "Bộ Tài chính"
+    assert lexicon.read("BTC", "", " giải chạy") == "ban tổ chức"
+    # a bare "tại" is no cue for a circular: "tại TT Y tế"
+    assert lexicon.read("TT", "tại ", " Y tế") == "trung tâm"
     assert lexicon.read("UBND") == "Ủy ban nhân dân"
     assert lexicon.read("không có") is None
 

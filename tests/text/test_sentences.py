@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from tts_service.text.sentences import split_paragraphs, split_sentences
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def texts(source: str, **kwargs) -> list[str]:
@@ -57,3 +63,23 @@ def test_heading_number_stays_with_its_heading() -> None:
 def test_numbers_and_codes_are_not_cut() -> None:
     source = "Giá 12.500.000 đồng theo Nghị định số 15/2021/NĐ-CP. Hết."
     assert texts(source) == ["Giá 12.500.000 đồng theo Nghị định số 15/2021/NĐ-CP.", "Hết."]
+
+
+def test_a_dot_glued_to_a_number_ends_no_sentence() -> None:
+    # "ĐT.226" is a road, "CT.01" an expressway: no space after the dot
+    assert texts("Tuyến ĐT.226 được mở rộng. Xong.") == ["Tuyến ĐT.226 được mở rộng.", "Xong."]
+
+
+def test_splitting_loads_only_the_tokenizer_module() -> None:
+    # Importing the underthesea package costs ~0.4 s of the CLI's start-up; the
+    # tokenizer's own module needs only the standard library.
+    code = (
+        "import sys\n"
+        "from tts_service.text.sentences import split_sentences\n"
+        "assert [s.text for s in split_sentences('Một. Hai.')] == ['Một.', 'Hai.']\n"
+        "print('underthesea' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "False"

@@ -1,4 +1,11 @@
-"""The FastAPI application: routers, error mapping, CORS and the service's lifetime."""
+"""The FastAPI application: routers, error mapping, CORS and the service's lifetime.
+
+Observability is wired here: every app has a :class:`ServiceMetrics` (the service's own,
+or a new one for the service its lifespan builds) served at ``/metrics``, and every request
+gets an ``X-Request-ID``. Logging is configured in one place only — the lifespan, when the
+app builds its own service (``tts-service serve``, ``uvicorn tts_service.api.main:app``);
+apps built around a caller's service (tests) leave the process's logging alone.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from fastapi.responses import JSONResponse
 
 from tts_service import __version__
 from tts_service.api.routes import health, normalize, player, speech
+from tts_service.api.routes import metrics as metrics_route
 from tts_service.cache import AudioCache
 from tts_service.engines.registry import build_engines
 from tts_service.errors import (
@@ -26,6 +34,8 @@ from tts_service.errors import (
     SynthesisUnavailable,
     TextTooLongError,
 )
+from tts_service.observability.logging import RequestIdMiddleware, configure_logging
+from tts_service.observability.metrics import HTTPMetricsMiddleware, ServiceMetrics
 from tts_service.settings import Settings, get_settings
 from tts_service.synthesis import SpeechService
 
@@ -34,10 +44,13 @@ __all__ = ["app", "build_service", "create_app"]
 logger = logging.getLogger(__name__)
 
 
-def build_service(settings: Settings) -> SpeechService:
-    """The service with the configured engines and cache."""
+def build_service(settings: Settings, *, metrics: ServiceMetrics | None = None) -> SpeechService:
+    """The service with the configured engines and cache, recording into ``metrics``."""
     cache = AudioCache(settings.cache_dir, max_bytes=settings.cache_max_bytes)
-    return SpeechService(settings, engines=build_engines(settings), cache=cache)
+    engines = build_engines(settings)
+    metrics = metrics if metrics is not None else ServiceMetrics()
+    metrics.hook_engines(engines)
+    return SpeechService(settings, engines=engines, cache=cache, metrics=metrics)
 
 
 def _describe(exc: RequestValidationError) -> str:
@@ -61,7 +74,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = getattr(app.state, "service", None) is None
         if owned:
-            app.state.service = build_service(settings or get_settings())
+            config = settings or get_settings()
+            configure_logging(config.log_level, fmt=config.log_format)
+            app.state.service = build_service(config, metrics=app.state.metrics)
             await run_in_threadpool(app.state.service.warm_up)
         try:
             yield
@@ -78,6 +93,8 @@ def create_app(
     )
     if service is not None:
         app.state.service = service
+    app.state.metrics = service.metrics if service is not None else ServiceMetrics()
+    app.state.metrics.observe(lambda: getattr(app.state, "service", None))
     origins = list((settings or get_settings()).cors_origins)
     if origins:
         app.add_middleware(
@@ -93,6 +110,10 @@ def create_app(
                 "X-TTS-Engine",
             ],
         )
+
+    # Added last, so outermost: the id is set before, and the count taken after, the rest.
+    app.add_middleware(HTTPMetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestIdMiddleware)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -132,6 +153,7 @@ def create_app(
     app.include_router(speech.router)
     app.include_router(normalize.router)
     app.include_router(player.router)
+    app.include_router(metrics_route.router)
     return app
 
 

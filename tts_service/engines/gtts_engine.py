@@ -39,7 +39,7 @@ import logging
 import random
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -194,6 +194,12 @@ class GTTSEngine:
         concurrency: size of the connection pool.
         client: a ready client to use instead (not closed by :meth:`close`).
         transport: an httpx transport for the engine's own client, e.g. ``MockTransport``.
+        before_request: called before every HTTP attempt, retries included, e.g. a rate
+            limiter's ``acquire``; a :class:`SynthesisUnavailable` it raises ends the call
+            at once, unretried.
+        on_status: called with the status of every HTTP answer received, retries included
+            (metrics count Google's 429s with it); it runs on the engine's threads and must
+            not raise. May also be set after construction, while it is ``None``.
     """
 
     name = "gtts"
@@ -214,6 +220,8 @@ class GTTSEngine:
         concurrency: int = 8,
         client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
+        before_request: Callable[[], None] | None = None,
+        on_status: Callable[[int], None] | None = None,
     ) -> None:
         if timeout <= 0 or retries < 0 or backoff_base < 0 or backoff_max < 0:
             raise ValueError("timeout must be > 0; retries and backoff must be >= 0")
@@ -232,6 +240,8 @@ class GTTSEngine:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.concurrency = concurrency
+        self.before_request = before_request
+        self.on_status = on_status
         self._owns_client = client is None
         self._client = client if client is not None else self._build_client(transport)
         self._closed = threading.Event()
@@ -333,6 +343,8 @@ class GTTSEngine:
         """Send one request and return its audio; :class:`_AttemptFailed` if it may pass."""
         if self._closed.is_set():
             raise SynthesisUnavailable("gTTS engine is closed")
+        if self.before_request is not None:
+            self.before_request()
         logger.debug("POST %s (%d bytes)", self.url, len(body))
         try:
             response = self._client.post(self.url, content=body)
@@ -346,6 +358,8 @@ class GTTSEngine:
                 raise SynthesisUnavailable("gTTS engine was closed") from exc
             raise
         status = response.status_code
+        if self.on_status is not None:
+            self.on_status(status)
         if status == 200:
             return _extract_audio(response.text)
         retry_after = _parse_retry_after(response.headers.get("Retry-After"))

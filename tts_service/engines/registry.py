@@ -11,9 +11,28 @@ __all__ = ["ENGINE_FACTORIES", "build_engines"]
 
 
 def _gtts(settings: Settings) -> SpeechEngine:
-    from tts_service.engines.gtts_engine import GTTSEngine
+    """Google's voice behind a request-rate limit and a circuit breaker.
 
-    return GTTSEngine(
+    The limiter hooks every HTTP attempt (retries spend quota too); waiting for a token is
+    bounded by the same ``TTS_GTTS_TIMEOUT_S`` as waiting for Google's answer, beyond which
+    the chunk is better read by the fallback voice.
+    """
+    from tts_service.engines.breaker import CircuitBreaker, GuardedEngine
+    from tts_service.engines.gtts_engine import GTTSEngine
+    from tts_service.engines.ratelimit import RateLimiter
+
+    # The breaker first: it checks the cool-downs, and a bad setting must fail before the
+    # engine opens its connection pool.
+    breaker = CircuitBreaker(
+        failures=settings.breaker_failures,
+        cooldown_s=settings.breaker_cooldown_s,
+        max_cooldown_s=settings.breaker_max_cooldown_s,
+        name=GTTSEngine.name,
+    )
+    limiter = None
+    if settings.gtts_requests_per_minute > 0:
+        limiter = RateLimiter(settings.gtts_requests_per_minute)
+    engine = GTTSEngine(
         base_url=settings.gtts_base_url,
         tld=settings.gtts_tld,
         slow=settings.gtts_slow,
@@ -22,7 +41,9 @@ def _gtts(settings: Settings) -> SpeechEngine:
         backoff_base=settings.gtts_backoff_base_s,
         backoff_max=settings.gtts_backoff_max_s,
         concurrency=settings.gtts_concurrency,
+        before_request=limiter.hook(settings.gtts_timeout_s) if limiter is not None else None,
     )
+    return GuardedEngine(engine, breaker, limiter=limiter)
 
 
 def _espeak(settings: Settings) -> SpeechEngine:

@@ -7,7 +7,8 @@ Mechanism only; the policy is elsewhere (steps in :mod:`.steps`, rules in
 1. the cleaning steps run in order, each ``str -> str`` (as in gTTS's tokenizer);
 2. rules run in priority order, each claiming the spans it can read, never one that
    overlaps an earlier claim ("15/2021/NĐ-CP" is read whole before dates could take
-   "15/2021");
+   "15/2021"); a rule is not even tried on a sentence without any of the characters it
+   ``needs`` (no digit, no date);
 3. the text is cut into units: every claim is one unit with its reading, every other
    word is a unit with the punctuation around it ("chính,", "(Cụm"); quotes and bullets
    are dropped.
@@ -38,7 +39,7 @@ __all__ = ["NORMALIZER_VERSION", "Normalizer", "normalize", "normalize_line"]
 logger = logging.getLogger(__name__)
 
 #: Bump whenever a change alters what is spoken: it is part of every audio cache key.
-NORMALIZER_VERSION = "1"
+NORMALIZER_VERSION = "2"
 
 _TOKEN = re.compile(r"\S+")
 # A token's leading marks, its word (first to last letter or digit), its trailing marks.
@@ -129,7 +130,11 @@ class Normalizer:
         """Every rule's matches, in priority order, skipping spans already claimed."""
         starts: list[int] = []
         claims: list[_Claim] = []
+        present = frozenset(text)
         for rule in self.rules:
+            if rule.needs and rule.needs.isdisjoint(present):
+                # No digit in the sentence: no date, amount or phone number to find
+                continue
             for match in rule.pattern.finditer(text):
                 start, end = match.span()
                 if start == end:

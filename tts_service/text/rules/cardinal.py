@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from tts_service.text.data import load_tsv
-from tts_service.text.rules.base import Rule
+from tts_service.text.rules.base import ASCII_DIGITS, Rule
 
 __all__ = [
     "DIGITS",
@@ -223,8 +223,8 @@ def _verbalize_integer(match: re.Match[str]) -> str:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("cardinal_long_digits", _LONG_DIGITS, _verbalize_long_digits, 270),
-    Rule("cardinal_decimal", _DECIMAL, _verbalize_decimal, 280),
-    Rule("cardinal_point", _POINT, _verbalize_point, 285),
-    Rule("cardinal", _INTEGER, _verbalize_integer, 290),
+    Rule("cardinal_long_digits", _LONG_DIGITS, _verbalize_long_digits, 270, ASCII_DIGITS),
+    Rule("cardinal_decimal", _DECIMAL, _verbalize_decimal, 280, ASCII_DIGITS),
+    Rule("cardinal_point", _POINT, _verbalize_point, 285, ASCII_DIGITS),
+    Rule("cardinal", _INTEGER, _verbalize_integer, 290, ASCII_DIGITS),
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from tts_service.text.rules import date_range
-from tts_service.text.rules.base import Rule
+from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import read_number
 from tts_service.text.rules.date_parts import (
     DASH,
@@ -123,11 +123,11 @@ RULES: tuple[Rule, ...] = tuple(
     sorted(
         (
             Rule("date_quarter", _QUARTER, _verbalize_quarter, 205),
-            Rule("date", _FULL, _verbalize_full, 208),
-            Rule("date_month_year", _MONTH_YEAR, _verbalize_month_year, 210),
-            Rule("date_day_month", _DAY_MONTH, _verbalize_day_month, 211),
-            Rule("date_month", _MONTH, _verbalize_month, 212),
-            Rule("date_year", _YEAR, _verbalize_year, 213),
+            Rule("date", _FULL, _verbalize_full, 208, ASCII_DIGITS),
+            Rule("date_month_year", _MONTH_YEAR, _verbalize_month_year, 210, ASCII_DIGITS),
+            Rule("date_day_month", _DAY_MONTH, _verbalize_day_month, 211, ASCII_DIGITS),
+            Rule("date_month", _MONTH, _verbalize_month, 212, ASCII_DIGITS),
+            Rule("date_year", _YEAR, _verbalize_year, 213, ASCII_DIGITS),
             *date_range.RULES,
         ),
         key=lambda rule: rule.priority,

@@ -50,8 +50,9 @@ _DAY_CONTEXT = frozenset(row[0] for row in load_tsv("date/day_context.tsv"))
 _NAME_WORDS = (
     re.escape(row[0]).replace(r"\ ", r"\s+") for row in load_tsv("date/name_context.tsv")
 )
-# "Quốc khánh 2/9", "Quảng trường 17/10": a date in a name, read without "ngày".
-_NAME_CONTEXT = re.compile(rf"(?<!\w)(?:{'|'.join(_NAME_WORDS)})\s+$", re.IGNORECASE)
+# "Quốc khánh 2/9", "Quảng trường 17/10": a date in a name, read without "ngày"; but
+# "hàm lượng đường 1/5" is sugar, a fraction.
+_NAME_CONTEXT = re.compile(rf"(?<!\w)(?<!lượng )(?:{'|'.join(_NAME_WORDS)})\s+$", re.IGNORECASE)
 _LUNAR = re.compile(r"\s*\(?(?:(?i:âm\s+lịch)|AL\b)")
 _WEEKDAYS = frozenset({"hai", "ba", "tư", "năm", "sáu", "bảy", "nhật"})
 # A day/month just before, in a list: the 10/7 of "ngày 9/7, 10/7" is a date too.

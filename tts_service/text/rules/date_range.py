@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from tts_service.text.rules.base import Rule
+from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import read_number
 from tts_service.text.rules.date_parts import (
     DASH,
@@ -87,7 +87,7 @@ def _verbalize_month_range(match: re.Match[str]) -> str:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("date_span", _SPAN, _verbalize_span, 206),
-    Rule("date_day_range", _DAY_RANGE, _verbalize_day_range, 207),
-    Rule("date_month_range", _MONTH_RANGE, _verbalize_month_range, 209),
+    Rule("date_span", _SPAN, _verbalize_span, 206, ASCII_DIGITS),
+    Rule("date_day_range", _DAY_RANGE, _verbalize_day_range, 207, ASCII_DIGITS),
+    Rule("date_month_range", _MONTH_RANGE, _verbalize_month_range, 209, ASCII_DIGITS),
 )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from tts_service.text.rules.base import Rule
+from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import WORDS, read_number
 from tts_service.text.rules.measure import UNIT_PATTERN, read_unit
 from tts_service.text.rules.ordinal import read_ordinal
@@ -54,4 +54,4 @@ def _verbalize(match: re.Match[str]) -> str:
     return f"{reading} {read_unit(unit)}" if unit else reading
 
 
-RULES: tuple[Rule, ...] = (Rule("fraction", _FRACTION, _verbalize, 260),)
+RULES: tuple[Rule, ...] = (Rule("fraction", _FRACTION, _verbalize, 260, ASCII_DIGITS),)

@@ -37,7 +37,7 @@ from functools import lru_cache
 from tts_service.text.data import load_tsv
 from tts_service.text.lexicon import Lexicon
 from tts_service.text.rules.acronym import spell
-from tts_service.text.rules.base import Rule
+from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import read_number
 
 __all__ = ["RULES", "read_code"]
@@ -151,7 +151,7 @@ def _verbalize_short(match: re.Match[str]) -> str | None:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("legal_code", _STATE, _verbalize_state, 20),
-    Rule("legal_code", _PARTY, _verbalize_party, 21),
-    Rule("legal_code", _SHORT, _verbalize_short, 22),
+    Rule("legal_code", _STATE, _verbalize_state, 20, ASCII_DIGITS),
+    Rule("legal_code", _PARTY, _verbalize_party, 21, ASCII_DIGITS),
+    Rule("legal_code", _SHORT, _verbalize_short, 22, ASCII_DIGITS),
 )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from tts_service.text.data import load_tsv
-from tts_service.text.rules.base import Rule
+from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import NUMERAL, NUMERAL_START, WORDS, read_numeral
 
 __all__ = ["RULES", "SCALE_WORDS", "UNITS", "UNIT_PATTERN", "read_unit"]
@@ -71,4 +71,4 @@ def _verbalize(match: re.Match[str]) -> str:
     return reading
 
 
-RULES: tuple[Rule, ...] = (Rule("measure", _MEASURE, _verbalize, 240),)
+RULES: tuple[Rule, ...] = (Rule("measure", _MEASURE, _verbalize, 240, ASCII_DIGITS),)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from tts_service.text.data import load_tsv
-from tts_service.text.rules.base import Rule
+from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import NUMERAL, NUMERAL_START, WORDS, read_numeral
 from tts_service.text.rules.measure import SCALE_WORDS
 
@@ -67,6 +67,6 @@ def _verbalize_code(_match: re.Match[str]) -> str:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("money", _MONEY, _verbalize, 230),
+    Rule("money", _MONEY, _verbalize, 230, ASCII_DIGITS),
     Rule("money_code", _CODE, _verbalize_code, 231),
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from tts_service.text.data import load_tsv
-from tts_service.text.rules.base import Rule
+from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import WORDS, read_number
 
 __all__ = ["RULES", "read_ordinal"]
@@ -43,4 +43,4 @@ def _verbalize(match: re.Match[str]) -> str:
     return reading
 
 
-RULES: tuple[Rule, ...] = (Rule("ordinal", _ORDINAL, _verbalize, 245),)
+RULES: tuple[Rule, ...] = (Rule("ordinal", _ORDINAL, _verbalize, 245, ASCII_DIGITS),)

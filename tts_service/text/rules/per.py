@@ -93,4 +93,4 @@ def _verbalize(match: re.Match[str]) -> str | None:
     return read_per(left.group(1), match.group("chain"))
 
 
-RULES: tuple[Rule, ...] = (Rule("per", _RATE, _verbalize, 35),)
+RULES: tuple[Rule, ...] = (Rule("per", _RATE, _verbalize, 35, frozenset("/")),)

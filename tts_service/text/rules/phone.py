@@ -21,13 +21,14 @@ from __future__ import annotations
 import re
 
 from tts_service.text.data import load_tsv
-from tts_service.text.rules.base import Rule
+from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import WORDS, read_digits
 
 __all__ = ["RULES", "read_phone"]
 
 _PHONE = re.compile(
-    r"(?=[0-9(+])(?<![\w+.,/-])"
+    # "0912.345.678/0205.3812.345": a slash may separate two numbers
+    r"(?=[0-9(+])(?<![\w+.,-])(?<![^0-9]/)"
     r"(?P<cc>\(\+84\)|\+84)?\s?"
     r"(?P<body>\(0[0-9]{2,3}\)|0?[0-9]{2,4})(?:[ .-]?[0-9]{2,4}){1,3}"
     r"(?![0-9]|[.,-][0-9])"
@@ -115,6 +116,6 @@ def _verbalize_service(match: re.Match[str]) -> str | None:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("phone", _PHONE, _verbalize, 200),
-    Rule("phone_service", _SERVICE, _verbalize_service, 201),
+    Rule("phone", _PHONE, _verbalize, 200, ASCII_DIGITS),
+    Rule("phone_service", _SERVICE, _verbalize_service, 201, ASCII_DIGITS),
 )

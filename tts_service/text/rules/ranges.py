@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from tts_service.text.rules.base import Rule
+from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import NUMERAL, WORDS, read_numeral
 
 __all__ = ["RULES"]
@@ -67,6 +67,6 @@ def _verbalize_years(match: re.Match[str]) -> str | None:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("range_years", _YEARS, _verbalize_years, 249),
-    Rule("range", _RANGE, _verbalize, 250),
+    Rule("range_years", _YEARS, _verbalize_years, 249, ASCII_DIGITS),
+    Rule("range", _RANGE, _verbalize, 250, ASCII_DIGITS),
 )

@@ -20,7 +20,7 @@ import re
 
 from tts_service.text.data import load_tsv
 from tts_service.text.rules.acronym import spell
-from tts_service.text.rules.base import Rule
+from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import WORDS, read_number
 
 __all__ = ["RULES", "read_road"]
@@ -31,7 +31,8 @@ _GLUED = frozenset({"QL", "Km", "KM"})
 _PREFIX = "|".join(re.escape(p) for p in sorted(_PREFIXES, key=len, reverse=True))
 _ROAD = re.compile(
     rf"(?<![\w&./-])(?P<prefix>{_PREFIX})(?:\.\s?|\s)?(?P<number>[0-9]{{1,3}})"
-    r"(?P<letter>[A-Z])?(?:\+(?P<metres>[0-9]{1,3}))?(?![\w/-]|[.,][0-9])"
+    # Not the start of a phone number: "ĐT 024 3825 1234"
+    r"(?P<letter>[A-Z])?(?:\+(?P<metres>[0-9]{1,3}))?(?![\w/-]|[.,][0-9]|[ .-][0-9]{3})"
 )
 
 
@@ -52,6 +53,9 @@ def read_road(
 def _verbalize(match: re.Match[str]) -> str | None:
     """QL1A: quốc lộ một a; ĐT.226: đường tỉnh hai trăm hai mươi sáu."""
     prefix, number = match.group("prefix", "number")
+    if number.startswith("0") and len(number) > 1 and prefix != "CT":
+        # ĐT 024: a phone number; only expressways are numbered 01, 02 … (CT.01)
+        return None
     if prefix == "km" and not match.group("metres"):
         # "dài 12 km 500 m": a lower-case km is a kilometre post only as "km 32+200"
         return None
@@ -64,4 +68,4 @@ def _verbalize(match: re.Match[str]) -> str | None:
     return read_road(*match.group("prefix", "number", "letter", "metres"))
 
 
-RULES: tuple[Rule, ...] = (Rule("road", _ROAD, _verbalize, 38),)
+RULES: tuple[Rule, ...] = (Rule("road", _ROAD, _verbalize, 38, ASCII_DIGITS),)

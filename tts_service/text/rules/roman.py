@@ -31,6 +31,7 @@ from tts_service.text.rules.roman_numeral import roman_to_int
 __all__ = ["RULES", "read_roman"]
 
 _NUMERAL = r"[IVXL]+"
+_NUMERAL_LETTERS = frozenset("IVXL")
 # Not part of a longer token, and not the "II" of "Quý II/2021" (a date, read there).
 _STANDALONE = re.compile(rf"(?<![\w&./-]){_NUMERAL}(?![\w&]|[/.-][0-9])")
 # At the start of a sentence or right after one ends ("… xong. II. Nội dung"); quotes,
@@ -86,7 +87,7 @@ def _verbalize_bare(match: re.Match[str]) -> str | None:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("roman", _STANDALONE, _verbalize_context, 60),
-    Rule("roman_heading", _HEADING, _verbalize_heading, 61),
-    Rule("roman_bare", _BARE, _verbalize_bare, 295),
+    Rule("roman", _STANDALONE, _verbalize_context, 60, _NUMERAL_LETTERS),
+    Rule("roman_heading", _HEADING, _verbalize_heading, 61, _NUMERAL_LETTERS),
+    Rule("roman_bare", _BARE, _verbalize_bare, 295, _NUMERAL_LETTERS),
 )

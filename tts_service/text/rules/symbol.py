@@ -42,4 +42,7 @@ _PATTERN = re.compile(
     "|".join(re.escape(s) for s in sorted(symbol_readings(), key=len, reverse=True))
 )
 
-RULES: tuple[Rule, ...] = (Rule("symbol", _PATTERN, _verbalize, 900),)
+# Only the first character of each symbol: a sentence with none of them has none.
+_FIRSTS = frozenset(symbol[0] for symbol in symbol_readings())
+
+RULES: tuple[Rule, ...] = (Rule("symbol", _PATTERN, _verbalize, 900, _FIRSTS),)

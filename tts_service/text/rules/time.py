@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from tts_service.text.rules.base import Rule
+from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import WORDS, read_number
 
 __all__ = ["RULES", "read_time"]
@@ -79,4 +79,4 @@ def _verbalize(match: re.Match[str]) -> str | None:
     return reading
 
 
-RULES: tuple[Rule, ...] = (Rule("time", _TIME, _verbalize, 220),)
+RULES: tuple[Rule, ...] = (Rule("time", _TIME, _verbalize, 220, ASCII_DIGITS),)

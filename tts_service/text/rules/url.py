@@ -105,7 +105,7 @@ def _verbalize_hashtag(match: re.Match[str]) -> str | None:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("email", _EMAIL, _verbalize_address, 10),
-    Rule("url", _URL, _verbalize_address, 11),
-    Rule("hashtag", _HASHTAG, _verbalize_hashtag, 12),
+    Rule("email", _EMAIL, _verbalize_address, 10, frozenset("@")),
+    Rule("url", _URL, _verbalize_address, 11, frozenset("./")),
+    Rule("hashtag", _HASHTAG, _verbalize_hashtag, 12, frozenset("#")),
 )

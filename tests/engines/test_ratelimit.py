@@ -1,0 +1,184 @@
+"""RateLimiter, driven by a fake clock: waits move fake time or block until the test does."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tts_service.engines.ratelimit import RateLimited, RateLimiter
+from tts_service.errors import SynthesisUnavailable
+
+
+class FakeClock:
+    """Seconds that move only when a test advances them, or, with ``auto``, when waited on.
+
+    ``wait`` stands in for the limiter's Event wait: with ``auto`` it moves time forward by
+    the wait (single-threaded tests); otherwise it blocks on a condition until a test
+    advances the clock far enough, with a real-time safety net so a bug cannot hang the run.
+    """
+
+    def __init__(self, start: float = 500.0, *, auto: bool = False) -> None:
+        self.now = start
+        self.auto = auto
+        self.waits: list[float] = []
+        self.sleepers = 0
+        self._changed = threading.Condition()
+
+    def __call__(self) -> float:
+        with self._changed:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._changed:
+            self.now += seconds
+            self._changed.notify_all()
+
+    def wait(self, seconds: float) -> bool:
+        with self._changed:
+            self.waits.append(seconds)
+            if self.auto:
+                self.now += seconds
+                return False
+            target = self.now + seconds
+            self.sleepers += 1
+            self._changed.notify_all()
+            try:
+                if not self._changed.wait_for(lambda: self.now >= target, timeout=5):
+                    raise AssertionError("nobody advanced the fake clock")
+            finally:
+                self.sleepers -= 1
+                self._changed.notify_all()
+            return False
+
+    def wait_for_sleepers(self, n: int) -> bool:
+        """Block until exactly ``n`` threads are waiting on this clock."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.sleepers == n, timeout=5)
+
+
+def test_a_burst_goes_at_once_then_tokens_come_at_the_rate():
+    clock = FakeClock(auto=True)
+    limiter = RateLimiter(60, burst=3, clock=clock, wait=clock.wait)  # one a second
+    start = clock.now
+    for _ in range(3):
+        limiter.acquire(timeout=0)
+    assert clock.waits == [] and clock.now == start
+    limiter.acquire(timeout=5)
+    assert clock.now - start == pytest.approx(1.0)
+    limiter.acquire(timeout=5)
+    assert clock.now - start == pytest.approx(2.0)
+    assert limiter.granted == 5
+
+
+def test_the_default_burst_is_one_seconds_worth():
+    assert RateLimiter(300).burst == 5
+    assert RateLimiter(6).burst == 1
+
+
+def test_a_quiet_spell_refills_up_to_the_burst_and_no_more():
+    clock = FakeClock(auto=True)
+    limiter = RateLimiter(60, burst=2, clock=clock, wait=clock.wait)
+    limiter.acquire(timeout=0)
+    limiter.acquire(timeout=0)
+    clock.advance(3600)
+    limiter.acquire(timeout=0)
+    limiter.acquire(timeout=0)
+    with pytest.raises(RateLimited):
+        limiter.acquire(timeout=0)
+
+
+def test_a_wait_beyond_the_timeout_is_refused_at_once_with_retry_after():
+    clock = FakeClock(auto=True)
+    limiter = RateLimiter(30, burst=1, clock=clock, wait=clock.wait)  # one per 2 s
+    limiter.acquire(timeout=0)
+    with pytest.raises(RateLimited) as caught:
+        limiter.acquire(timeout=1.5)
+    assert isinstance(caught.value, SynthesisUnavailable)
+    assert caught.value.retry_after == pytest.approx(2.0)
+    assert clock.waits == []
+    assert limiter.refused == 1
+    # Nothing was reserved by the refusal: the next token is still 2 s away, not 4.
+    limiter.acquire(timeout=2.0)
+    assert clock.now == pytest.approx(502.0)
+
+
+def test_waiters_reserve_their_turn_in_order():
+    clock = FakeClock(auto=True)
+    limiter = RateLimiter(120, burst=1, clock=clock, wait=clock.wait)  # one per 0.5 s
+    times = []
+    for _ in range(6):
+        limiter.acquire(timeout=10)
+        times.append(clock.now - 500.0)
+    assert times == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
+
+
+def test_threads_never_get_more_than_the_budget():
+    clock = FakeClock()
+    limiter = RateLimiter(60, burst=1, clock=clock, wait=clock.wait)  # one a second
+    got = threading.Semaphore(0)
+    acquired_at: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        limiter.acquire(timeout=60)
+        with lock:
+            acquired_at.append(clock())
+        got.release()
+
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(worker) for _ in range(4)]
+        assert got.acquire(timeout=5)  # the burst token, at once
+        for step in range(1, 4):
+            assert clock.wait_for_sleepers(4 - step)
+            assert limiter.waiting == 4 - step
+            with lock:
+                assert len(acquired_at) == step  # nobody else got through meanwhile
+            clock.advance(1.0)
+            assert got.acquire(timeout=5)
+        for future in futures:
+            future.result(timeout=5)
+    assert sorted(acquired_at) == pytest.approx([500.0, 501.0, 502.0, 503.0])
+    assert limiter.waiting == 0
+
+
+def test_close_wakes_a_waiter():
+    clock = FakeClock()
+    calls = 0
+    about_to_wait = threading.Event()
+
+    def watched_clock() -> float:
+        # Reads: 1 at construction, 2 for the burst token, 3 for the waiter's reservation,
+        # 4 just before it waits.
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            about_to_wait.set()
+        return clock()
+
+    limiter = RateLimiter(1, burst=1, clock=watched_clock)  # real Event wait, 60 s away
+    limiter.acquire(timeout=0)
+    with ThreadPoolExecutor(1) as pool:
+        waiter = pool.submit(limiter.acquire, 120)
+        assert about_to_wait.wait(5)
+        limiter.close()
+        error = waiter.exception(timeout=5)
+    assert isinstance(error, SynthesisUnavailable) and not isinstance(error, RateLimited)
+    with pytest.raises(SynthesisUnavailable):
+        limiter.acquire(timeout=120)
+
+
+def test_hook_acquires_with_the_given_timeout():
+    clock = FakeClock(auto=True)
+    limiter = RateLimiter(60, burst=1, clock=clock, wait=clock.wait)
+    hook = limiter.hook(timeout=0.5)
+    hook()
+    with pytest.raises(RateLimited):
+        hook()
+
+
+@pytest.mark.parametrize("options", [{"per_minute": 0}, {"per_minute": -5}, {"burst": 0}])
+def test_nonsense_settings_are_refused(options):
+    with pytest.raises(ValueError):
+        RateLimiter(**{"per_minute": 60, **options})

@@ -1,0 +1,166 @@
+"""A token bucket that caps how many requests per minute the service sends to Google.
+
+One :class:`RateLimiter` is shared by every article and every engine thread, so the cap
+holds for the whole process however many listeners there are. It counts HTTP requests, not
+chunks: :class:`~tts_service.engines.gtts_engine.GTTSEngine` calls :meth:`RateLimiter.acquire`
+through its ``before_request`` hook before *each* attempt, retries included, because every
+retry is one more request against Google's quota.
+
+Guarantee: over any interval of ``T`` seconds, at most ``burst + rate * T`` tokens are
+handed out (``rate`` in tokens a second).
+
+Waiting callers *reserve* their token (the bucket goes below zero) and then wait for their
+own moment, so they are served in arrival order and nobody wakes just to find the token
+taken. A caller whose moment would come later than its ``timeout`` is refused at once with
+:class:`RateLimited` instead of blocking only to fail; the chain's fallback voice can read
+that chunk now.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from tts_service.errors import SynthesisUnavailable
+
+__all__ = ["RateLimited", "RateLimiter"]
+
+logger = logging.getLogger(__name__)
+
+
+class RateLimited(SynthesisUnavailable):
+    """Raised when a token would come later than the caller agreed to wait.
+
+    A subclass of :class:`~tts_service.errors.SynthesisUnavailable` so the fallback chain
+    treats it like any transient failure, yet distinct so the circuit breaker can tell our
+    own throttling apart from Google failing (it must not open the breaker).
+    """
+
+
+class RateLimiter:
+    """A thread-safe token bucket: ``per_minute`` tokens a minute, ``burst`` at most at once.
+
+    Args:
+        per_minute: tokens added a minute; must be > 0 (callers skip the limiter for
+            "unlimited").
+        burst: bucket size, the most tokens handed out back to back after a quiet spell.
+            Defaults to one second's worth (at least 1), so a ``per_minute`` budget is not
+            spent in the first instant of the minute.
+        clock: monotonic seconds; tests pass a fake.
+        wait: blocks for up to the given seconds, returning early if it likes (it is called
+            again until the clock reaches the caller's moment). The default waits on the
+            limiter's close event, so :meth:`close` wakes every waiter; tests pass a fake
+            clock's wait. It must not be :func:`time.sleep` in tests.
+    """
+
+    def __init__(
+        self,
+        per_minute: float,
+        *,
+        burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wait: Callable[[float], object] | None = None,
+    ) -> None:
+        if per_minute <= 0:
+            raise ValueError(f"per_minute must be > 0, got {per_minute}")
+        self.per_minute = per_minute
+        self.rate = per_minute / 60.0
+        self.burst = burst if burst is not None else max(1, int(self.rate))
+        if self.burst < 1:
+            raise ValueError(f"burst must be at least 1, got {self.burst}")
+        self._clock = clock
+        self._closed = threading.Event()
+        self._wait = wait if wait is not None else self._closed.wait
+        self._lock = threading.Lock()
+        # Below zero when callers hold reservations for tokens not yet refilled.
+        self._tokens = float(self.burst)
+        self._updated = clock()
+        self._granted = 0
+        self._refused = 0
+        self._waiting = 0
+
+    # -- counters (for metrics) ------------------------------------------------------------
+
+    @property
+    def granted(self) -> int:
+        """Tokens handed out so far (reserved ones included)."""
+        with self._lock:
+            return self._granted
+
+    @property
+    def refused(self) -> int:
+        """Callers refused with :class:`RateLimited` so far."""
+        with self._lock:
+            return self._refused
+
+    @property
+    def waiting(self) -> int:
+        """Callers blocked right now until their reserved token is due."""
+        with self._lock:
+            return self._waiting
+
+    # -- the bucket ------------------------------------------------------------------------
+
+    def _refill(self, now: float) -> None:
+        """Add the tokens earned since the last look, up to ``burst``; call under the lock."""
+        # max(): a clock that steps back (a fake, or a bug) must not drain the bucket.
+        elapsed = max(0.0, now - self._updated)
+        self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
+        self._updated = max(self._updated, now)
+
+    def acquire(self, timeout: float) -> None:
+        """Take one token, blocking until it is due; blocking at most ``timeout`` seconds.
+
+        Raises:
+            RateLimited: the token would be due in more than ``timeout`` seconds;
+                ``retry_after`` says when one will be (nothing is reserved).
+            SynthesisUnavailable: the limiter was closed while waiting.
+        """
+        if self._closed.is_set():
+            raise SynthesisUnavailable("rate limiter is closed")
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            delay = max(0.0, (1.0 - self._tokens) / self.rate)
+            if delay > timeout:
+                self._refused += 1
+                raise RateLimited(
+                    f"over {self.per_minute:g} Google requests a minute; next slot in {delay:.1f}s",
+                    retry_after=delay,
+                )
+            self._tokens -= 1.0
+            self._granted += 1
+            if delay <= 0.0:
+                return
+            self._waiting += 1
+        due = now + delay
+        logger.debug("rate limit: waiting %.2fs for a token", delay)
+        try:
+            self._wait_until(due)
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    def _wait_until(self, due: float) -> None:
+        """Block until the clock reaches ``due`` (waits may end early; loop until then)."""
+        while True:
+            remaining = due - self._clock()
+            if remaining <= 0.0:
+                return
+            if self._closed.is_set():
+                raise SynthesisUnavailable("rate limiter was closed while waiting")
+            self._wait(remaining)
+
+    def hook(self, timeout: float) -> Callable[[], None]:
+        """An ``acquire(timeout)`` with no arguments, for an engine's ``before_request``."""
+
+        def before_request() -> None:
+            self.acquire(timeout)
+
+        return before_request
+
+    def close(self) -> None:
+        """Wake every waiter (they raise) and refuse further calls; idempotent."""
+        self._closed.set()
