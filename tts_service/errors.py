@@ -9,6 +9,7 @@ Hierarchy::
     │   └── UnknownEngineError
     ├── SynthesisError              an engine could not turn a chunk into audio
     │   ├── SynthesisUnavailable    transient: the engine may work again later (HTTP 503)
+    │   │   └── RateLimited         our own gTTS request budget is spent for now
     │   └── SynthesisRejected       permanent for this text (bad answer, unusable audio)
     ├── AudioFormatError            bytes that should be MP3 are not
     └── CacheError                  the cache could not store or read an entry
@@ -24,6 +25,7 @@ __all__ = [
     "CacheError",
     "EmptyTextError",
     "InputError",
+    "RateLimited",
     "SynthesisError",
     "SynthesisRejected",
     "SynthesisUnavailable",
@@ -170,3 +172,12 @@ class FetchTimeout(FetchFailed):
 
 class TooManyRedirects(FetchFailed):
     """Raised when a page redirects more times than ``max_redirects`` allows."""
+
+
+class RateLimited(SynthesisUnavailable):
+    """Raised when a token would come later than the caller agreed to wait.
+
+    A subclass of :class:`~tts_service.errors.SynthesisUnavailable` so the fallback chain
+    treats it like any transient failure, yet distinct so the circuit breaker can tell our
+    own throttling apart from Google failing (it must not open the breaker).
+    """

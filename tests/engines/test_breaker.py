@@ -16,19 +16,7 @@ from tts_service.engines.breaker import BreakerState, CircuitBreaker, GuardedEng
 from tts_service.engines.ratelimit import RateLimited, RateLimiter
 from tts_service.errors import SynthesisRejected, SynthesisUnavailable, UnknownEngineError
 from tts_service.testing import fake_speech
-
-
-class FakeClock:
-    """Monotonic seconds that move only when the test says so."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tts_service.testing.clock import FakeClock
 
 
 @pytest.fixture

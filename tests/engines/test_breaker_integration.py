@@ -7,7 +7,6 @@ one chunk at a time (``concurrency=1``) so which requests reach the fake is dete
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +19,7 @@ from tts_service.engines.registry import build_engines
 from tts_service.jobs import Job, JobState
 from tts_service.settings import Settings
 from tts_service.testing import FakeGoogle, FaultPlan, fake_speech
+from tts_service.testing.clock import FakeClock
 
 GOOGLE_DOWN = FaultPlan(rate_5xx=1.0)
 FAST = {"timeout": 2.0, "retries": 1, "backoff_base": 0.001, "backoff_max": 0.01}
@@ -34,33 +34,6 @@ ARTICLES = [
     "Trường khai giảng. Học sinh náo nức. Thầy cô chuẩn bị bài giảng mới.",
     "Tàu cập bến sớm. Hàng hóa được bốc dỡ. Cảng biển nhộn nhịp suốt đêm.",
 ]
-
-
-class FakeClock:
-    """Monotonic seconds that move when the test advances them, or (``auto``) when waited on.
-
-    With ``auto``, ``wait`` jumps time forward instead of blocking: engine threads waiting
-    for a rate-limit token move fake time themselves, so a run needs no real waiting.
-    """
-
-    def __init__(self, start: float = 100.0, *, auto: bool = False) -> None:
-        self.now = start
-        self.auto = auto
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.now += seconds
-
-    def wait(self, seconds: float) -> bool:
-        if not self.auto:
-            raise AssertionError("this clock only moves when the test advances it")
-        self.advance(seconds)
-        return False
 
 
 @pytest.fixture

@@ -9,57 +9,11 @@ import pytest
 
 from tts_service.engines.ratelimit import RateLimited, RateLimiter
 from tts_service.errors import SynthesisUnavailable
-
-
-class FakeClock:
-    """Seconds that move only when a test advances them, or, with ``auto``, when waited on.
-
-    ``wait`` stands in for the limiter's Event wait: with ``auto`` it moves time forward by
-    the wait (single-threaded tests); otherwise it blocks on a condition until a test
-    advances the clock far enough, with a real-time safety net so a bug cannot hang the run.
-    """
-
-    def __init__(self, start: float = 500.0, *, auto: bool = False) -> None:
-        self.now = start
-        self.auto = auto
-        self.waits: list[float] = []
-        self.sleepers = 0
-        self._changed = threading.Condition()
-
-    def __call__(self) -> float:
-        with self._changed:
-            return self.now
-
-    def advance(self, seconds: float) -> None:
-        with self._changed:
-            self.now += seconds
-            self._changed.notify_all()
-
-    def wait(self, seconds: float) -> bool:
-        with self._changed:
-            self.waits.append(seconds)
-            if self.auto:
-                self.now += seconds
-                return False
-            target = self.now + seconds
-            self.sleepers += 1
-            self._changed.notify_all()
-            try:
-                if not self._changed.wait_for(lambda: self.now >= target, timeout=5):
-                    raise AssertionError("nobody advanced the fake clock")
-            finally:
-                self.sleepers -= 1
-                self._changed.notify_all()
-            return False
-
-    def wait_for_sleepers(self, n: int) -> bool:
-        """Block until exactly ``n`` threads are waiting on this clock."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self.sleepers == n, timeout=5)
+from tts_service.testing.clock import FakeClock
 
 
 def test_a_burst_goes_at_once_then_tokens_come_at_the_rate():
-    clock = FakeClock(auto=True)
+    clock = FakeClock(500.0, auto=True)
     limiter = RateLimiter(60, burst=3, clock=clock, wait=clock.wait)  # one a second
     start = clock.now
     for _ in range(3):
@@ -78,7 +32,7 @@ def test_the_default_burst_is_one_seconds_worth():
 
 
 def test_a_quiet_spell_refills_up_to_the_burst_and_no_more():
-    clock = FakeClock(auto=True)
+    clock = FakeClock(500.0, auto=True)
     limiter = RateLimiter(60, burst=2, clock=clock, wait=clock.wait)
     limiter.acquire(timeout=0)
     limiter.acquire(timeout=0)
@@ -90,7 +44,7 @@ def test_a_quiet_spell_refills_up_to_the_burst_and_no_more():
 
 
 def test_a_wait_beyond_the_timeout_is_refused_at_once_with_retry_after():
-    clock = FakeClock(auto=True)
+    clock = FakeClock(500.0, auto=True)
     limiter = RateLimiter(30, burst=1, clock=clock, wait=clock.wait)  # one per 2 s
     limiter.acquire(timeout=0)
     with pytest.raises(RateLimited) as caught:
@@ -105,7 +59,7 @@ def test_a_wait_beyond_the_timeout_is_refused_at_once_with_retry_after():
 
 
 def test_waiters_reserve_their_turn_in_order():
-    clock = FakeClock(auto=True)
+    clock = FakeClock(500.0, auto=True)
     limiter = RateLimiter(120, burst=1, clock=clock, wait=clock.wait)  # one per 0.5 s
     times = []
     for _ in range(6):
@@ -115,7 +69,7 @@ def test_waiters_reserve_their_turn_in_order():
 
 
 def test_threads_never_get_more_than_the_budget():
-    clock = FakeClock()
+    clock = FakeClock(500.0)
     limiter = RateLimiter(60, burst=1, clock=clock, wait=clock.wait)  # one a second
     got = threading.Semaphore(0)
     acquired_at: list[float] = []
@@ -144,7 +98,7 @@ def test_threads_never_get_more_than_the_budget():
 
 
 def test_close_wakes_a_waiter():
-    clock = FakeClock()
+    clock = FakeClock(500.0)
     calls = 0
     about_to_wait = threading.Event()
 
@@ -170,7 +124,7 @@ def test_close_wakes_a_waiter():
 
 
 def test_hook_acquires_with_the_given_timeout():
-    clock = FakeClock(auto=True)
+    clock = FakeClock(500.0, auto=True)
     limiter = RateLimiter(60, burst=1, clock=clock, wait=clock.wait)
     hook = limiter.hook(timeout=0.5)
     hook()

@@ -23,20 +23,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from tts_service.errors import SynthesisUnavailable
+from tts_service.errors import RateLimited, SynthesisUnavailable
 
 __all__ = ["RateLimited", "RateLimiter"]
 
 logger = logging.getLogger(__name__)
-
-
-class RateLimited(SynthesisUnavailable):
-    """Raised when a token would come later than the caller agreed to wait.
-
-    A subclass of :class:`~tts_service.errors.SynthesisUnavailable` so the fallback chain
-    treats it like any transient failure, yet distinct so the circuit breaker can tell our
-    own throttling apart from Google failing (it must not open the breaker).
-    """
 
 
 class RateLimiter:
