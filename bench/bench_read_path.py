@@ -183,6 +183,8 @@ def main() -> None:
     espeak = bench_espeak(text)
     results = {
         "latency_s": args.latency,
+        "seed_chars": len(text),
+        "article_chars": len(article),
         "service": service,
         "gtts_cli": reference,
         "espeak": espeak,

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     gtts_backoff_max_s: float = Field(default=8.0, ge=0)
     # Requests to Google a minute, retries included, across all articles; 0 = unlimited.
     gtts_requests_per_minute: int = Field(default=300, ge=0)
+    # Requests that may go at once after a quiet spell: one whole article (the seed article
+    # needs 51), so a single listener is served at full concurrency while the sustained
+    # rate stays at gtts_requests_per_minute.
+    gtts_burst: int = Field(default=60, ge=1)
     # Failed chunks in a row (each after its retries) after which Google is left alone for
     # a cool-down and the fallback voice reads at once; the cool-down doubles per failed
     # probe up to the max (CircuitBreaker refuses a max below the first cool-down).

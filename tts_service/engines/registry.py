@@ -31,7 +31,7 @@ def _gtts(settings: Settings) -> SpeechEngine:
     )
     limiter = None
     if settings.gtts_requests_per_minute > 0:
-        limiter = RateLimiter(settings.gtts_requests_per_minute)
+        limiter = RateLimiter(settings.gtts_requests_per_minute, burst=settings.gtts_burst)
     engine = GTTSEngine(
         base_url=settings.gtts_base_url,
         tld=settings.gtts_tld,
