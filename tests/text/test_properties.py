@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -108,3 +110,71 @@ def test_idempotent_on_vietnamese_like_text(text: str, caplog: pytest.LogCapture
         once = normalize(text).spoken_text
         assert normalize(once).spoken_text == once, text
     assert not caplog.records, caplog.text
+
+
+NUMBER_FORMS = (
+    "{n}",
+    "{dotted}",
+    "{n},5",
+    "{n}%",
+    "{n} km",
+    "{n} tỷ đồng",
+    "ngày {d}/{m}/{y}",
+    "tháng {m}/{y}",
+    "{y} - {y2}",
+    "{y}-{y2}",
+    "số {n}/{y}/NĐ-CP",
+    "lúc {h}h{mi:02d}",
+)
+
+
+@st.composite
+def text_with_numbers(draw: st.DrawFn) -> str:
+    """Portal phrases with numbers in the forms portals write them, anywhere in a sentence."""
+    parts = []
+    for _ in range(draw(st.integers(1, 6))):
+        if draw(st.booleans()):
+            parts.append(draw(st.sampled_from(PHRASES)))
+        else:
+            form = draw(st.sampled_from(NUMBER_FORMS))
+            y = draw(st.integers(1900, 2100))
+            n = draw(st.integers(0, 10**12))
+            parts.append(
+                form.format(
+                    n=n,
+                    dotted=f"{n:,}".replace(",", "."),
+                    d=draw(st.integers(1, 28)),
+                    m=draw(st.integers(1, 12)),
+                    y=y,
+                    y2=y + draw(st.integers(1, 10)),
+                    h=draw(st.integers(0, 23)),
+                    mi=draw(st.integers(0, 59)),
+                )
+            )
+        parts[-1] += draw(st.sampled_from(MARKS))
+    return " ".join(parts).rstrip(",;:") + draw(st.sampled_from(ENDS))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_with_numbers())
+def test_no_digit_survives(text: str) -> None:
+    spoken = normalize(text).spoken_text
+    assert not any(ch in "0123456789" for ch in spoken), (text, spoken)
+
+
+def _key(word: str) -> str:
+    """A word without tone marks or case: "hoà" and "Hòa" are the same word read aloud."""
+    decomposed = unicodedata.normalize("NFD", word.casefold().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(vietnamese_like(), text_with_numbers()))
+def test_every_word_is_read_or_replaced_by_a_reading(text: str) -> None:
+    for sentence in normalize(text).sentences:
+        spoken = {_key(w) for w in re.findall(r"\w+", sentence.spoken)}
+        for match in re.finditer(r"\w+", sentence.text):
+            start = sentence.start + match.start()
+            if any(r.start <= start < r.end for r in sentence.rewrites):
+                continue
+            assert _key(match.group()) in spoken, (text, match.group(), sentence.spoken)

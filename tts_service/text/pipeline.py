@@ -135,13 +135,21 @@ class Normalizer:
             if rule.needs and rule.needs.isdisjoint(present):
                 # No digit in the sentence: no date, amount or phone number to find
                 continue
-            for match in rule.pattern.finditer(text):
+            pos = 0
+            while (match := rule.pattern.search(text, pos)) is not None:
                 start, end = match.span()
-                if start == end:
-                    continue
                 at = bisect_right(starts, start)
-                if (at and claims[at - 1].end > start) or (at < len(claims) and starts[at] < end):
+                if (
+                    start == end
+                    or (at and claims[at - 1].end > start)
+                    or (at < len(claims) and starts[at] < end)
+                ):
+                    # Look again just after this start, not after this match's end: in
+                    # "lúc 10:30 100" the cardinal rule first finds "30 100" (thousands
+                    # grouped by a space), which overlaps the time; "100" must still be read.
+                    pos = start + 1
                     continue
+                pos = end
                 spoken = _verbalize(rule, match)
                 if spoken is None:
                     continue
