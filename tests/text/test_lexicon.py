@@ -94,3 +94,17 @@ def test_site_lexicon_rejects_a_row_without_tab(tmp_path: Path) -> None:
     path.write_text("# ok\nUBND Ủy ban\n", encoding="utf-8")
     with pytest.raises(ValueError, match="site.tsv:2"):
         Lexicon.load(path)
+
+
+def test_site_entries_win_and_are_named_as_the_editors_rule(tmp_path):
+    from tts_service.text.pipeline import normalize
+
+    site = tmp_path / "site.tsv"
+    site.write_text(
+        "# our portal\nHTX\thợp tác xã\nUBND\tỦy ban nhân dân huyện\n", encoding="utf-8"
+    )
+    lexicon = Lexicon.load(site)
+    document = normalize("HTX và UBND, Sở KH&ĐT.", lexicon=lexicon)
+    assert document.spoken_text == "hợp tác xã và Ủy ban nhân dân huyện, Sở Kế hoạch và Đầu tư."
+    rules = {r.source: r.rule for s in document.sentences for r in s.rewrites}
+    assert rules == {"HTX": "site_lexicon", "UBND": "site_lexicon", "KH&ĐT": "abbreviation"}

@@ -76,13 +76,22 @@ class Lexicon:
     cache one normaliser per lexicon.
     """
 
-    __slots__ = ("_entries", "_senses", "fingerprint")
+    __slots__ = ("_entries", "_senses", "fingerprint", "site_keys")
 
     def __init__(
-        self, entries: Mapping[str, str], senses: Mapping[str, tuple[Sense, ...]] | None = None
+        self,
+        entries: Mapping[str, str],
+        senses: Mapping[str, tuple[Sense, ...]] | None = None,
+        *,
+        site_keys: frozenset[str] = frozenset(),
     ) -> None:
-        """Build a lexicon from plain ``entries`` and context-dependent ``senses``."""
+        """Build a lexicon from plain ``entries`` and context-dependent ``senses``.
+
+        ``site_keys`` are the written forms that came from the site lexicon, so a rewrite
+        can say it was the editors' entry ("site_lexicon") rather than a built-in one.
+        """
         senses = senses or {}
+        self.site_keys = site_keys
         self._entries: Mapping[str, str] = MappingProxyType(dict(entries))
         self._senses: Mapping[str, tuple[Sense, ...]] = MappingProxyType(
             {key: value for key, value in senses.items() if key not in entries}
@@ -111,7 +120,7 @@ class Lexicon:
         if path is None:
             return base
         site = _read_site_lexicon(path)
-        return cls({**base.entries, **site}, base.senses)
+        return cls({**base.entries, **site}, base.senses, site_keys=frozenset(site))
 
     @property
     def entries(self) -> Mapping[str, str]:

@@ -60,10 +60,17 @@ def _render(node: _Trie) -> str:
 
 @lru_cache(maxsize=8)
 def make_rules(lexicon: Lexicon) -> tuple[Rule, ...]:
-    """The abbreviation rule reading with ``lexicon`` (one per site lexicon, cached)."""
-    # Not inside a longer word ("UBND" in "UBNDX" is nothing); a form ending in a dot may
-    # be glued to the next word ("TP.Lạng Sơn"), any other must end at a word boundary.
-    pattern = re.compile(rf"(?<![\w&])(?:{trie_pattern(lexicon.keys())})(?:(?<=\.)|(?![\w&]))")
+    """The abbreviation rules reading with ``lexicon`` (one per site lexicon, cached).
+
+    The editors' site entries get a rule of their own, run first and named
+    ``site_lexicon``, so the preview shows which readings came from the site file.
+    """
+
+    def pattern_of(keys: frozenset[str]) -> re.Pattern[str]:
+        # Not inside a longer word ("UBND" in "UBNDX" is nothing); a form ending in a dot
+        # may be glued to the next word ("TP.Lạng Sơn"), any other must end at a word
+        # boundary.
+        return re.compile(rf"(?<![\w&])(?:{trie_pattern(keys)})(?:(?<=\.)|(?![\w&]))")
 
     def verbalize(match: re.Match[str]) -> str | None:
         """UBND: Ủy ban nhân dân; công ty CP: cổ phần; CP alone: Chính phủ."""
@@ -72,7 +79,11 @@ def make_rules(lexicon: Lexicon) -> tuple[Rule, ...]:
         after = text[match.end() : match.end() + _CONTEXT]
         return lexicon.read(match.group(), before, after)
 
-    return (Rule("abbreviation", pattern, verbalize, PRIORITY),)
+    builtin = Rule("abbreviation", pattern_of(lexicon.keys()), verbalize, PRIORITY)
+    if not lexicon.site_keys:
+        return (builtin,)
+    site = Rule("site_lexicon", pattern_of(lexicon.site_keys), verbalize, PRIORITY - 1)
+    return (site, builtin)
 
 
 RULES: tuple[Rule, ...] = make_rules(Lexicon.builtin())
