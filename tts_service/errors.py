@@ -181,3 +181,35 @@ class RateLimited(SynthesisUnavailable):
     treats it like any transient failure, yet distinct so the circuit breaker can tell our
     own throttling apart from Google failing (it must not open the breaker).
     """
+
+
+# --- Abuse limits on the public read endpoint (appended) ---------------------------------
+#
+#     TTSError
+#     ├── InputError
+#     │   └── TooManyRequests           this client started too many new articles (429)
+#     └── SynthesisError
+#         └── SynthesisUnavailable
+#             └── ServerBusy            too many articles are being read at once (503)
+
+__all__ += ["ServerBusy", "TooManyRequests"]
+
+
+class TooManyRequests(InputError):
+    """Raised when a client asks for more *new* audio than its per-minute budget allows.
+
+    Only requests that would start a synthesis count; ``retry_after`` is the number of
+    seconds until the client's next token (sent as ``Retry-After``).
+    """
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServerBusy(SynthesisUnavailable):
+    """Raised when ``TTS_MAX_CONCURRENT_JOBS`` articles are already being read.
+
+    A :class:`SynthesisUnavailable` so it answers 503 with ``Retry-After`` like any
+    transient outage: the listener should simply try again shortly.
+    """

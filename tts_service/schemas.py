@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -27,10 +28,30 @@ _ONE_SOURCE = (
 )
 
 
+_SOURCES = ("text", "html", "url")
+
+
+def _one_source_schema(schema: dict[str, Any]) -> None:
+    """Document "exactly one of text, html, url" so clients and fuzzers send valid bodies.
+
+    Validation stays in ``_one_source``; this only states it in the OpenAPI schema.
+    """
+    schema["oneOf"] = [
+        {
+            "required": [source],
+            "properties": {
+                other: {"type": "string"} if other == source else {"type": "null"}
+                for other in _SOURCES
+            },
+        }
+        for source in _SOURCES
+    ]
+
+
 class SourceText(BaseModel):
     """An article as plain text, as HTML, or as the URL of its page: exactly one of them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_source_schema)
 
     text: str | None = Field(
         default=None, description="The article as plain text (portal chrome is dropped)."
@@ -55,7 +76,7 @@ class SourceText(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> SourceText:
-        if sum(v is not None for v in (self.text, self.html, self.url)) != 1:
+        if sum(getattr(self, source) is not None for source in _SOURCES) != 1:
             raise ValueError(_ONE_SOURCE)
         return self
 

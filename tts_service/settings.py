@@ -30,6 +30,18 @@ class Settings(BaseSettings):
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     site_lexicon: Path | None = None
 
+    # Abuse limits on the public read endpoint (see tts_service.api.limits).
+    # Largest request body; None = 4 × max_text_chars × 4 bytes (HTML may be 4× the text,
+    # a character up to 4 UTF-8 bytes): 1.6 MB with the defaults.
+    max_body_bytes: int | None = Field(default=None, ge=1024)
+    # New syntheses a client may start a minute, and at once after a quiet spell; 0 = off.
+    client_synth_per_minute: float = Field(default=10.0, ge=0)
+    client_synth_burst: int = Field(default=5, ge=1)
+    # Articles being read at once, across all clients; a new one beyond that gets 503.
+    max_concurrent_jobs: int = Field(default=16, ge=1)
+    # Origins allowed to call /v1/read (checked on Origin, else Referer); empty = any.
+    read_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
     # Reading a page by its URL: only these hosts (and their subdomains) are fetched.
     fetch_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     fetch_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
@@ -73,7 +85,7 @@ class Settings(BaseSettings):
     # One JSON object per log line for log shippers, or plain text for a terminal.
     log_format: Literal["json", "text"] = "json"
 
-    @field_validator("engine", "cors_origins", "fetch_allowed_hosts", mode="before")
+    @field_validator("engine", "cors_origins", "fetch_allowed_hosts", "read_origins", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         """Accept ``gtts,espeak`` from the environment as well as a list."""

@@ -173,7 +173,9 @@ class SpeechService:
         self._source = ChunkSource(cache, engines, metrics=self.metrics)
         self._runner = ThreadPoolExecutor(max_workers=8, thread_name_prefix="tts-job")
         self._jobs: dict[str, Job] = {}
-        self._lock = threading.Lock()
+        # Re-entrant: ``start`` calls its ``admit`` hook under the lock (so the job cap and
+        # the job's registration are one step), and the hook may read ``pending_jobs``.
+        self._lock = threading.RLock()
 
     def warm_up(self) -> None:
         """Load the normaliser's models and data now, not on the first listener's request."""
@@ -287,8 +289,13 @@ class SpeechService:
         voice: str | None = None,
         selector: str | None = None,
         source_url: str | None = None,
+        admit: Callable[[], None] | None = None,
     ) -> ReadResult:
-        """Answer a read request: cached audio at once, else start (or join) its job."""
+        """Answer a read request: cached audio at once, else start (or join) its job.
+
+        ``admit`` is called right before a *new* job would start (not for cached audio or a
+        running job); it refuses by raising, e.g. when the caller's budget is spent.
+        """
         chain = self.chain(engine)
         self.check_voice(chain, voice)
         request_key = self._request_key(
@@ -312,7 +319,7 @@ class SpeechService:
         # The next identical request skips extraction and normalisation: it finds the
         # article (or its job, or its fallback) under this alias.
         self.cache.set_alias(request_key, plans[0].key)
-        job = self.start(plans)
+        job = self.start(plans, admit=admit)
         if job is None:
             found = self.find(plans[0].key)
             if found is not None:
@@ -343,11 +350,13 @@ class SpeechService:
         selector: str | None = None,
         engine: str | None = None,
         voice: str | None = None,
+        admit: Callable[[], None] | None = None,
     ) -> ReadResult:
         """Fetch a page from an allowed host, extract its article and read it.
 
         A page read before is asked for with its ETag / Last-Modified; when the site says it
-        has not changed, the audio made from it last time answers at once.
+        has not changed, the audio made from it last time answers at once. ``admit`` is as
+        for :meth:`read`.
         """
         self._check_url_reading(url)
         known = self.cache.get_page(url, selector)
@@ -367,6 +376,7 @@ class SpeechService:
             source_url=page.final_url,
             engine=engine,
             voice=voice,
+            admit=admit,
         )
         self.cache.set_page(
             url, selector, etag=page.etag, last_modified=page.last_modified, article=result.id
@@ -422,8 +432,20 @@ class SpeechService:
             retry_after=retry,
         )
 
-    def start(self, plans: tuple[ArticlePlan, ...]) -> Job | None:
-        """Start or join the job for ``plans``; ``None`` when the audio is already stored."""
+    @property
+    def pending_jobs(self) -> int:
+        """How many articles are being read right now (jobs neither ready nor failed)."""
+        with self._lock:
+            return sum(1 for job in self._jobs.values() if job.state is JobState.PENDING)
+
+    def start(
+        self, plans: tuple[ArticlePlan, ...], *, admit: Callable[[], None] | None = None
+    ) -> Job | None:
+        """Start or join the job for ``plans``; ``None`` when the audio is already stored.
+
+        ``admit``, if given, is called (under the lock) only when a new job is about to
+        start; whatever it raises refuses the request and starts nothing.
+        """
         key = plans[0].key
         self._prune()
         with self._lock:
@@ -432,6 +454,8 @@ class SpeechService:
                 return running
             if self.stored(key) is not None:
                 return None
+            if admit is not None:
+                admit()
             job = Job(plans=plans, progress=JobProgress(total_chunks=len(plans[0].chunks)))
             job.engine = plans[0].engine
             self._jobs[key] = job

@@ -10,16 +10,21 @@ apps built around a caller's service (tests) leave the process's logging alone.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tts_service import __version__
+from tts_service.api.limits import BodySizeLimitMiddleware, ReadGuard, body_limit
 from tts_service.api.routes import health, normalize, player, speech
 from tts_service.api.routes import metrics as metrics_route
 from tts_service.cache import AudioCache
@@ -33,6 +38,7 @@ from tts_service.errors import (
     InputError,
     SynthesisUnavailable,
     TextTooLongError,
+    TooManyRequests,
 )
 from tts_service.observability.logging import RequestIdMiddleware, configure_logging
 from tts_service.observability.metrics import HTTPMetricsMiddleware, ServiceMetrics
@@ -95,7 +101,12 @@ def create_app(
         app.state.service = service
     app.state.metrics = service.metrics if service is not None else ServiceMetrics()
     app.state.metrics.observe(lambda: getattr(app.state, "service", None))
-    origins = list((settings or get_settings()).cors_origins)
+    config = settings or get_settings()
+    app.state.read_guard = ReadGuard.from_settings(config)
+    # Innermost of the middlewares: an oversized body is still logged, counted and, for a
+    # browser, answered with CORS headers it can read.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=body_limit(config))
+    origins = list(config.cors_origins)
     if origins:
         app.add_middleware(
             CORSMiddleware,
@@ -108,12 +119,27 @@ def create_app(
                 "Content-Length",
                 "ETag",
                 "X-TTS-Engine",
+                "Retry-After",
             ],
         )
 
     # Added last, so outermost: the id is set before, and the count taken after, the rest.
     app.add_middleware(HTTPMetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            # GET and POST /v1/read are two routes; Starlette's 405 names only the first
+            # one's method. Allow must list every method the path is served with.
+            allowed = sorted(
+                method
+                for route in request.app.router.routes
+                if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
+                for method in route.methods or ()
+            )
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed)}
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -128,6 +154,11 @@ def create_app(
         else:
             code = 422
         return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    @app.exception_handler(TooManyRequests)
+    async def _too_many(_: Request, exc: TooManyRequests) -> JSONResponse:
+        retry = str(max(1, math.ceil(exc.retry_after)))
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": retry})
 
     @app.exception_handler(FetchFailed)
     async def _fetch_failed(_: Request, exc: FetchFailed) -> JSONResponse:

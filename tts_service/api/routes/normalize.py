@@ -19,11 +19,15 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1", tags=["normalize"])
 
 
-@router.post(
-    "/normalize",
-    response_model=NormalizeResponse,
-    responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
-)
+# Every error status this route can answer: a body that is not UTF-8 (FastAPI's 400), a
+# refused, too large, unreachable or slow page (403/413/502/504) when reading by URL, and
+# too long or unreadable text (413/422).
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorResponse} for code in (400, 403, 413, 422, 502, 504)
+}
+
+
+@router.post("/normalize", response_model=NormalizeResponse, responses=_ERRORS)
 def normalize(body: NormalizeRequest, service: ServiceDep) -> NormalizeResponse:
     """Show what will be read: the extracted article, each spoken sentence, every rewrite."""
     if body.url is not None:

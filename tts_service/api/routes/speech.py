@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 
 from tts_service.api.deps import ServiceDep
+from tts_service.api.limits import get_read_guard, require_read_origin
 from tts_service.jobs import JobState
 from tts_service.schemas import ErrorResponse, ReadRequest, ReadResponse
 from tts_service.synthesis import ReadResult
@@ -25,6 +26,16 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     413: {"model": ErrorResponse},
     422: {"model": ErrorResponse},
     503: {"model": ErrorResponse},
+}
+# The public read endpoint may also refuse the caller's origin or its budget (api.limits).
+_READ_ERRORS: dict[int | str, dict[str, object]] = {
+    **_ERRORS,
+    202: {"model": ReadResponse, "description": "Audio is being made; it streams from audio_url."},
+    400: {"model": ErrorResponse, "description": "The body could not be parsed."},
+    403: {"model": ErrorResponse},
+    429: {"model": ErrorResponse},
+    502: {"model": ErrorResponse, "description": "The portal's page could not be fetched."},
+    504: {"model": ErrorResponse, "description": "The portal's page took too long."},
 }
 
 
@@ -54,14 +65,21 @@ def _check_id(article_id: str) -> None:
         raise HTTPException(404, "Không tìm thấy bài đọc (no audio with this id).")
 
 
-@router.post("/read", response_model=ReadResponse, responses=_ERRORS, status_code=200)
+@router.post(
+    "/read",
+    response_model=ReadResponse,
+    responses=_READ_ERRORS,
+    status_code=200,
+    dependencies=[Depends(require_read_origin)],
+)
 def read(
     body: ReadRequest, request: Request, response: Response, service: ServiceDep
 ) -> ReadResponse:
     """Read an article (text, HTML or page URL): cached audio at once, new audio streams."""
+    admit = get_read_guard(request).admit(request, service)
     if body.url is not None:
         result = service.read_url(
-            body.url, selector=body.selector, engine=body.engine, voice=body.voice
+            body.url, selector=body.selector, engine=body.engine, voice=body.voice, admit=admit
         )
     else:
         result = service.read(
@@ -71,21 +89,31 @@ def read(
             title=body.title,
             engine=body.engine,
             voice=body.voice,
+            admit=admit,
         )
     return _answer(result, request, response)
 
 
-@router.get("/read", responses={**_ERRORS, 303: {"description": "See the audio."}})
+@router.get(
+    "/read",
+    responses={**_READ_ERRORS, 303: {"description": "See the audio."}},
+    dependencies=[Depends(require_read_origin)],
+)
 def read_link(
     url: str, request: Request, response: Response, service: ServiceDep, selector: str | None = None
 ) -> RedirectResponse:
     """Read a page by its URL from a plain link: redirects to the audio."""
-    result = service.read_url(url, selector=selector)
+    admit = get_read_guard(request).admit(request, service)
+    result = service.read_url(url, selector=selector, admit=admit)
     answer = _answer(result, request, response)
     return RedirectResponse(answer.audio_url, status_code=303)
 
 
-@router.get("/read/{article_id}", response_model=ReadResponse, responses=_ERRORS)
+@router.get(
+    "/read/{article_id}",
+    response_model=ReadResponse,
+    responses={**_ERRORS, 202: _READ_ERRORS[202]},
+)
 def status(
     article_id: str, request: Request, response: Response, service: ServiceDep
 ) -> ReadResponse:

@@ -1,0 +1,286 @@
+"""Limits that keep the public read endpoint from serving as anyone's free speech engine.
+
+Four guards, each as cheap as the check allows:
+
+- :class:`BodySizeLimitMiddleware` refuses a body larger than ``TTS_MAX_BODY_BYTES`` with
+  413 before it is parsed: on its ``Content-Length`` without reading a byte, or, for a
+  chunked body, as soon as the bytes received pass the limit.
+- :class:`ReadGuard` refuses, on ``POST /v1/read`` and ``GET /v1/read``:
+
+  - callers whose ``Origin`` (else ``Referer``) is not in ``TTS_READ_ORIGINS`` (403), when
+    that list is set. This stops other websites from embedding the service in their pages;
+    it does not stop a script, which can send any header it likes;
+  - a client that starts more than ``TTS_CLIENT_SYNTH_PER_MINUTE`` new syntheses (bursts of
+    ``TTS_CLIENT_SYNTH_BURST``) with 429. Only a request that would *start* a job pays:
+    cached audio, joining a running job, audio and timings stay unlimited, so listeners of a
+    popular article are never refused;
+  - a new synthesis while ``TTS_MAX_CONCURRENT_JOBS`` are running, with 503.
+
+A client is ``request.client.host``. Behind a reverse proxy that is the proxy unless uvicorn
+runs with ``--proxy-headers --forwarded-allow-ips=<proxy address>``, which makes it the
+address the proxy forwards; without that, all listeners share one budget.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
+
+from fastapi import HTTPException, Request
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tts_service.errors import ServerBusy, TooManyRequests
+from tts_service.settings import Settings
+from tts_service.synthesis import SpeechService
+
+__all__ = [
+    "BUSY_RETRY_AFTER_S",
+    "MAX_CLIENTS",
+    "BodySizeLimitMiddleware",
+    "ClientBuckets",
+    "ReadGuard",
+    "body_limit",
+    "get_read_guard",
+    "require_read_origin",
+]
+
+#: Clients whose buckets are remembered; the least recently seen is forgotten beyond that
+#: (it comes back with a full bucket), so memory stays bounded whatever the traffic.
+MAX_CLIENTS = 10_000
+#: What a refused request is told to wait when the job cap is reached: about one article.
+BUSY_RETRY_AFTER_S = 10.0
+# Room for the request's other fields (title, selector, JSON quoting) on top of the text.
+_MIN_BODY_BYTES = 64 * 1024
+
+
+def body_limit(settings: Settings) -> int:
+    """The largest request body accepted: ``TTS_MAX_BODY_BYTES``, else derived from the text.
+
+    HTML may be four times ``TTS_MAX_TEXT_CHARS`` and a character takes up to four UTF-8
+    bytes, so 16 bytes a character never refuses a body the service would have read.
+    """
+    if settings.max_body_bytes is not None:
+        return settings.max_body_bytes
+    return max(_MIN_BODY_BYTES, 4 * settings.max_text_chars * 4)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse(
+        {
+            "detail": f"Yêu cầu quá lớn, vượt quá {limit} byte "
+            f"(the request body is larger than {limit} bytes)."
+        },
+        status_code=413,
+    )
+
+
+class BodySizeLimitMiddleware:
+    """ASGI middleware: 413 for a request body over ``max_bytes``, before the app reads it.
+
+    With a ``Content-Length`` the header decides and no byte is read (the server itself
+    delivers no more than that header says). A chunked body is read here, counting, and
+    refused as soon as it passes the limit; one within it is handed to the app whole, which
+    is what the JSON routes would do anyway.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse an oversized request, or pass it on."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                bad = JSONResponse(
+                    {"detail": "Content-Length không hợp lệ (invalid Content-Length)."},
+                    status_code=400,
+                )
+                await bad(scope, receive, send)
+            elif int(declared) > self.max_bytes:
+                await _too_large(self.max_bytes)(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        if "transfer-encoding" not in headers:
+            # HTTP/1.1: no Content-Length and no Transfer-Encoding means no body.
+            await self.app(scope, receive, send)
+            return
+        body = await self._read_limited(receive)
+        if body is None:
+            await _too_large(self.max_bytes)(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read_limited(self, receive: Receive) -> Message | None:
+        """The whole body as one message, or ``None`` once it passes the limit."""
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return message  # the client left: let the app see the disconnect
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return None
+            parts.append(chunk)
+            if not message.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(parts), "more_body": False}
+
+
+def _replay(first: Message, receive: Receive) -> Receive:
+    """A ``receive`` that yields ``first`` once, then the server's messages (disconnects)."""
+    pending = [first]
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return replayed
+
+
+class ClientBuckets:
+    """A token bucket per client: ``per_minute`` tokens a minute, ``burst`` at most.
+
+    Thread-safe (sync routes run in a thread pool). At most ``max_clients`` buckets are
+    kept, least recently used first out; a forgotten client starts again with a full
+    bucket, the price of bounded memory.
+    """
+
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int,
+        *,
+        max_clients: int = MAX_CLIENTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if per_minute <= 0 or burst < 1 or max_clients < 1:
+            raise ValueError("per_minute must be > 0, burst and max_clients at least 1")
+        self.rate = per_minute / 60.0
+        self.burst = burst
+        self.max_clients = max_clients
+        self._clock = clock
+        # client -> (tokens, when they were counted)
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """How many clients are remembered."""
+        with self._lock:
+            return len(self._buckets)
+
+    def try_take(self, client: str) -> float | None:
+        """Take a token for ``client``: ``None`` if taken, else seconds until one is due."""
+        with self._lock:
+            now = self._clock()
+            tokens, counted = self._buckets.pop(client, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + max(0.0, now - counted) * self.rate)
+            granted = tokens >= 1.0
+            if granted:
+                tokens -= 1.0
+            self._buckets[client] = (tokens, now)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+        return None if granted else (1.0 - tokens) / self.rate
+
+
+def _origin(value: str) -> str | None:
+    """``scheme://host[:port]`` of an Origin or Referer value, lower-cased; None if opaque."""
+    parts = urlsplit(value.strip())
+    if not parts.scheme or not parts.netloc:
+        return None  # "null" (sandboxed frames, file:), or garbage
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class ReadGuard:
+    """The read endpoint's origin allow-list, per-client budget and job cap."""
+
+    def __init__(
+        self,
+        *,
+        origins: Iterable[str] = (),
+        per_minute: float = 0.0,
+        burst: int = 1,
+        max_jobs: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.origins = frozenset(o for o in (_origin(v) for v in origins) if o is not None)
+        self.buckets = ClientBuckets(per_minute, burst, clock=clock) if per_minute > 0 else None
+        self.max_jobs = max_jobs
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadGuard:
+        """The guard ``TTS_READ_ORIGINS``, ``TTS_CLIENT_SYNTH_*`` and the job cap describe."""
+        return cls(
+            origins=settings.read_origins,
+            per_minute=settings.client_synth_per_minute,
+            burst=settings.client_synth_burst,
+            max_jobs=settings.max_concurrent_jobs,
+        )
+
+    def check_origin(self, request: Request) -> None:
+        """Refuse (403) a request from a page whose origin is not allowed, when a list is set.
+
+        ``Origin`` comes with every cross-origin fetch and POST; a plain link (``GET
+        /v1/read?url=``) sends only ``Referer``, so that is the fallback.
+        """
+        if not self.origins:
+            return
+        sent = request.headers.get("origin") or request.headers.get("referer")
+        if sent is None or _origin(sent) not in self.origins:
+            raise HTTPException(
+                403,
+                "Trang này không được phép dùng dịch vụ đọc bài (this origin may not use the "
+                "read endpoint; allowed origins are set in TTS_READ_ORIGINS).",
+            )
+
+    def admit(self, request: Request, service: SpeechService) -> Callable[[], None]:
+        """The hook ``SpeechService.read`` calls before starting a new job for ``request``.
+
+        The job cap is checked first, so a busy server does not also spend the client's
+        token. Raises :class:`ServerBusy` (503) or :class:`TooManyRequests` (429).
+        """
+        client = request.client.host if request.client is not None else "unknown"
+
+        def admit() -> None:
+            if self.max_jobs is not None and service.pending_jobs >= self.max_jobs:
+                raise ServerBusy(
+                    "Máy chủ đang đọc quá nhiều bài, xin thử lại sau giây lát "
+                    f"(the server is reading {self.max_jobs} articles already; try again soon).",
+                    retry_after=BUSY_RETRY_AFTER_S,
+                )
+            if self.buckets is None:
+                return
+            wait = self.buckets.try_take(client)
+            if wait is not None:
+                raise TooManyRequests(
+                    f"Bạn đã yêu cầu đọc quá nhiều bài mới, xin thử lại sau {math.ceil(wait)} "
+                    f"giây (too many new articles from this client; retry in {math.ceil(wait)} s).",
+                    retry_after=wait,
+                )
+
+        return admit
+
+
+def get_read_guard(request: Request) -> ReadGuard:
+    """The app's guard (see ``api.main.create_app``)."""
+    guard: ReadGuard = request.app.state.read_guard
+    return guard
+
+
+def require_read_origin(request: Request) -> None:
+    """Route dependency: 403 unless the caller's origin may use the read endpoint."""
+    get_read_guard(request).check_origin(request)
