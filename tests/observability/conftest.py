@@ -10,26 +10,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import live_server
-from tts_service.api.main import create_app
 from tts_service.observability.logging import configure_logging
-
-
-@pytest.fixture
-def serve():
-    """Serve a SpeechService over real HTTP on loopback; yields an httpx client factory."""
-    stack = []
-
-    def start(service):
-        ctx = live_server(create_app(service.settings, service=service))
-        client = httpx.Client(base_url=ctx.__enter__(), timeout=60)
-        stack.append((ctx, client))
-        return client
-
-    yield start
-    for ctx, client in reversed(stack):
-        client.close()
-        ctx.__exit__(None, None, None)
 
 
 def scrape(client: httpx.Client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
