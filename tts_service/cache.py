@@ -12,6 +12,11 @@ Layout under ``TTS_CACHE_DIR``::
 Every write goes to ``tmp/`` first, is flushed to disk and then renamed into place, so a
 crash leaves at worst an orphan in ``tmp/`` — never a partial file under a servable name.
 An article is servable only when its ``.json`` exists.
+
+Failures of the disk or of SQLite (a full disk: ``ENOSPC``, "database or disk is full")
+surface as :class:`~tts_service.errors.CacheError`, never as ``OSError`` or
+``sqlite3.Error``. A write that fails leaves the index and the files agreeing: what could
+not be indexed is removed again. Refreshing an entry's last access is best effort.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,9 +118,13 @@ class AudioCache:
         return data
 
     def put_chunk(self, key: str, data: bytes) -> None:
-        """Store a chunk's audio atomically."""
+        """Store a chunk's audio atomically; on failure nothing of it is left."""
         self._write_atomic(self._path("chunks", key, ".mp3"), data)
-        self._record("chunk", key, len(data))
+        try:
+            self._record("chunk", key, len(data))
+        except CacheError:
+            self._remove_files("chunk", key)
+            raise
 
     # -- articles ----------------------------------------------------------------------
 
@@ -136,29 +147,43 @@ class AudioCache:
         return CachedArticle(key, mp3, vtt, meta)
 
     def put_article(self, key: str, *, mp3: bytes, vtt: str, meta: dict[str, Any]) -> None:
-        """Store an article; the metadata file is renamed into place last."""
-        self._write_atomic(self._path("articles", key, ".mp3"), mp3)
+        """Store an article; the metadata file is renamed into place last.
+
+        When any file or the index entry cannot be written (a full disk), the files
+        already written are removed again and :class:`CacheError` is raised.
+        """
         vtt_bytes = vtt.encode("utf-8")
-        self._write_atomic(self._path("articles", key, ".vtt"), vtt_bytes)
         meta_bytes = json.dumps(meta, ensure_ascii=False).encode("utf-8")
-        self._write_atomic(self._path("articles", key, ".json"), meta_bytes)
-        self._record("article", key, len(mp3) + len(vtt_bytes) + len(meta_bytes))
+        try:
+            self._write_atomic(self._path("articles", key, ".mp3"), mp3)
+            self._write_atomic(self._path("articles", key, ".vtt"), vtt_bytes)
+            self._write_atomic(self._path("articles", key, ".json"), meta_bytes)
+            self._record("article", key, len(mp3) + len(vtt_bytes) + len(meta_bytes))
+        except CacheError:
+            with self._index() as db:
+                indexed = db.execute(
+                    "SELECT 1 FROM entries WHERE kind = 'article' AND key = ?", (key,)
+                ).fetchone()
+            if indexed is None:
+                # Not indexed, so not kept: eviction would never see these files.
+                self._remove_files("article", key)
+            raise
 
     # -- aliases: a request's key → the article that answers it ------------------------
 
     def set_alias(self, alias: str, target: str, *, ttl: float | None = None) -> None:
         """Point ``alias`` at article ``target``, for ``ttl`` seconds or for good."""
         expires = time.time() + ttl if ttl is not None else None
-        with self._lock:
-            self._db.execute(
+        with self._index() as db:
+            db.execute(
                 "INSERT OR REPLACE INTO aliases (alias, target, expires) VALUES (?, ?, ?)",
                 (alias, target, expires),
             )
 
     def get_alias(self, alias: str) -> str | None:
         """Return the article an alias points at, unless it has expired."""
-        with self._lock:
-            row = self._db.execute(
+        with self._index() as db:
+            row = db.execute(
                 "SELECT target, expires FROM aliases WHERE alias = ?", (alias,)
             ).fetchone()
         if row is None:
@@ -172,8 +197,8 @@ class AudioCache:
 
     def get_page(self, url: str, selector: str | None) -> tuple[str | None, str | None, str] | None:
         """``(etag, last_modified, article id)`` of the last read of a page, if any."""
-        with self._lock:
-            row = self._db.execute(
+        with self._index() as db:
+            row = db.execute(
                 "SELECT etag, last_modified, article FROM pages WHERE url = ? AND selector = ?",
                 (url, selector or ""),
             ).fetchone()
@@ -189,8 +214,8 @@ class AudioCache:
         article: str,
     ) -> None:
         """Remember how a page was last read, so an unchanged page is not read again."""
-        with self._lock:
-            self._db.execute(
+        with self._index() as db:
+            db.execute(
                 "INSERT OR REPLACE INTO pages (url, selector, etag, last_modified, article) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (url, selector or "", etag, last_modified, article),
@@ -201,8 +226,8 @@ class AudioCache:
     @property
     def total_bytes(self) -> int:
         """Bytes of all indexed entries."""
-        with self._lock:
-            (total,) = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()
+        with self._index() as db:
+            (total,) = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()
         return int(total)
 
     def writable(self) -> bool:
@@ -210,15 +235,26 @@ class AudioCache:
         probe = self.root / "tmp" / f"probe-{uuid.uuid4().hex}"
         try:
             probe.write_bytes(b"ok")
-            probe.unlink()
         except OSError:
             return False
+        finally:
+            # Created even when the write fails: a probe a second must not pile up files.
+            probe.unlink(missing_ok=True)
         return True
 
     def close(self) -> None:
         """Close the index."""
         with self._lock:
             self._db.close()
+
+    @contextmanager
+    def _index(self) -> Iterator[sqlite3.Connection]:
+        """The index, under the lock; SQLite's failures are raised as :class:`CacheError`."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise CacheError(f"the cache index failed: {exc}") from exc
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
         tmp = self.root / "tmp" / f"{path.name}.{uuid.uuid4().hex}.part"
@@ -234,36 +270,50 @@ class AudioCache:
             raise CacheError(f"cannot write {path.name} to the cache: {exc}") from exc
 
     def _record(self, kind: str, key: str, size: int) -> None:
-        with self._lock:
-            self._db.execute(
+        with self._index() as db:
+            db.execute(
                 "INSERT OR REPLACE INTO entries (key, kind, size, last_access) VALUES (?, ?, ?, ?)",
                 (key, kind, size, time.time()),
             )
         self._evict()
 
     def _touch(self, kind: str, key: str) -> None:
-        with self._lock:
-            self._db.execute(
-                "UPDATE entries SET last_access = ? WHERE kind = ? AND key = ?",
-                (time.time(), kind, key),
-            )
+        # Only the LRU order is at stake: a read must not fail because this write did.
+        try:
+            with self._index() as db:
+                db.execute(
+                    "UPDATE entries SET last_access = ? WHERE kind = ? AND key = ?",
+                    (time.time(), kind, key),
+                )
+        except CacheError as exc:
+            logger.warning("cannot refresh %s %s in the index: %s", kind, key, exc)
 
     def _evict(self) -> None:
         """Delete least recently used entries until the cache fits ``max_bytes``."""
-        with self._lock:
-            (total,) = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()
+        with self._index() as db:
+            (total,) = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()
             if total <= self.max_bytes:
                 return
             victims = []
-            for key, kind, size in self._db.execute(
+            for key, kind, size in db.execute(
                 "SELECT key, kind, size FROM entries ORDER BY last_access"
             ):
                 if total <= self.max_bytes:
                     break
                 victims.append((key, kind))
                 total -= size
-            for key, kind in victims:
-                self._db.execute("DELETE FROM entries WHERE kind = ? AND key = ?", (kind, key))
+            # One transaction: if the disk is full, no row goes and so no file goes.
+            db.execute("BEGIN")
+            try:
+                db.executemany(
+                    "DELETE FROM entries WHERE kind = ? AND key = ?",
+                    [(kind, key) for key, kind in victims],
+                )
+                db.execute("COMMIT")
+            except sqlite3.Error:
+                if db.in_transaction:  # SQLite may already have rolled it back itself
+                    db.execute("ROLLBACK")
+                raise
         for key, kind in victims:
             logger.info("evicting %s %s", kind, key)
             self._remove_files(kind, key)
@@ -282,8 +332,8 @@ class AudioCache:
 
     def _reconcile(self) -> None:
         """Make the index and the files agree after a crash or a manual clean-up."""
-        with self._lock:
-            rows = self._db.execute("SELECT key, kind FROM entries").fetchall()
+        with self._index() as db:
+            rows = db.execute("SELECT key, kind FROM entries").fetchall()
         known = {(kind, key) for key, kind in rows}
         for kind, key in known:
             present = (
@@ -292,8 +342,8 @@ class AudioCache:
                 else self.get_article(key, touch=False) is not None
             )
             if not present:
-                with self._lock:
-                    self._db.execute("DELETE FROM entries WHERE kind = ? AND key = ?", (kind, key))
+                with self._index() as db:
+                    db.execute("DELETE FROM entries WHERE kind = ? AND key = ?", (kind, key))
                 self._remove_files(kind, key)
         # Files the index does not know (a crash between rename and index write) are
         # indexed if complete, removed if not.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -49,6 +49,9 @@ class Job:
     error: SynthesisError | None = None
     duration: float = 0.0
     finished_at: float | None = None
+    # Set when the finished audio could not be written (disk full): storing it again, from
+    # memory, once space returns. Returns True when it is stored.
+    retry_store: Callable[[], bool] | None = None
     _segments: list[bytes] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=set)

@@ -385,6 +385,7 @@ class SpeechService:
 
     def find(self, article_id: str) -> ReadResult | None:
         """The state of an article id: cached, being read, failed, or ``None`` if unknown."""
+        self._prune()
         with self._lock:
             job = self._jobs.get(article_id)
         if job is not None and job.state is not JobState.READY:
@@ -405,10 +406,21 @@ class SpeechService:
         return None
 
     def stored(self, article_id: str) -> CachedArticle | None:
-        """The cached article for an id, following a fallback alias if there is one."""
+        """The cached article for an id, following a fallback alias if there is one.
+
+        An article finished while the disk was full is written now, from memory, if the
+        disk takes it: once space returns it is served as a static, seekable file again.
+        """
         article = self.cache.get_article(article_id)
         if article is not None:
             return article
+        with self._lock:
+            job = self._jobs.get(article_id)
+        if job is not None and job.retry_store is not None and job.retry_store():
+            job.retry_store = None
+            article = self.cache.get_article(job.result_key or article_id)
+            if article is not None:
+                return article
         target = self.cache.get_alias(article_id)
         return self.cache.get_article(target) if target else None
 
@@ -535,9 +547,14 @@ class SpeechService:
         else:
             # The voice changed mid-stream; what is kept is read by one voice throughout.
             final_assembler, mp3 = self._assemble(final)
-        self._store(final, final_assembler, mp3)
+        if not self._store(final, final_assembler, mp3):
+            job.retry_store = lambda: self._store(final, final_assembler, mp3)
         if final is not primary:
-            self.cache.set_alias(primary.key, final.key, ttl=self.settings.fallback_ttl_s)
+            try:
+                self.cache.set_alias(primary.key, final.key, ttl=self.settings.fallback_ttl_s)
+            except CacheError as exc:
+                # The listener has the audio; only the shortcut to it is lost.
+                logger.warning("fallback alias for %s not kept: %s", primary.key, exc)
         job.finish(key=final.key, engine=final.engine, duration=final_assembler.duration)
 
     def _assemble(self, plan: ArticlePlan) -> tuple[Assembler, bytes]:
@@ -550,7 +567,8 @@ class SpeechService:
             parts.append(assembler.add(planned, future.result()))
         return assembler, b"".join(parts)
 
-    def _store(self, plan: ArticlePlan, assembler: Assembler, mp3: bytes) -> None:
+    def _store(self, plan: ArticlePlan, assembler: Assembler, mp3: bytes) -> bool:
+        """Write the article to the cache; False (logged) when the disk refuses it."""
         meta = {
             "id": plan.key,
             "engine": plan.engine,
@@ -566,6 +584,8 @@ class SpeechService:
             self.cache.put_article(plan.key, mp3=mp3, vtt=render_vtt(assembler.cues()), meta=meta)
         except CacheError as exc:
             logger.error("article %s could not be stored: %s", plan.key, exc)
+            return False
+        return True
 
     # -- synchronous use (CLI) ---------------------------------------------------------
 
