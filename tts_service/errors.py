@@ -1,21 +1,33 @@
 """Exceptions raised by the service.
 
-Hierarchy::
+Hierarchy (HTTP status the API answers with)::
 
     TTSError
-    ├── InputError                  the caller's text or request cannot be read aloud
-    │   ├── EmptyTextError
-    │   ├── TextTooLongError
-    │   └── UnknownEngineError
+    ├── InputError                  the caller's request cannot be read aloud (4xx)
+    │   ├── EmptyTextError          nothing to read (422)
+    │   ├── TextTooLongError        over TTS_MAX_TEXT_CHARS (413)
+    │   ├── UnknownEngineError      no such engine or voice (422)
+    │   ├── ExtractError            no article could be read from the page or text (422)
+    │   │   └── SelectorError       the CSS selector is invalid or matches nothing (422)
+    │   └── TooManyRequests         this client started too many new articles (429)
     ├── SynthesisError              an engine could not turn a chunk into audio
-    │   ├── SynthesisUnavailable    transient: the engine may work again later (HTTP 503)
-    │   │   └── RateLimited         our own gTTS request budget is spent for now
+    │   ├── SynthesisUnavailable    transient: the engine may work again later (503)
+    │   │   ├── RateLimited         our own gTTS request budget is spent for now
+    │   │   └── ServerBusy          too many articles are being read at once (503)
     │   └── SynthesisRejected       permanent for this text (bad answer, unusable audio)
+    ├── FetchError                  the page at a URL could not be fetched
+    │   ├── ForbiddenTarget         + InputError: scheme, host or address refused (403)
+    │   ├── FetchTooLarge           + InputError: the page exceeds the size limit (413)
+    │   └── FetchFailed             the site failed: network error, bad status (502)
+    │       ├── FetchTimeout        the page took longer than the time limit (504)
+    │       └── TooManyRedirects    more redirects than allowed (502)
     ├── AudioFormatError            bytes that should be MP3 are not
-    └── CacheError                  the cache could not store or read an entry
+    └── CacheError                  the cache could not store or read an entry (503)
 
-Third-party failures (httpx, ctypes, lameenc) are translated into these at the boundary
-where they happen, so callers above the engines never see a library's exception.
+``ForbiddenTarget`` and ``FetchTooLarge`` are also ``InputError`` subclasses because the
+caller chose the URL; ``FetchFailed`` is not: the caller cannot fix a site that is down.
+Third-party failures (httpx, ctypes, lameenc, sqlite3) are translated into these at the
+boundary where they happen, so callers above never see a library's exception.
 """
 
 from __future__ import annotations
@@ -24,13 +36,23 @@ __all__ = [
     "AudioFormatError",
     "CacheError",
     "EmptyTextError",
+    "ExtractError",
+    "FetchError",
+    "FetchFailed",
+    "FetchTimeout",
+    "FetchTooLarge",
+    "ForbiddenTarget",
     "InputError",
     "RateLimited",
+    "SelectorError",
+    "ServerBusy",
     "SynthesisError",
     "SynthesisRejected",
     "SynthesisUnavailable",
     "TTSError",
     "TextTooLongError",
+    "TooManyRedirects",
+    "TooManyRequests",
     "UnknownEngineError",
 ]
 
@@ -88,34 +110,6 @@ class AudioFormatError(TTSError):
 
 class CacheError(TTSError):
     """Raised when the cache cannot write or read an entry (disk full, permissions)."""
-
-
-# --- Page fetching and article extraction (appended) -------------------------------------
-#
-#     TTSError
-#     ├── InputError
-#     │   └── ExtractError              no article could be read from the page or text (422)
-#     │       └── SelectorError         the CSS selector is invalid or matches nothing (422)
-#     └── FetchError                    the page at a URL could not be fetched
-#         ├── ForbiddenTarget           + InputError: scheme, host or address refused (403)
-#         ├── FetchTooLarge             + InputError: the page exceeds the size limit (413)
-#         └── FetchFailed               the site failed: network error, bad status (502)
-#             ├── FetchTimeout          the page took longer than the time limit (504)
-#             └── TooManyRedirects      more redirects than allowed (502)
-#
-# ``ForbiddenTarget`` and ``FetchTooLarge`` are also ``InputError`` subclasses because the
-# caller chose the URL; ``FetchFailed`` is not: the caller cannot fix a site that is down.
-
-__all__ += [
-    "ExtractError",
-    "FetchError",
-    "FetchFailed",
-    "FetchTimeout",
-    "FetchTooLarge",
-    "ForbiddenTarget",
-    "SelectorError",
-    "TooManyRedirects",
-]
 
 
 class ExtractError(InputError):
@@ -181,18 +175,6 @@ class RateLimited(SynthesisUnavailable):
     treats it like any transient failure, yet distinct so the circuit breaker can tell our
     own throttling apart from Google failing (it must not open the breaker).
     """
-
-
-# --- Abuse limits on the public read endpoint (appended) ---------------------------------
-#
-#     TTSError
-#     ├── InputError
-#     │   └── TooManyRequests           this client started too many new articles (429)
-#     └── SynthesisError
-#         └── SynthesisUnavailable
-#             └── ServerBusy            too many articles are being read at once (503)
-
-__all__ += ["ServerBusy", "TooManyRequests"]
 
 
 class TooManyRequests(InputError):
