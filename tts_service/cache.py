@@ -40,6 +40,10 @@ __all__ = ["AudioCache", "CachedArticle"]
 
 logger = logging.getLogger(__name__)
 
+# How often a hit refreshes an entry's last access, and how many such times are remembered.
+_TOUCH_INTERVAL_S = 60.0
+_TOUCHED_MAX = 100_000
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     key TEXT NOT NULL,
@@ -82,6 +86,7 @@ class AudioCache:
         self.root = Path(root)
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
+        self._touched: dict[tuple[str, str], float] = {}
         try:
             for sub in ("chunks", "articles", "tmp"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
@@ -278,6 +283,14 @@ class AudioCache:
         self._evict()
 
     def _touch(self, kind: str, key: str) -> None:
+        # A popular article is read many times a second; its place in the LRU order only
+        # needs refreshing once a minute, not with a disk write per listener.
+        now = time.time()
+        if now - self._touched.get((kind, key), 0.0) < _TOUCH_INTERVAL_S:
+            return
+        if len(self._touched) > _TOUCHED_MAX:
+            self._touched.clear()
+        self._touched[(kind, key)] = now
         # Only the LRU order is at stake: a read must not fail because this write did.
         try:
             with self._index() as db:
