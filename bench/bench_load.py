@@ -86,8 +86,8 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def start_service(cache_dir: str, port: int) -> subprocess.Popen[bytes]:
-    """Start uvicorn with the service on ``port`` and wait until it is ready."""
+def start_service(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """Start uvicorn with the service on ``port`` (``env`` on top of ours); wait until ready."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -102,7 +102,7 @@ def start_service(cache_dir: str, port: int) -> subprocess.Popen[bytes]:
             "warning",
         ],
         cwd=ROOT,
-        env={**os.environ, **_SERVICE_ENV, "TTS_CACHE_DIR": cache_dir},
+        env={**os.environ, **env},
     )
     url = f"http://{HOST}:{port}/readyz"
     try:
@@ -395,7 +395,7 @@ def bench(duration: int, warmup: int) -> dict[str, Any]:
         work = Path(tmp)
         try:
             port = free_port()
-            service = start_service(str(work / "cache"), port)
+            service = start_service({**_SERVICE_ENV, "TTS_CACHE_DIR": str(work / "cache")}, port)
             procs.append(service)
             base = f"http://{HOST}:{port}"
             with httpx.Client(base_url=base, timeout=60) as client:

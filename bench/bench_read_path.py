@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +22,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_load import free_port, start_service, stop  # noqa: E402
 from bench.gtts_cli_reference import run_gtts_cli  # noqa: E402
 from tts_service.extract import extract_plain  # noqa: E402
 from tts_service.testing.fake_google import FakeGoogle  # noqa: E402
@@ -32,40 +30,6 @@ from tts_service.testing.fake_google import FakeGoogle  # noqa: E402
 SEED = ROOT.parent / "shared" / "fixtures" / "seed-article.txt"
 if not SEED.exists():
     SEED = ROOT / "tests" / "fixtures" / "seed-article.txt"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_service(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tts_service.api.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)  # a benchmark may poll a starting process
-    proc.kill()
-    raise RuntimeError("service did not start")
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -131,8 +95,7 @@ def bench_service(text: str, latency: float) -> dict[str, object]:
                 "peak_rss_mib": peak_rss_mib(proc.pid),
             }
         finally:
-            proc.terminate()
-            proc.wait(30)
+            stop(proc)
 
 
 def bench_espeak(text: str) -> dict[str, float]:
