@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
-from tts_service.text.data import load_tsv
+from tts_service.text.data import load_map, load_tsv
 
 __all__ = ["Lexicon", "Sense"]
 
@@ -166,7 +166,7 @@ class Lexicon:
 
 @lru_cache(maxsize=1)
 def _builtin() -> Lexicon:
-    entries = {row[0]: row[1] for row in load_tsv("abbreviations.tsv")}
+    entries = load_map("abbreviations.tsv")
     senses: dict[str, list[Sense]] = {}
     for written, reading, where, *cues in load_tsv("abbreviation_senses.tsv"):
         cue_list = tuple(c.strip() for c in cues[0].split("|")) if cues else ()

@@ -12,7 +12,7 @@ import unicodedata
 from functools import cache
 from importlib.resources import files
 
-__all__ = ["load_tsv"]
+__all__ = ["load_map", "load_tsv"]
 
 
 @cache
@@ -35,3 +35,8 @@ def load_tsv(relative_path: str) -> list[list[str]]:
     caller may mutate its copy without corrupting the cache.
     """
     return [list(row) for row in _read_rows(relative_path)]
+
+
+def load_map(relative_path: str) -> dict[str, str]:
+    """The first two columns of a TSV as a dict, e.g. ``"legal/issuers.tsv"``: code → reading."""
+    return {row[0]: row[1] for row in _read_rows(relative_path)}

@@ -28,7 +28,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from tts_service.text.data import load_tsv
+from tts_service.text.data import load_map, load_tsv
 from tts_service.text.rules.base import Rule
 from tts_service.text.rules.cardinal import read_number
 from tts_service.text.rules.roman_numeral import roman_to_int
@@ -59,7 +59,7 @@ _WORD_AFTER = re.compile(r"^\W*([\w&]+)")
 
 @lru_cache(maxsize=1)
 def _letters() -> dict[str, str]:
-    return {row[0]: row[1] for row in load_tsv("letters.tsv")}
+    return load_map("letters.tsv")
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from tts_service.text.data import load_tsv
+from tts_service.text.data import load_map, load_tsv
 from tts_service.text.rules.base import ASCII_DIGITS, Rule
 
 __all__ = [
@@ -31,11 +31,11 @@ __all__ = [
 ]
 
 #: Digit → plain reading, "0" → "không" … "9" → "chín".
-DIGITS: dict[str, str] = {row[0]: row[1] for row in load_tsv("numbers/digit.tsv")}
+DIGITS: dict[str, str] = load_map("numbers/digit.tsv")
 _SPECIAL: dict[str, str] = {row[0]: row[2] for row in load_tsv("numbers/digit_special.tsv")}
-_MAGNITUDE: dict[str, str] = {row[0]: row[1] for row in load_tsv("numbers/magnitude.tsv")}
+_MAGNITUDE: dict[str, str] = load_map("numbers/magnitude.tsv")
 #: Function words of number readings: ``phẩy``, ``chấm``, ``âm``, ``cộng``, ``đến``, …
-WORDS: dict[str, str] = {row[0]: row[1] for row in load_tsv("numbers/words.tsv")}
+WORDS: dict[str, str] = load_map("numbers/words.tsv")
 
 _TEN, _TENS, _HUNDRED = _MAGNITUDE["ten"], _MAGNITUDE["tens"], _MAGNITUDE["hundred"]
 # Groups of three digits below a billion; "tỷ" then repeats: 10^12 is "nghìn tỷ".

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from tts_service.text.data import load_tsv
+from tts_service.text.data import load_map, load_tsv
 from tts_service.text.lexicon import Lexicon
 from tts_service.text.rules.acronym import spell
 from tts_service.text.rules.base import ASCII_DIGITS, Rule
@@ -60,12 +60,12 @@ _TRAILING_NUMBER = re.compile(r"^(?P<letters>.*?)(?P<number>[0-9]+)$")
 
 @lru_cache(maxsize=1)
 def _types() -> dict[str, str]:
-    return {row[0]: row[1] for row in load_tsv("legal/types.tsv")}
+    return load_map("legal/types.tsv")
 
 
 @lru_cache(maxsize=1)
 def _issuers() -> dict[str, str]:
-    return {row[0]: row[1] for row in load_tsv("legal/issuers.tsv")}
+    return load_map("legal/issuers.tsv")
 
 
 @lru_cache(maxsize=1)

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import re
 
-from tts_service.text.data import load_tsv
+from tts_service.text.data import load_map, load_tsv
 from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import NUMERAL, NUMERAL_START, WORDS, read_numeral
 
 __all__ = ["RULES", "SCALE_WORDS", "UNITS", "UNIT_PATTERN", "read_unit"]
 
 #: Written unit → reading, e.g. ``"km/h"`` → "ki lô mét trên giờ".
-UNITS: dict[str, str] = {row[0]: row[1] for row in load_tsv("measure/unit.tsv")}
+UNITS: dict[str, str] = load_map("measure/unit.tsv")
 #: Scale words that may follow a number: nghìn, triệu, tỷ, …
 SCALE_WORDS: tuple[str, ...] = tuple(row[0] for row in load_tsv("numbers/scale_word.tsv"))
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 
-from tts_service.text.data import load_tsv
+from tts_service.text.data import load_map
 from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import WORDS, read_number
 
 __all__ = ["RULES", "read_ordinal"]
 
-_SPECIAL: dict[str, str] = {row[0]: row[1] for row in load_tsv("numbers/ordinal_special.tsv")}
+_SPECIAL: dict[str, str] = load_map("numbers/ordinal_special.tsv")
 
 _INT = r"[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+"
 _ORDINAL = re.compile(

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import re
 
-from tts_service.text.data import load_tsv
+from tts_service.text.data import load_map
 from tts_service.text.rules.acronym import spell
 from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import WORDS, read_number
 
 __all__ = ["RULES", "read_road"]
 
-_PREFIXES: dict[str, str] = {row[0]: row[1] for row in load_tsv("road.tsv")}
+_PREFIXES: dict[str, str] = load_map("road.tsv")
 # Prefixes written glued to the number: QL1A, Km15; the others take a dot or a space.
 _GLUED = frozenset({"QL", "Km", "KM"})
 _PREFIX = "|".join(re.escape(p) for p in sorted(_PREFIXES, key=len, reverse=True))
