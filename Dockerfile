@@ -37,4 +37,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${TTS_PORT}/healthz" || exit 1
 
-CMD ["sh", "-c", "exec uvicorn tts_service.api.main:app --host \"$TTS_HOST\" --port \"$TTS_PORT\" --proxy-headers"]
+# `tts-service serve` (TTS_HOST, TTS_PORT) rather than bare uvicorn: it adds the deadlines
+# for slow clients (TTS_HEADER_TIMEOUT_S). Proxy headers are on by default; trust the
+# proxy with FORWARDED_ALLOW_IPS=<its address>.
+CMD ["tts-service", "serve"]

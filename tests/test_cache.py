@@ -90,3 +90,28 @@ def test_keys_cannot_escape_the_cache(tmp_path):
 
 def test_readiness_probe_sees_a_writable_cache(tmp_path):
     assert make(tmp_path).writable()
+
+
+def test_pinned_articles_are_never_evicted_and_do_not_count_against_the_cap(tmp_path):
+    cache = AudioCache(tmp_path, max_bytes=1024 * 1024)
+    pinned, loose = "1" * 40, "2" * 40
+    cache.pin(pinned, "bai-1")
+    cache.put_article(pinned, mp3=b"x" * 700_000, vtt="WEBVTT\n", meta={})
+    cache.put_article(loose, mp3=b"y" * 700_000, vtt="WEBVTT\n", meta={})
+    # 1.4 MB in all, but only the unpinned 0.7 MB counts: nothing goes.
+    assert cache.get_article(pinned) is not None and cache.get_article(loose) is not None
+    cache.put_chunk("3" * 40, b"z" * 400_000)  # now the unpinned part is over the cap
+    assert cache.get_article(pinned) is not None
+    assert cache.get_article(loose) is None
+
+
+def test_unpin_says_when_no_owner_is_left_and_remove_deletes_now(tmp_path):
+    cache = AudioCache(tmp_path, max_bytes=10**9)
+    cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
+    cache.pin(KEY, "a")
+    cache.pin(KEY, "b")
+    assert cache.unpin(KEY, "a") is False
+    assert cache.unpin(KEY, "b") is True
+    cache.remove("article", KEY)
+    assert cache.get_article(KEY) is None
+    assert cache.total_bytes == 0

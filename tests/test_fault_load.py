@@ -9,6 +9,7 @@ to the end and matches its timings, or with a 503 that says when to come back â€
 from __future__ import annotations
 
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -19,7 +20,6 @@ from tests.helpers import decode_seconds, text_tone
 from tts_service.engines.base import FakeEngine
 from tts_service.engines.registry import build_engines
 from tts_service.errors import SynthesisUnavailable
-from tts_service.jobs import JobState
 from tts_service.settings import Settings
 from tts_service.testing.fake_google import FakeGoogle, FaultPlan
 
@@ -134,14 +134,11 @@ def test_listeners_get_complete_audio_or_a_clean_503_under_faults(serve, make_se
         seconds = decode_seconds(outcome.audio)
         stored = service.stored(outcome.article_id)
         assert stored is not None, where
-        if outcome.audio == stored.mp3_path.read_bytes():
-            assert abs(last_cue_end(outcome.vtt) - seconds) <= 0.3, where
-        else:
-            # The voice changed mid-stream: the listener got the mixed stream, every byte of
-            # it, while one voice's reading was stored (its timings differ: see the xfail).
-            job = service.job(outcome.article_id)
-            assert job is not None and job.state is JobState.READY, where
-            assert outcome.audio == job.audio(), f"{where}: the stream was cut short"
+        # Streamed or served as a file, even when the voice changed mid-stream, the id's
+        # audio is the stored article byte for byte, and its timings are the article's.
+        assert outcome.audio == stored.mp3_path.read_bytes(), f"{where}: not the stored audio"
+        assert outcome.vtt == stored.vtt_path.read_text("utf-8"), where
+        assert abs(last_cue_end(outcome.vtt) - seconds) <= 0.3, where
     assert any(outcome.step == "done" for outcome in outcomes)
 
     articles = sorted((service.cache.root / "articles").glob("*/*.json"))
@@ -160,19 +157,30 @@ def _fails_on_the_second_sentence(text: str) -> bytes:
     return text_tone(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: after a mid-stream voice change the VTT describes the stored "
-    "single-voice article, not the mixed stream the listener heard",
-)
 def test_timings_match_a_stream_whose_voice_changed_midway(serve, make_service):
+    second_may_read = threading.Event()
+
+    def second(text: str) -> bytes:
+        # Held until the listener's stream has begun, so the mixed audio is streamed live.
+        assert second_may_read.wait(HTTP_TIMEOUT_S)
+        return text_tone(text + text)
+
     service = make_service(
         FakeEngine(_fails_on_the_second_sentence, name="first"),
-        FakeEngine(lambda text: text_tone(text + text), name="second"),
+        FakeEngine(second, name="second"),
     )
     with httpx.Client(base_url=serve(service).base_url, timeout=HTTP_TIMEOUT_S) as client:
         info = client.post("/v1/read", json={"text": ARTICLES[0]}).json()
-        audio = client.get(info["audio_url"])
+        with client.stream("GET", info["audio_url"]) as audio:
+            assert audio.headers["cache-control"] == "no-store"  # a live stream
+            second_may_read.set()
+            heard = audio.read()
         vtt = client.get(info["vtt_url"])
+        # What the player loads again, once the audio is complete, to seek in it.
+        again = client.get(info["audio_url"])
+        seek = client.get(info["audio_url"], headers={"Range": "bytes=1000-"})
     assert audio.status_code == 200 and vtt.status_code == 200
-    assert abs(last_cue_end(vtt.text) - decode_seconds(audio.content)) <= 0.3
+    assert abs(last_cue_end(vtt.text) - decode_seconds(heard)) <= 0.3
+    assert again.status_code == 200 and again.headers["accept-ranges"] == "bytes"
+    assert again.content == heard
+    assert seek.status_code == 206 and seek.content == heard[1000:]

@@ -96,6 +96,30 @@ def test_falls_back_when_the_primary_keeps_failing(make_service):
     assert stored.key != result.id and stored.meta["engine"] == "backup"
 
 
+def test_a_voice_change_midway_keeps_the_article_as_it_was_streamed(make_service):
+    def gives_up_on_the_last_sentence(text):
+        if "Hội nghị đã" in text:
+            raise SynthesisUnavailable("Google gave up")
+        return text_tone(text)
+
+    backup = FakeEngine(lambda text: text_tone(text + text), name="backup")
+    service = make_service(FakeEngine(gives_up_on_the_last_sentence, name="primary"), backup)
+    result = service.read(text=ARTICLE)
+    done = finish(service, result)
+    assert done.status is JobState.READY and done.engine == "backup"
+    job = service.job(result.id)
+    stored = service.stored(result.id)
+    # What listeners streamed is what the id serves from now on, byte for byte, under a key
+    # of its own: the audio is neither all the primary's nor all the fallback's.
+    assert stored.mp3_path.read_bytes() == job.audio()
+    assert stored.key not in (result.id, job.plans[1].key)
+    assert stored.meta["engines"] == ["primary", "backup"]
+    assert abs(decode_seconds(job.audio()) - done.duration_s) < 0.1
+    assert stored.vtt_path.read_text().count(" --> ") == 3
+    # The fallback read only the sentence the primary could not: nothing was read twice.
+    assert len(backup.calls) == 1 and "Hội nghị đã" in backup.calls[0]
+
+
 def test_all_engines_failing_is_unavailable_and_caches_nothing(make_service):
     service = make_service(failing("a"), failing("b"))
     result = service.read(text=ARTICLE)

@@ -2,12 +2,16 @@
 
 Layout under ``TTS_CACHE_DIR``::
 
-    index.sqlite3                 sizes, last access, aliases
+    index.sqlite3                 sizes, last access, aliases, pins
     chunks/ab/<key>.mp3           one engine answer, house-format frames only
     articles/ab/<key>.mp3         the assembled article (ID3 tag + frames)
     articles/ab/<key>.vtt         its sentence timings
     articles/ab/<key>.json        its metadata; written last, so it marks the entry complete
     tmp/                          files being written; emptied at start-up
+
+Articles registered by editors are *pinned* (``pin(key, owner)``): LRU eviction never
+removes them, and ``TTS_CACHE_MAX_BYTES`` caps only the unpinned audio listeners' reads
+left behind, so pre-generated audio stays ready however much else is read.
 
 Every write goes to ``tmp/`` first, is flushed to disk and then renamed into place, so a
 crash leaves at worst an orphan in ``tmp/`` — never a partial file under a servable name.
@@ -44,6 +48,9 @@ logger = logging.getLogger(__name__)
 _TOUCH_INTERVAL_S = 60.0
 _TOUCHED_MAX = 100_000
 
+# Entries eviction may take: everything but the articles editors registered.
+_UNPINNED = "NOT (kind = 'article' AND EXISTS (SELECT 1 FROM pins WHERE pins.key = entries.key))"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     key TEXT NOT NULL,
@@ -60,6 +67,11 @@ CREATE TABLE IF NOT EXISTS pages (
     last_modified TEXT,
     article TEXT NOT NULL,
     PRIMARY KEY (url, selector)
+);
+CREATE TABLE IF NOT EXISTS pins (
+    key TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    PRIMARY KEY (key, owner)
 );
 CREATE TABLE IF NOT EXISTS aliases (
     alias TEXT PRIMARY KEY,
@@ -173,6 +185,34 @@ class AudioCache:
                 # Not indexed, so not kept: eviction would never see these files.
                 self._remove_files("article", key)
             raise
+
+    def has_chunk(self, key: str) -> bool:
+        """Whether a chunk's audio is cached (without refreshing its last access)."""
+        return self._path("chunks", key, ".mp3").exists()
+
+    # -- pins: audio of registered articles, never evicted -----------------------------
+
+    def pin(self, key: str, owner: str) -> None:
+        """Keep article ``key`` out of eviction for as long as ``owner`` holds it."""
+        with self._index() as db:
+            db.execute("INSERT OR IGNORE INTO pins (key, owner) VALUES (?, ?)", (key, owner))
+
+    def unpin(self, key: str, owner: str) -> bool:
+        """Release ``owner``'s pin; True when no other owner still pins ``key``."""
+        with self._index() as db:
+            db.execute("DELETE FROM pins WHERE key = ? AND owner = ?", (key, owner))
+            row = db.execute("SELECT 1 FROM pins WHERE key = ? LIMIT 1", (key,)).fetchone()
+        return row is None
+
+    def remove(self, kind: str, key: str) -> None:
+        """Delete an entry's files and index row now (an editor deleted its article).
+
+        ``kind`` is ``"article"`` or ``"chunk"``; aliases that led to it then lead nowhere,
+        and the next request for it reads it afresh.
+        """
+        with self._index() as db:
+            db.execute("DELETE FROM entries WHERE kind = ? AND key = ?", (kind, key))
+        self._remove_files(kind, key)
 
     # -- aliases: a request's key → the article that answers it ------------------------
 
@@ -304,12 +344,14 @@ class AudioCache:
     def _evict(self) -> None:
         """Delete least recently used entries until the cache fits ``max_bytes``."""
         with self._index() as db:
-            (total,) = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()
+            (total,) = db.execute(
+                f"SELECT COALESCE(SUM(size), 0) FROM entries WHERE {_UNPINNED}"
+            ).fetchone()
             if total <= self.max_bytes:
                 return
             victims = []
             for key, kind, size in db.execute(
-                "SELECT key, kind, size FROM entries ORDER BY last_access"
+                f"SELECT key, kind, size FROM entries WHERE {_UNPINNED} ORDER BY last_access"
             ):
                 if total <= self.max_bytes:
                     break

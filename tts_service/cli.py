@@ -31,6 +31,7 @@ def serve(host: str | None, port: int | None) -> None:
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
+    from tts_service.api.server import slow_client_protocol
     from tts_service.settings import get_settings
 
     settings = get_settings()
@@ -39,6 +40,8 @@ def serve(host: str | None, port: int | None) -> None:
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level,
+        # uvicorn's own protocol waits for ever on a client that trickles its request.
+        http=slow_client_protocol(settings.header_timeout_s),
     )
 
 
@@ -112,6 +115,67 @@ def normalize(source: str, lines: bool, explain: bool) -> None:
                 click.echo(
                     f"{rw.start}-{rw.end}\t{rw.rule}\t{rw.source!r} → {rw.spoken!r}", err=True
                 )
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--urls",
+    "url_lists",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file of page URLs, one a line (or id<TAB>url); # starts a comment.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=None,
+    help="Articles read at once (default: TTS_WORKERS, else 2).",
+)
+def pregenerate(inputs: tuple[Path, ...], url_lists: tuple[Path, ...], workers: int | None) -> None:
+    """Pre-generate the audio of a back catalogue into the article registry.
+
+    INPUTS are folders of .html/.htm/.txt files (read recursively; the id is the path
+    without suffix) and .jsonl files ({"id", "text"|"html"|"url", "title"?, ...} a line).
+    Articles already ready are skipped; run it again after an interruption to resume.
+    """
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from tts_service import batch
+    from tts_service.api.main import build_service
+    from tts_service.errors import TTSError
+    from tts_service.settings import get_settings
+
+    if not inputs and not url_lists:
+        raise click.UsageError("give at least one folder, .jsonl file or --urls FILE")
+    for path in inputs:
+        try:
+            batch.input_kind(path)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="INPUTS") from exc
+    settings = get_settings()
+    service = build_service(settings)
+    try:
+        # Worker warnings (a failed attempt) are written above the progress bar.
+        with logging_redirect_tqdm():
+            report = batch.run_batch(
+                service,
+                batch.gather(inputs, url_lists),
+                workers=workers or settings.workers or 2,
+            )
+    except TTSError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        service.close()
+    click.echo(report.summary(), err=True)
+    if report.interrupted:
+        click.echo(
+            f"Interrupted: {report.unfinished} articles were not finished. Their jobs stay "
+            "queued in the registry; run the same command again to resume them "
+            "(a running service also picks them up).",
+            err=True,
+        )
+    sys.exit(report.exit_code)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,10 @@ Hierarchy (HTTP status the API answers with)::
     │       ├── FetchTimeout        the page took longer than the time limit (504)
     │       └── TooManyRedirects    more redirects than allowed (502)
     ├── AudioFormatError            bytes that should be MP3 are not
-    └── CacheError                  the cache could not store or read an entry (503)
+    ├── CacheError                  the cache could not store or read an entry (503)
+    ├── RegistryError               the article registry could not be read or written (503)
+    ├── ArticleNotFound             no registered article has this id (404)
+    └── EditConflict                the lexicon changed since the editor read it (412)
 
 ``ForbiddenTarget`` and ``FetchTooLarge`` are also ``InputError`` subclasses because the
 caller chose the URL; ``FetchFailed`` is not: the caller cannot fix a site that is down.
@@ -33,8 +36,10 @@ boundary where they happen, so callers above never see a library's exception.
 from __future__ import annotations
 
 __all__ = [
+    "ArticleNotFound",
     "AudioFormatError",
     "CacheError",
+    "EditConflict",
     "EmptyTextError",
     "ExtractError",
     "FetchError",
@@ -44,6 +49,7 @@ __all__ = [
     "ForbiddenTarget",
     "InputError",
     "RateLimited",
+    "RegistryError",
     "SelectorError",
     "ServerBusy",
     "SynthesisError",
@@ -194,4 +200,19 @@ class ServerBusy(SynthesisUnavailable):
 
     A :class:`SynthesisUnavailable` so it answers 503 with ``Retry-After`` like any
     transient outage: the listener should simply try again shortly.
+    """
+
+
+class RegistryError(TTSError):
+    """Raised when the article registry's database cannot be read or written."""
+
+
+class ArticleNotFound(TTSError):
+    """Raised when no registered article has the requested id."""
+
+
+class EditConflict(TTSError):
+    """Raised when an edit names a version (``If-Match``) that is no longer current.
+
+    Two editors changing the lexicon at once must not silently undo each other's entries.
     """

@@ -11,6 +11,15 @@ from tts_service.jobs import JobState
 
 __all__ = [
     "ArticleOut",
+    "ArticlePage",
+    "ArticlePut",
+    "ChunkCounts",
+    "JobOut",
+    "LexiconBody",
+    "LexiconOut",
+    "RegisteredArticle",
+    "Transcript",
+    "TranscriptSentence",
     "ErrorResponse",
     "NormalizeRequest",
     "NormalizeResponse",
@@ -154,3 +163,112 @@ class NormalizeResponse(BaseModel):
     article: ArticleOut
     spoken_text: str
     sentences: list[SentenceOut]
+
+
+# -- the editors' API -------------------------------------------------------------------
+
+
+class ArticlePut(SourceText):
+    """A portal article to register or update: its title and its text, HTML or URL."""
+
+    title: str | None = Field(default=None, max_length=500, description="The article's title.")
+    revision: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The CMS's revision label, echoed back and in webhooks; not itself a change.",
+    )
+
+    @field_validator("title")
+    @classmethod
+    def _clean_title(cls, value: str | None) -> str | None:
+        return _SURROGATES.sub("", value) if value is not None else None
+
+
+class ChunkCounts(BaseModel):
+    """Chunks of the article's audio: how many were reused from the cache, how many made."""
+
+    total: int
+    reused: int
+    synthesised: int
+
+
+class JobOut(BaseModel):
+    """A persistent synthesis job of a registered article."""
+
+    id: int
+    article_id: str
+    reason: str = Field(description="put, regenerate, lexicon, batch or upgrade.")
+    state: str = Field(description="queued, running, done, failed or cancelled.")
+    attempts: int
+    error: str | None = None
+    chunks: ChunkCounts | None = None
+    created: float
+    started: float | None = None
+    finished: float | None = None
+
+
+class RegisteredArticle(BaseModel):
+    """A registered article: its status and where its audio, timings and transcript are."""
+
+    id: str
+    title: str | None
+    revision: str | None
+    source_kind: str = Field(description="text, html or url.")
+    status: str = Field(description="queued, synthesising, ready or failed.")
+    stale: bool = Field(description="True when the audio served predates the current content.")
+    audio_url: str
+    vtt_url: str
+    transcript_url: str
+    has_audio: bool
+    duration_s: float | None
+    engine: str | None
+    error: str | None
+    chunks: ChunkCounts | None
+    job: JobOut | None = None
+    created: float
+    updated: float
+    ready_at: float | None
+
+
+class ArticlePage(BaseModel):
+    """One page of registered articles."""
+
+    items: list[RegisteredArticle]
+    page: int
+    pages: int
+    total: int
+
+
+class TranscriptSentence(BaseModel):
+    """A sentence as it is read: when, as written, and the exact words spoken."""
+
+    index: int
+    paragraph: int
+    start: float | None
+    end: float | None
+    text: str
+    spoken: str
+
+
+class Transcript(BaseModel):
+    """The exact text read aloud, sentence by sentence, with timings."""
+
+    id: str
+    title: str | None
+    stale: bool
+    sentences: list[TranscriptSentence]
+
+
+class LexiconBody(BaseModel):
+    """The site lexicon: written form → reading, e.g. ``"VNPT": "vê en pê tê"``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entries: dict[str, str] = Field(max_length=20_000)
+
+
+class LexiconOut(LexiconBody):
+    """The site lexicon, its version, and the articles a change re-queued."""
+
+    etag: str
+    requeued: list[str] = Field(default_factory=list)

@@ -9,10 +9,30 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["ApiKey", "Settings", "get_settings"]
+
+
+class ApiKey(BaseModel):
+    """A client of the editors' API (a portal's CMS) and where its callbacks go.
+
+    ``TTS_API_KEYS`` is a JSON list of these, e.g.
+    ``[{"name": "cms", "key": "…", "webhook_url": "https://cms/tts-hook", "webhook_secret": "…"}]``.
+    """
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    key: SecretStr = Field(min_length=16)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _signed(self) -> ApiKey:
+        """An unsigned callback could be forged by anyone who can reach the CMS."""
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError(f"API key {self.name!r}: a webhook_url needs a webhook_secret")
+        return self
 
 
 class Settings(BaseSettings):
@@ -39,6 +59,9 @@ class Settings(BaseSettings):
     client_synth_burst: int = Field(default=5, ge=1)
     # Articles being read at once, across all clients; a new one beyond that gets 503.
     max_concurrent_jobs: int = Field(default=16, ge=1)
+    # Refuse new syntheses on /v1/read: listeners get only audio made already (registered
+    # articles by id, or audio read before). For portals that register every article.
+    read_registered_only: bool = False
     # Origins allowed to call /v1/read (checked on Origin, else Referer); empty = any.
     read_origins: Annotated[tuple[str, ...], NoDecode] = ()
 
@@ -79,11 +102,40 @@ class Settings(BaseSettings):
     # How long audio read by a fallback voice stands in for the primary voice's audio.
     fallback_ttl_s: float = Field(default=600.0, ge=0)
 
+    # The article registry (editors' API and `tts-service pregenerate`); unset = in the
+    # cache directory, beside the pinned audio it refers to (back them up together).
+    registry_path: Path | None = None
+    # Clients of the editors' API; none = the API answers 401 to every write.
+    api_keys: tuple[ApiKey, ...] = ()
+    # Registered articles read at once by the background workers of each process.
+    workers: int = Field(default=2, ge=0, le=32)
+    # A running job's lease; a job whose process died is resumed once its lease runs out.
+    job_lease_s: float = Field(default=30.0, gt=0)
+    job_attempts: int = Field(default=5, ge=1)
+    job_backoff_base_s: float = Field(default=10.0, ge=0)
+    job_backoff_max_s: float = Field(default=900.0, ge=0)
+    # Webhook calls: tries before giving up (12 tries from 10 s, doubling, capped at an hour:
+    # about 3½ hours of a CMS being down), backoff between them, each call's timeout.
+    webhook_attempts: int = Field(default=12, ge=1)
+    webhook_backoff_base_s: float = Field(default=10.0, ge=0)
+    webhook_backoff_max_s: float = Field(default=3600.0, ge=0)
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    # Articles per page of GET /v1/articles.
+    page_size: int = Field(default=50, ge=1, le=1000)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Seconds a client has to send its request headers (its body: the same, then at least
+    # 500 bytes a second); slower ones get 408, so they cannot hold connections open.
+    header_timeout_s: float = Field(default=10.0, gt=0)
     log_level: str = "info"
     # One JSON object per log line for log shippers, or plain text for a terminal.
     log_format: Literal["json", "text"] = "json"
+
+    @property
+    def registry_file(self) -> Path:
+        """Where the article registry's database is."""
+        return self.registry_path or self.cache_dir / "registry.sqlite3"
 
     @field_validator("engine", "cors_origins", "fetch_allowed_hosts", "read_origins", mode="before")
     @classmethod

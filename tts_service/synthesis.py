@@ -177,6 +177,15 @@ class SpeechService:
         # the job's registration are one step), and the hook may read ``pending_jobs``.
         self._lock = threading.RLock()
 
+    def set_lexicon(self, lexicon: Lexicon) -> None:
+        """Read with ``lexicon`` from now on (editors changed the site lexicon).
+
+        Articles already cached keep their audio: their request keys include the old
+        lexicon's fingerprint, so a new request is normalised afresh, and audio whose
+        spoken text did not change is found again under the same article key.
+        """
+        self.lexicon = lexicon
+
     def warm_up(self) -> None:
         """Load the normaliser's models and data now, not on the first listener's request."""
         self.normalize("Ngày 09/7/2021, UBND tỉnh họp lần thứ XVI.")
@@ -331,11 +340,12 @@ class SpeechService:
 
     def fetch_article(self, url: str, *, selector: str | None = None) -> Article:
         """Fetch a page from an allowed host and extract its article (for the preview)."""
-        self._check_url_reading(url)
+        self.check_url_reading(url)
         page = self._fetch(url)
         return self.extract(text=None, html=page.html, selector=selector, url=page.final_url)
 
-    def _check_url_reading(self, url: str) -> None:
+    def check_url_reading(self, url: str) -> None:
+        """Refuse (403) reading by URL when no host is allowed: nothing is fetched."""
         if not self.settings.fetch_allowed_hosts:
             raise ForbiddenTarget(
                 "Dịch vụ chưa cho phép đọc theo địa chỉ trang (reading by URL is not enabled: "
@@ -358,7 +368,7 @@ class SpeechService:
         has not changed, the audio made from it last time answers at once. ``admit`` is as
         for :meth:`read`.
         """
-        self._check_url_reading(url)
+        self.check_url_reading(url)
         known = self.cache.get_page(url, selector)
         if known is not None:
             page = self._fetch(url, etag=known[0], last_modified=known[1])
@@ -451,18 +461,26 @@ class SpeechService:
             return sum(1 for job in self._jobs.values() if job.state is JobState.PENDING)
 
     def start(
-        self, plans: tuple[ArticlePlan, ...], *, admit: Callable[[], None] | None = None
+        self,
+        plans: tuple[ArticlePlan, ...],
+        *,
+        admit: Callable[[], None] | None = None,
+        retry_failed: bool = False,
     ) -> Job | None:
         """Start or join the job for ``plans``; ``None`` when the audio is already stored.
 
         ``admit``, if given, is called (under the lock) only when a new job is about to
-        start; whatever it raises refuses the request and starts nothing.
+        start; whatever it raises refuses the request and starts nothing. A job that failed
+        recently is returned as it is (listeners get 503 until its Retry-After), unless
+        ``retry_failed``: a registry job retrying after its backoff must really try again.
         """
         key = plans[0].key
         self._prune()
         with self._lock:
             running = self._jobs.get(key)
-            if running is not None and running.state is not JobState.READY:
+            if running is not None and running.state is JobState.PENDING:
+                return running
+            if running is not None and running.state is JobState.FAILED and not retry_failed:
                 return running
             if self.stored(key) is not None:
                 return None
@@ -540,38 +558,40 @@ class SpeechService:
                 retry_after=FAILED_RETRY_AFTER_S,
             )
         final = next(p for p in job.plans if p.engine == used[-1])
-        if set(used) == {final.engine}:
-            # The stream is the article: same chunks, same pauses, same tag, whichever plan
-            # they were keyed under. Cues and duration are the same too.
-            final_assembler, mp3 = assembler, job.audio()
-        else:
-            # The voice changed mid-stream; what is kept is read by one voice throughout.
-            final_assembler, mp3 = self._assemble(final)
-        if not self._store(final, final_assembler, mp3):
-            job.retry_store = lambda: self._store(final, final_assembler, mp3)
-        if final is not primary:
+        # The stream is the article: same chunks, same pauses, same tag, whichever plan they
+        # were keyed under; its cues and duration are the assembler's.
+        engines = list(dict.fromkeys(used))
+        key = final.key
+        if len(engines) > 1:
+            # The voice changed mid-stream. What is kept is still the stream as it was heard,
+            # so the id's file (which a player reloads to seek in), its timings and the
+            # stream are one audio. It is keyed by the chunks it is made of: it is neither
+            # the primary's reading nor the fallback's.
+            plans = {plan.engine: plan for plan in job.plans}
+            chunk_keys = [plans[name].chunks[i].key for i, name in enumerate(used)]
+            key = digest({"article": primary.key, "chunks": chunk_keys})
+        mp3 = job.audio()
+        if not self._store(key, final, assembler, mp3, engines=engines):
+            job.retry_store = lambda: self._store(key, final, assembler, mp3, engines=engines)
+        if key != primary.key:
             try:
-                self.cache.set_alias(primary.key, final.key, ttl=self.settings.fallback_ttl_s)
+                self.cache.set_alias(primary.key, key, ttl=self.settings.fallback_ttl_s)
             except CacheError as exc:
                 # The listener has the audio; only the shortcut to it is lost.
                 logger.warning("fallback alias for %s not kept: %s", primary.key, exc)
-        job.finish(key=final.key, engine=final.engine, duration=final_assembler.duration)
+        job.finish(key=key, engine=final.engine, duration=assembler.duration)
 
-    def _assemble(self, plan: ArticlePlan) -> tuple[Assembler, bytes]:
-        """Assemble ``plan`` from scratch; its chunks are mostly cached by now."""
-        engine = self.engines[plan.engine]
-        assembler = Assembler(plan)
-        parts = [assembler.header()]
-        futures = [self._source.submit(engine, pc, plan.voice) for pc in plan.chunks]
-        for planned, future in zip(plan.chunks, futures, strict=True):
-            parts.append(assembler.add(planned, future.result()))
-        return assembler, b"".join(parts)
+    def _store(
+        self, key: str, plan: ArticlePlan, assembler: Assembler, mp3: bytes, *, engines: list[str]
+    ) -> bool:
+        """Write the article to the cache under ``key``; False (logged) when the disk refuses.
 
-    def _store(self, plan: ArticlePlan, assembler: Assembler, mp3: bytes) -> bool:
-        """Write the article to the cache; False (logged) when the disk refuses it."""
+        ``plan`` is the one that read its end; ``engines`` all that read it, in order.
+        """
         meta = {
-            "id": plan.key,
+            "id": key,
             "engine": plan.engine,
+            "engines": engines,
             "voice": plan.voice,
             "title": plan.title,
             "chars": plan.chars,
@@ -581,9 +601,9 @@ class SpeechService:
             "created": time.time(),
         }
         try:
-            self.cache.put_article(plan.key, mp3=mp3, vtt=render_vtt(assembler.cues()), meta=meta)
+            self.cache.put_article(key, mp3=mp3, vtt=render_vtt(assembler.cues()), meta=meta)
         except CacheError as exc:
-            logger.error("article %s could not be stored: %s", plan.key, exc)
+            logger.error("article %s could not be stored: %s", key, exc)
             return False
         return True
 

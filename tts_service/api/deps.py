@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from tts_service.registry.articles import ArticleRegistry
 from tts_service.settings import Settings, get_settings
 from tts_service.synthesis import SpeechService
 
-__all__ = ["ServiceDep", "SettingsDep", "get_service"]
+__all__ = ["RegistryDep", "ServiceDep", "SettingsDep", "get_registry", "get_service"]
 
 
 def get_service(request: Request) -> SpeechService:
@@ -20,3 +21,12 @@ def get_service(request: Request) -> SpeechService:
 
 ServiceDep = Annotated[SpeechService, Depends(get_service)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_registry(request: Request) -> ArticleRegistry:
+    """The article registry built at start-up, over the same service."""
+    registry: ArticleRegistry = request.app.state.registry
+    return registry
+
+
+RegistryDep = Annotated[ArticleRegistry, Depends(get_registry)]

@@ -7,6 +7,9 @@ Four guards, each as cheap as the check allows:
   chunked body, as soon as the bytes received pass the limit.
 - :class:`ReadGuard` refuses, on ``POST /v1/read`` and ``GET /v1/read``:
 
+  - with ``TTS_READ_REGISTERED_ONLY``, every new synthesis (403): the public endpoint then
+    serves only audio that exists already, and portals play registered articles by id;
+
   - callers whose ``Origin`` (else ``Referer``) is not in ``TTS_READ_ORIGINS`` (403), when
     that list is set. This stops other websites from embedding the service in their pages;
     it does not stop a script, which can send any header it likes;
@@ -215,8 +218,10 @@ class ReadGuard:
         per_minute: float = 0.0,
         burst: int = 1,
         max_jobs: int | None = None,
+        registered_only: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.registered_only = registered_only
         self.origins = frozenset(o for o in (_origin(v) for v in origins) if o is not None)
         self.buckets = ClientBuckets(per_minute, burst, clock=clock) if per_minute > 0 else None
         self.max_jobs = max_jobs
@@ -229,6 +234,7 @@ class ReadGuard:
             per_minute=settings.client_synth_per_minute,
             burst=settings.client_synth_burst,
             max_jobs=settings.max_concurrent_jobs,
+            registered_only=settings.read_registered_only,
         )
 
     def check_origin(self, request: Request) -> None:
@@ -256,6 +262,14 @@ class ReadGuard:
         client = request.client.host if request.client is not None else "unknown"
 
         def admit() -> None:
+            if self.registered_only:
+                # Audio already made (pre-generated articles, or read before) is served;
+                # nothing new is synthesised for an anonymous caller.
+                raise HTTPException(
+                    403,
+                    "Dịch vụ chỉ đọc các bài đã được đăng ký trước; hãy dùng "
+                    "/v1/articles/{id}/audio (only registered articles are read here).",
+                )
             if self.max_jobs is not None and service.pending_jobs >= self.max_jobs:
                 raise ServerBusy(
                     "Máy chủ đang đọc quá nhiều bài, xin thử lại sau giây lát "

@@ -25,23 +25,27 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tts_service import __version__
 from tts_service.api.limits import BodySizeLimitMiddleware, ReadGuard, body_limit
-from tts_service.api.routes import health, normalize, player, speech
+from tts_service.api.routes import articles, health, lexicon, normalize, player, speech
 from tts_service.api.routes import metrics as metrics_route
 from tts_service.cache import AudioCache
 from tts_service.engines.registry import build_engines
 from tts_service.errors import (
+    ArticleNotFound,
     CacheError,
+    EditConflict,
     FetchFailed,
     FetchTimeout,
     FetchTooLarge,
     ForbiddenTarget,
     InputError,
+    RegistryError,
     SynthesisUnavailable,
     TextTooLongError,
     TooManyRequests,
 )
 from tts_service.observability.logging import RequestIdMiddleware, configure_logging
 from tts_service.observability.metrics import HTTPMetricsMiddleware, ServiceMetrics
+from tts_service.registry.runtime import RegistryRuntime
 from tts_service.settings import Settings, get_settings
 from tts_service.synthesis import SpeechService
 
@@ -84,9 +88,16 @@ def create_app(
             configure_logging(config.log_level, fmt=config.log_format)
             app.state.service = build_service(config, metrics=app.state.metrics)
             await run_in_threadpool(app.state.service.warm_up)
+        # The editors' registry runs beside whichever service this app serves.
+        runtime = await run_in_threadpool(RegistryRuntime, app.state.service)
+        app.state.registry = runtime.registry
+        app.state.metrics.observe_registry(lambda: runtime.store if app.state.registry else None)
+        runtime.start()
         try:
             yield
         finally:
+            await run_in_threadpool(runtime.close)
+            app.state.registry = None
             if owned:
                 app.state.service.close()
                 app.state.service = None
@@ -102,6 +113,7 @@ def create_app(
     app.state.metrics = service.metrics if service is not None else ServiceMetrics()
     app.state.metrics.observe(lambda: getattr(app.state, "service", None))
     config = settings or get_settings()
+    app.state.settings = config
     app.state.read_guard = ReadGuard.from_settings(config)
     # Innermost of the middlewares: an oversized body is still logged, counted and, for a
     # browser, answered with CORS headers it can read.
@@ -111,7 +123,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST"],  # the editors' API is server to server: no CORS
             allow_headers=["Content-Type", "Range", "If-None-Match"],
             expose_headers=[
                 "Content-Range",
@@ -180,7 +192,26 @@ def create_app(
             headers={"Retry-After": "60"},
         )
 
+    @app.exception_handler(ArticleNotFound)
+    async def _not_found(_: Request, exc: ArticleNotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(EditConflict)
+    async def _conflict(_: Request, exc: EditConflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=412)
+
+    @app.exception_handler(RegistryError)
+    async def _registry(_: Request, exc: RegistryError) -> JSONResponse:
+        logger.error("registry failure: %s", exc)
+        return JSONResponse(
+            {"detail": "Kho bài viết đang lỗi, xin thử lại sau (article registry unavailable)."},
+            status_code=503,
+            headers={"Retry-After": "30"},
+        )
+
     app.include_router(health.router)
+    app.include_router(articles.router)
+    app.include_router(lexicon.router)
     app.include_router(speech.router)
     app.include_router(normalize.router)
     app.include_router(player.router)

@@ -20,6 +20,8 @@ Metrics and their labels (every label takes a bounded set of values)::
                                                        2 open; absent for unguarded engines
     tts_engine_breaker_opened_total{engine}            read at scrape time from the breaker's
     tts_engine_breaker_short_circuited_total{engine}   counters (engines.breaker.BreakerCounters)
+    tts_registry_jobs{state}                           registered articles' jobs: queued | running
+    tts_registry_articles{status}                      queued | synthesising | ready | failed
 
 An article *hit* is a read answered with stored audio; a *miss* starts or joins a job.
 """
@@ -33,14 +35,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tts_service.errors import CacheError, SynthesisRejected
+from tts_service.errors import CacheError, SynthesisRejected, TTSError
 
 __all__ = [
     "BREAKER_STATES",
@@ -136,6 +138,8 @@ class _LiveCollector:
 
     def __init__(self) -> None:
         self.source: Callable[[], Observed | None] = lambda: None
+        # The article registry's store (duck-typed: ``queue_depth()`` and ``counts()``).
+        self.registry: Callable[[], Any] = lambda: None
 
     def describe(self) -> Iterator[Metric]:
         """The families collected, without values (lets the registry check names)."""
@@ -164,6 +168,30 @@ class _LiveCollector:
         yield states
         yield opened
         yield skipped
+        yield from self._registry()
+
+    def _registry(self) -> Iterator[Metric]:
+        jobs = GaugeMetricFamily(
+            "tts_registry_jobs",
+            "Registered articles' jobs waiting (queued) and being read (running).",
+            labels=["state"],
+        )
+        articles = GaugeMetricFamily(
+            "tts_registry_articles", "Registered articles by status.", labels=["status"]
+        )
+        store = self.registry()
+        if store is not None:
+            try:
+                depth = store.queue_depth()
+                for state in ("queued", "running"):
+                    jobs.add_metric([state], depth.get(state, 0))
+                counts = store.counts()
+                for status in ("queued", "synthesising", "ready", "failed"):
+                    articles.add_metric([status], counts.get(status, 0))
+            except TTSError as exc:
+                logger.warning("registry unavailable for metrics: %s", exc)
+        yield jobs
+        yield articles
 
     @staticmethod
     def _families() -> tuple[
@@ -261,6 +289,10 @@ class ServiceMetrics:
         reg.register(self._live)
 
     # -- wiring ------------------------------------------------------------------------
+
+    def observe_registry(self, source: Callable[[], Any]) -> None:
+        """Read the registry's queue depth and article counts from ``source()`` at scrapes."""
+        self._live.registry = source
 
     def observe(self, source: Callable[[], Observed | None]) -> None:
         """Read cache size and breaker states from ``source()`` at each scrape.

@@ -116,11 +116,26 @@ class Lexicon:
 
         Raises ``ValueError`` naming the line when a row of the site file has no tab.
         """
-        base = _builtin()
         if path is None:
+            return _builtin()
+        return cls.with_site(_read_site_lexicon(path))
+
+    @classmethod
+    def with_site(cls, site: Mapping[str, str]) -> Lexicon:
+        """The built-in lexicon overridden by the site's ``written → reading`` entries."""
+        base = _builtin()
+        if not site:
             return base
-        site = _read_site_lexicon(path)
+        site = {
+            unicodedata.normalize("NFC", k): unicodedata.normalize("NFC", v)
+            for k, v in site.items()
+        }
         return cls({**base.entries, **site}, base.senses, site_keys=frozenset(site))
+
+    @property
+    def site_entries(self) -> dict[str, str]:
+        """The entries that came from the site lexicon."""
+        return {key: self._entries[key] for key in sorted(self.site_keys)}
 
     @property
     def entries(self) -> Mapping[str, str]:

@@ -1,0 +1,234 @@
+"""The editors' API over real HTTP: register, wait, read back, edit, list, delete."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import decode_seconds
+from tests.registry.cms import ARTICLE, AUTH, KEY, OTHER, put, wait_job
+
+
+def test_register_then_play_the_pregenerated_audio(cms):
+    client, _ = cms
+    answer = put(client, "tin-1", title="Họp thường kỳ", text=ARTICLE, revision="r1")
+    assert answer.status_code == 202, answer.text
+    info = answer.json()
+    assert info["status"] == "queued" and info["job"]["state"] in ("queued", "running")
+    job = wait_job(client, info["job"]["id"])
+    assert job["state"] == "done"
+    assert job["chunks"]["synthesised"] == job["chunks"]["total"] > 0
+
+    article = client.get("/v1/articles/tin-1", headers=AUTH).json()
+    assert article["status"] == "ready" and not article["stale"]
+    assert article["revision"] == "r1" and article["engine"] == "fake"
+
+    # The button needs no key.
+    audio = client.get(article["audio_url"])
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/mpeg"
+    assert abs(decode_seconds(audio.content) - article["duration_s"]) < 0.1
+    again = client.get(article["audio_url"], headers={"If-None-Match": audio.headers["etag"]})
+    assert again.status_code == 304
+    ranged = client.get(article["audio_url"], headers={"Range": "bytes=0-99"})
+    assert ranged.status_code == 206 and len(ranged.content) == 100
+    vtt = client.get(article["vtt_url"])
+    assert vtt.status_code == 200 and vtt.text.startswith("WEBVTT")
+    assert "UBND tỉnh Lạng Sơn" in vtt.text  # cues carry the text as written
+
+    transcript = client.get(article["transcript_url"]).json()
+    sentences = transcript["sentences"]
+    assert sentences[0]["spoken"].startswith("Ủy ban nhân dân tỉnh Lạng Sơn")
+    assert all(s["start"] is not None and s["end"] > s["start"] for s in sentences)
+    assert [s["paragraph"] for s in sentences] == sorted(s["paragraph"] for s in sentences)
+    text = client.get(article["transcript_url"], params={"format": "text"})
+    assert text.headers["content-type"].startswith("text/plain")
+    assert "quý ba năm hai nghìn không trăm hai mươi tư" in text.text
+
+
+def test_unchanged_content_is_a_no_op(cms, engine):
+    client, _ = cms
+    wait_job(client, put(client, "tin-2", title="T", text=ARTICLE).json()["job"]["id"])
+    calls = len(engine.calls)
+    answer = put(client, "tin-2", title="T", text=ARTICLE, revision="r2")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "ready" and answer.json()["revision"] == "r2"
+    assert len(engine.calls) == calls
+
+
+def test_an_edit_synthesises_only_the_changed_sentences(cms, engine):
+    client, _ = cms
+    wait_job(client, put(client, "tin-3", text=ARTICLE).json()["job"]["id"])
+    before = list(engine.calls)
+    edited = ARTICLE.replace("Các sở báo cáo tiến độ.", "Các sở, ngành báo cáo tiến độ.")
+    info = put(client, "tin-3", text=edited).json()
+    job = wait_job(client, info["job"]["id"])
+    new_calls = engine.calls[len(before) :]
+    assert new_calls == ["Các sở, ngành báo cáo tiến độ."]
+    assert job["chunks"] == {
+        "total": job["chunks"]["total"],
+        "reused": job["chunks"]["total"] - 1,
+        "synthesised": 1,
+    }
+    transcript = client.get("/v1/articles/tin-3/transcript").json()
+    assert any(s["spoken"] == "Các sở, ngành báo cáo tiến độ." for s in transcript["sentences"])
+
+
+def test_listing_filters_by_status_and_pages(cms):
+    client, _ = cms
+    for n in range(3):
+        wait_job(
+            client, put(client, f"a{n}", text=f"Bài số {n}. Nội dung bài {n}.").json()["job"]["id"]
+        )
+    first = client.get("/v1/articles", params={"status": "ready"}, headers=AUTH).json()
+    assert first["total"] == 3 and first["pages"] == 2 and len(first["items"]) == 2
+    second = client.get("/v1/articles", params={"status": "ready", "page": 2}, headers=AUTH).json()
+    assert [a["id"] for a in first["items"] + second["items"]] == ["a0", "a1", "a2"]
+    failed = client.get("/v1/articles", params={"status": "failed"}, headers=AUTH).json()
+    assert failed["total"] == 0 and failed["items"] == []
+    bad = client.get("/v1/articles", params={"status": "nonsense"}, headers=AUTH)
+    assert bad.status_code == 422
+
+
+def test_delete_removes_the_audio_no_other_article_shares(cms):
+    client, service = cms
+    shared = "Câu chung của hai bài."
+    wait_job(client, put(client, "x", text=f"Bài X riêng. {shared}").json()["job"]["id"])
+    wait_job(client, put(client, "y", text=f"Bài Y riêng. {shared}").json()["job"]["id"])
+    x = service.cache  # the same cache the app uses
+    record = client.get("/v1/articles/x", headers=AUTH).json()
+    assert client.get(record["audio_url"]).status_code == 200
+    from tts_service.registry.store import ArticleStore
+
+    store = ArticleStore.open(service.settings.registry_file)
+    x_record = store.get("x")
+    y_record = store.get("y")
+    store.close()
+    assert x_record is not None and y_record is not None
+    only_x = set(x_record.chunk_keys) - set(y_record.chunk_keys)
+    both = set(x_record.chunk_keys) & set(y_record.chunk_keys)
+    assert only_x and both
+
+    assert client.delete("/v1/articles/x", headers=AUTH).status_code == 204
+    assert client.get("/v1/articles/x", headers=AUTH).status_code == 404
+    assert client.get("/v1/articles/x/audio").status_code == 404
+    assert x.get_article(x_record.audio_key) is None
+    assert not any(x.has_chunk(k) for k in only_x)
+    assert all(x.has_chunk(k) for k in both)
+    assert client.get("/v1/articles/y/audio").status_code == 200
+    assert client.delete("/v1/articles/x", headers=AUTH).status_code == 404
+
+
+def test_regenerate_queues_a_job(cms):
+    client, _ = cms
+    wait_job(client, put(client, "r", text=ARTICLE).json()["job"]["id"])
+    answer = client.post("/v1/articles/r/regenerate", headers=AUTH)
+    assert answer.status_code == 202
+    job = wait_job(client, answer.json()["job"]["id"])
+    assert job["state"] == "done" and job["reason"] == "regenerate"
+    assert job["chunks"]["reused"] == job["chunks"]["total"]
+    assert client.post("/v1/articles/nope/regenerate", headers=AUTH).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"text": "   "}, 422),
+        ({"text": "x" * 200_001}, 413),
+        ({"text": "a", "html": "<p>b</p>"}, 422),
+        ({"url": "https://example.org/a"}, 403),
+        ({}, 422),
+    ],
+)
+def test_bad_articles_are_refused_and_not_stored(cms, body, status):
+    client, _ = cms
+    answer = put(client, "bad", **body)
+    assert answer.status_code == status, answer.text
+    assert answer.json()["detail"]
+    assert client.get("/v1/articles/bad", headers=AUTH).status_code == 404
+
+
+@pytest.mark.parametrize("article_id", ["../etc", "a b", "-x", "x" * 129])
+def test_article_ids_are_validated(cms, article_id):
+    client, _ = cms
+    answer = client.put(f"/v1/articles/{article_id}", json={"text": "Xin chào."}, headers=AUTH)
+    assert answer.status_code in (404, 422)
+
+
+WRITES = [
+    ("PUT", "/v1/articles/a", {"text": "Xin chào."}),
+    ("POST", "/v1/articles/a/regenerate", None),
+    ("DELETE", "/v1/articles/a", None),
+    ("PUT", "/v1/lexicon", {"entries": {"ABC": "a bê xê"}}),
+    ("GET", "/v1/articles/a", None),
+    ("GET", "/v1/articles", None),
+    ("GET", "/v1/jobs/1", None),
+    ("GET", "/v1/lexicon", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WRITES)
+def test_the_editors_api_needs_a_valid_key(cms, method, path, body):
+    client, _ = cms
+    missing = client.request(method, path, json=body)
+    assert missing.status_code == 401, missing.text
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    for headers in (
+        {"Authorization": "Bearer wrong-key-0123456789abcdef"},
+        {"Authorization": f"Bearer {KEY}x"},
+        {"X-API-Key": KEY[:-1]},
+        {"Authorization": f"Basic {KEY}"},
+    ):
+        wrong = client.request(method, path, json=body, headers=headers)
+        assert wrong.status_code in (401, 403), (headers, wrong.status_code)
+        assert wrong.status_code == 403 or headers["Authorization"].startswith("Basic")
+    ok = client.request(method, path, json=body, headers={"X-API-Key": OTHER})
+    assert ok.status_code not in (401, 403)
+
+
+def test_the_buttons_reads_need_no_key(cms):
+    client, _ = cms
+    wait_job(client, put(client, "pub", text=ARTICLE).json()["job"]["id"])
+    for suffix in ("audio", "vtt", "transcript"):
+        assert client.get(f"/v1/articles/pub/{suffix}").status_code == 200
+    assert client.get("/v1/articles/missing/audio").status_code == 404
+
+
+def test_without_keys_configured_every_write_is_refused(serve, make_service, engine):
+    client = serve(make_service(engine))
+    answer = client.put("/v1/articles/a", json={"text": "Xin chào."}, headers=AUTH)
+    assert answer.status_code == 403
+
+
+def test_registered_only_serves_made_audio_and_starts_nothing_new(serve, make_service, engine):
+    service = make_service(
+        engine, api_keys=[{"name": "cms", "key": KEY}], read_registered_only=True
+    )
+    client = serve(service)
+    wait_job(client, put(client, "reg", text=ARTICLE).json()["job"]["id"])
+    assert client.get("/v1/articles/reg/audio").status_code == 200
+    calls = len(engine.calls)
+    refused = client.post("/v1/read", json={"text": "Một bài chưa đăng ký. Không được đọc."})
+    assert refused.status_code == 403 and "đăng ký" in refused.json()["detail"]
+    assert len(engine.calls) == calls
+    # The same text as the registered article is already made: it is served.
+    same = client.post("/v1/read", json={"text": ARTICLE})
+    assert same.status_code == 200, same.text
+    assert client.get(same.json()["audio_url"]).status_code == 200
+
+
+def test_metrics_show_the_registry(cms):
+    client, _ = cms
+    wait_job(client, put(client, "m1", text=ARTICLE).json()["job"]["id"])
+    text = client.get("/metrics").text
+    assert 'tts_registry_articles{status="ready"} 1.0' in text
+    assert 'tts_registry_jobs{state="queued"} 0.0' in text
+
+
+def test_a_failed_attempt_is_really_retried(serve, make_service, engine):
+    service = make_service(
+        engine, api_keys=[{"name": "cms", "key": KEY}], job_attempts=3, job_backoff_base_s=0.01
+    )
+    client = serve(service)
+    engine.fail_on, engine.failures_left = "Xin chào", 1  # Google fails once, then recovers
+    job = wait_job(client, put(client, "flaky", text="Xin chào bạn đọc.").json()["job"]["id"])
+    assert job["state"] == "done" and job["attempts"] == 1, job
+    assert engine.calls == ["Xin chào bạn đọc.", "Xin chào bạn đọc."]

@@ -1,0 +1,343 @@
+"""The editors' API: register, update, list, regenerate and delete portal articles.
+
+Writes and the editors' views need an API key (``api.auth``). The button's reads —
+audio, timings and transcript of a registered article — need none: pre-generated audio is
+served from disk at once, by the portal's own article id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse
+
+from tts_service.api.auth import ApiKeyDep, require_api_key
+from tts_service.api.deps import RegistryDep
+from tts_service.registry.articles import ArticleRegistry
+from tts_service.registry.store import ArticleRecord, JobRecord
+from tts_service.schemas import (
+    ArticlePage,
+    ArticlePut,
+    ChunkCounts,
+    ErrorResponse,
+    JobOut,
+    RegisteredArticle,
+    Transcript,
+    TranscriptSentence,
+)
+
+__all__ = ["job_out", "router"]
+
+router = APIRouter(prefix="/v1", tags=["articles"])
+
+ArticleId = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",
+        description="The portal's article id, e.g. `2024-07-tin-123`.",
+    ),
+]
+_KEYED: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorResponse, "description": "The body could not be parsed."},
+    401: {"model": ErrorResponse, "description": "No API key was sent."},
+    403: {"model": ErrorResponse, "description": "The API key is not valid."},
+    404: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+}
+_PUBLIC: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+    503: {"model": ErrorResponse, "description": "The audio is not ready yet."},
+}
+# Longest a client may wait for a job with ?wait=.
+MAX_WAIT_S = 60.0
+
+
+def _counts(total: int | None, reused: int | None, made: int | None) -> ChunkCounts | None:
+    if total is None:
+        return None
+    return ChunkCounts(total=total, reused=reused or 0, synthesised=made or 0)
+
+
+def job_out(job: JobRecord) -> JobOut:
+    """The API's view of a persistent job."""
+    return JobOut(
+        id=job.id,
+        article_id=job.article_id,
+        reason=job.reason,
+        state=job.state,
+        attempts=job.attempts,
+        error=job.error,
+        chunks=_counts(job.chunks_total, job.chunks_reused, job.chunks_synthesised),
+        created=job.created,
+        started=job.started,
+        finished=job.finished,
+    )
+
+
+def _out(
+    record: ArticleRecord, request: Request, job: JobRecord | None = None
+) -> RegisteredArticle:
+    base = str(request.url_for("article_audio", article_id=record.id)).removesuffix("/audio")
+    return RegisteredArticle(
+        id=record.id,
+        title=record.title,
+        revision=record.revision,
+        source_kind=record.source_kind,
+        status=record.status,
+        stale=record.stale,
+        audio_url=f"{base}/audio",
+        vtt_url=f"{base}/vtt",
+        transcript_url=f"{base}/transcript",
+        has_audio=record.audio_key is not None,
+        duration_s=record.duration_s,
+        engine=record.engine,
+        error=record.error,
+        chunks=_counts(record.chunks_total, record.chunks_reused, record.chunks_synthesised),
+        job=job_out(job) if job is not None else None,
+        created=record.created,
+        updated=record.updated,
+        ready_at=record.ready_at,
+    )
+
+
+@router.put(
+    "/articles/{article_id}",
+    response_model=RegisteredArticle,
+    responses={
+        **_KEYED,
+        202: {"model": RegisteredArticle, "description": "Queued: its audio is being made."},
+        413: {"model": ErrorResponse},
+    },
+)
+def put_article(
+    article_id: ArticleId,
+    body: ArticlePut,
+    request: Request,
+    response: Response,
+    registry: RegistryDep,
+    key: ApiKeyDep,
+) -> RegisteredArticle:
+    """Register or update an article; 202 with its job, or 200 when nothing read changed."""
+    outcome = registry.put(
+        article_id,
+        title=body.title,
+        text=body.text,
+        html=body.html,
+        url=body.url,
+        selector=body.selector,
+        revision=body.revision,
+        owner=key.name,
+    )
+    response.status_code = 202 if outcome.job is not None else 200
+    job = outcome.job or registry.store.latest_job(article_id)
+    return _out(outcome.article, request, job)
+
+
+@router.get(
+    "/articles/{article_id}",
+    response_model=RegisteredArticle,
+    responses=_KEYED,
+    dependencies=[Depends(require_api_key)],
+)
+def get_article(
+    article_id: ArticleId, request: Request, registry: RegistryDep
+) -> RegisteredArticle:
+    """An article's status, audio, timings and transcript links, and its latest job."""
+    record = registry.get(article_id)
+    return _out(record, request, registry.store.latest_job(article_id))
+
+
+@router.get(
+    "/articles",
+    response_model=ArticlePage,
+    responses=_KEYED,
+    dependencies=[Depends(require_api_key)],
+)
+def list_articles(
+    request: Request,
+    registry: RegistryDep,
+    status: Annotated[str | None, Query(pattern="^(queued|synthesising|ready|failed)$")] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> ArticlePage:
+    """Registered articles in id order, optionally of one status, a page at a time."""
+    size = registry.service.settings.page_size
+    records, total = registry.store.page(status=status, page=page, size=size)
+    return ArticlePage(
+        items=[_out(r, request) for r in records],
+        page=page,
+        pages=max(1, math.ceil(total / size)),
+        total=total,
+    )
+
+
+@router.post(
+    "/articles/{article_id}/regenerate",
+    response_model=RegisteredArticle,
+    status_code=202,
+    responses=_KEYED,
+    dependencies=[Depends(require_api_key)],
+)
+def regenerate(article_id: ArticleId, request: Request, registry: RegistryDep) -> RegisteredArticle:
+    """Read the article again as it is now (after a fix to the engine or the normaliser)."""
+    job = registry.regenerate(article_id)
+    return _out(registry.get(article_id), request, job)
+
+
+@router.delete(
+    "/articles/{article_id}",
+    status_code=204,
+    responses=_KEYED,
+    dependencies=[Depends(require_api_key)],
+)
+def delete_article(article_id: ArticleId, registry: RegistryDep) -> Response:
+    """Remove an article and the audio no other registered article shares."""
+    registry.delete(article_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobOut,
+    responses=_KEYED,
+    dependencies=[Depends(require_api_key)],
+)
+async def get_job(
+    job_id: int,
+    registry: RegistryDep,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
+) -> JobOut:
+    """A job's state; with ``wait`` (seconds), answers as soon as it ends or the wait is up."""
+    job = await run_in_threadpool(registry.store.job, job_id)
+    if job is None:
+        raise HTTPException(404, "Không có tác vụ này (no job with this id).")
+    if wait > 0 and job.state in ("queued", "running"):
+        job = await _wait_for_job(registry, job_id, wait)
+    return job_out(job)
+
+
+async def _wait_for_job(registry: ArticleRegistry, job_id: int, wait: float) -> JobRecord:
+    """Wait for a job to end: on the registry's notice when it ends in this process."""
+    ended = registry.job_ended(job_id)
+    try:
+        await asyncio.wait_for(ended.wait(), wait)
+    except TimeoutError:
+        pass
+    finally:
+        registry.forget_waiter(job_id, ended)
+    job = await run_in_threadpool(registry.store.job, job_id)
+    if job is None:
+        raise HTTPException(404, "Không có tác vụ này (no job with this id).")
+    return job
+
+
+# -- the button's reads: no key ------------------------------------------------------------
+
+
+async def _record(registry: ArticleRegistry, article_id: str) -> ArticleRecord:
+    return await run_in_threadpool(registry.get, article_id)
+
+
+def _not_ready(record: ArticleRecord) -> HTTPException:
+    if record.status == "failed":
+        message = "Không đọc được bài viết này (the article's audio could not be made)."
+    else:
+        message = "Âm thanh của bài đang được chuẩn bị, xin thử lại sau (audio not ready yet)."
+    return HTTPException(503, message, headers={"Retry-After": "10"})
+
+
+@router.get(
+    "/articles/{article_id}/audio",
+    name="article_audio",
+    responses={**_PUBLIC, 307: {"description": "The audio is streaming while it is made."}},
+    response_model=None,
+)
+async def article_audio(article_id: ArticleId, request: Request, registry: RegistryDep) -> Response:
+    """The registered article's MP3: pre-generated, seekable, served from disk."""
+    record = await _record(registry, article_id)
+    stored = await run_in_threadpool(registry.audio, record)
+    if stored is None:
+        # Not made yet, but being read in this process: listen to it as it is made.
+        target = record.target_key
+        if target is not None and registry.service.job(target) is not None:
+            return RedirectResponse(
+                str(request.url_for("audio", article_id=target)), status_code=307
+            )
+        raise _not_ready(record)
+    etag = f'"{stored.key}"'
+    headers = {
+        "ETag": etag,
+        # The id stays, the audio changes when the article is edited: revalidate.
+        "Cache-Control": "no-cache",
+        "X-TTS-Engine": str(stored.meta["engine"]),
+        "X-TTS-Stale": "1" if record.stale else "0",
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return FileResponse(stored.mp3_path, media_type="audio/mpeg", headers=headers)
+
+
+@router.get("/articles/{article_id}/vtt", responses=_PUBLIC, response_model=None)
+async def article_vtt(article_id: ArticleId, request: Request, registry: RegistryDep) -> Response:
+    """The timings of the audio ``/audio`` serves, one WebVTT cue per sentence."""
+    record = await _record(registry, article_id)
+    stored = await run_in_threadpool(registry.audio, record)
+    if stored is None:
+        raise _not_ready(record)
+    etag = f'"{stored.key}-vtt"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return FileResponse(stored.vtt_path, media_type="text/vtt; charset=utf-8", headers=headers)
+
+
+@router.get(
+    "/articles/{article_id}/transcript",
+    response_model=Transcript,
+    responses={**_PUBLIC, 200: {"content": {"text/plain": {}}}},
+)
+async def article_transcript(
+    article_id: ArticleId,
+    registry: RegistryDep,
+    format: Annotated[str, Query(pattern="^(json|text)$")] = "json",  # noqa: A002
+) -> Transcript | PlainTextResponse:
+    """The exact words read, sentence by sentence, with times; ``format=text`` for braille."""
+    record = await _record(registry, article_id)
+    lines = await run_in_threadpool(registry.transcript, record)
+    if format == "text":
+        # One sentence per line, a blank line between paragraphs: what a braille display
+        # or a screen reader moves through line by line.
+        out: list[str] = [record.title, ""] if record.title else []
+        last = None
+        for line in lines:
+            if last is not None and line.paragraph != last:
+                out.append("")
+            last = line.paragraph
+            stamp = f"[{_clock(line.start)}] " if line.start is not None else ""
+            out.append(f"{stamp}{line.spoken}")
+        return PlainTextResponse("\n".join(out) + "\n")
+    return Transcript(
+        id=record.id,
+        title=record.title,
+        stale=record.stale,
+        sentences=[
+            TranscriptSentence(
+                index=line.index,
+                paragraph=line.paragraph,
+                start=line.start,
+                end=line.end,
+                text=line.text,
+                spoken=line.spoken,
+            )
+            for line in lines
+        ],
+    )
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"

@@ -1,0 +1,374 @@
+"""What editors do with registered articles: put, read back, list, regenerate, delete.
+
+:class:`ArticleRegistry` is what the CMS API and ``tts-service pregenerate`` call. It
+validates a new source at once (an empty or oversized article is refused with the same
+4xx as the public read endpoint, before anything is stored), stores it and queues its job
+in one transaction, and leaves the synthesis to the workers (:mod:`.worker`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tts_service.cache import CachedArticle
+from tts_service.errors import ArticleNotFound, EditConflict, InputError
+from tts_service.registry.store import ArticleRecord, ArticleStore, JobRecord
+from tts_service.synthesis import SpeechService
+from tts_service.text.lexicon import Lexicon
+from tts_service.text.model import Document
+
+__all__ = [
+    "PRIORITY_BATCH",
+    "PRIORITY_LEXICON",
+    "PRIORITY_PUBLISH",
+    "ArticleRegistry",
+    "Content",
+    "LexiconChange",
+    "PutOutcome",
+    "TranscriptLine",
+]
+
+logger = logging.getLogger(__name__)
+
+# Lower runs first: an article being published now goes before the back catalogue.
+PRIORITY_PUBLISH = 0
+PRIORITY_LEXICON = 5
+PRIORITY_BATCH = 10
+PRIORITY_UPGRADE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """An article's readable content, as the worker and the preview compute it."""
+
+    text: str
+    title: str | None
+    document: Document
+    target_key: str
+
+    def sentences(self) -> list[list[Any]]:
+        """``[index, paragraph, written, spoken]`` per sentence, as the registry stores it."""
+        return [[s.index, s.paragraph, s.text, s.spoken] for s in self.document.sentences]
+
+
+@dataclass(frozen=True, slots=True)
+class PutOutcome:
+    """The stored article and the job queued for it (``None``: nothing changed)."""
+
+    article: ArticleRecord
+    job: JobRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptLine:
+    """One sentence of the transcript: when it is read, as written and as spoken."""
+
+    index: int
+    paragraph: int
+    start: float | None
+    end: float | None
+    text: str
+    spoken: str
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconChange:
+    """The lexicon after a change, and the articles re-queued because they read differently."""
+
+    entries: dict[str, str]
+    etag: str
+    requeued: list[str]
+
+
+def lexicon_etag(entries: Mapping[str, str]) -> str:
+    """A short hash of the site lexicon, for ``ETag`` / ``If-Match``."""
+    blob = "".join(f"{k}\t{v}\n" for k, v in sorted(entries.items()))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+class ArticleRegistry:
+    """Registered articles and the site lexicon, over the store and the speech service."""
+
+    def __init__(
+        self,
+        service: SpeechService,
+        store: ArticleStore,
+        *,
+        notify: Callable[[str | None, str, dict[str, Any]], object] | None = None,
+    ) -> None:
+        self.service = service
+        self.store = store
+        # Called as notify(owner, event, payload) when an article is ready or failed.
+        self.notify = notify
+        # Called after a job is queued, so an idle worker starts on it at once.
+        self.queued: Callable[[], None] | None = None
+        self._waiters: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self._waiters_lock = threading.Lock()
+        managed = store.lexicon()
+        if managed is None:
+            # First start with a registry: the site lexicon file (if any) seeds it; from now
+            # on editors manage it through the API and the database copy is what counts.
+            store.set_lexicon(service.lexicon.site_entries)
+        elif managed != service.lexicon.site_entries:
+            service.set_lexicon(Lexicon.with_site(managed))
+
+    # -- waiting for jobs (long polls) ----------------------------------------------------
+
+    def job_ended(self, job_id: int) -> asyncio.Event:
+        """An event set when job ``job_id`` ends in this process (for ``?wait=``)."""
+        event = asyncio.Event()
+        entry = (asyncio.get_running_loop(), event)
+        with self._waiters_lock:
+            self._waiters.setdefault(job_id, set()).add(entry)
+        return event
+
+    def forget_waiter(self, job_id: int, event: asyncio.Event) -> None:
+        """Drop a waiter registered by :meth:`job_ended`."""
+        with self._waiters_lock:
+            waiters = self._waiters.get(job_id, set())
+            for entry in [w for w in waiters if w[1] is event]:
+                waiters.discard(entry)
+            if not waiters:
+                self._waiters.pop(job_id, None)
+
+    def announce(self, job_id: int) -> None:
+        """Wake everyone waiting for job ``job_id`` (called from worker threads)."""
+        with self._waiters_lock:
+            waiters = list(self._waiters.get(job_id, ()))
+        for loop, event in waiters:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:
+                continue  # that listener's loop has closed
+
+    def _queued(self) -> None:
+        if self.queued is not None:
+            self.queued()
+
+    # -- content -----------------------------------------------------------------------
+
+    def content(self, record: ArticleRecord) -> Content:
+        """Extract (fetching a URL source) and normalise an article; plan its audio key.
+
+        Raises the service's ``InputError`` subclasses for content that cannot be read
+        and ``FetchFailed`` for a page that cannot be fetched now.
+        """
+        service = self.service
+        if record.source_kind == "url":
+            article = service.fetch_article(record.source, selector=record.selector)
+        elif record.source_kind == "html":
+            article = service.extract(text=None, html=record.source, selector=record.selector)
+        else:
+            article = service.extract(text=record.source, html=None)
+        title = record.title or article.title
+        document = service.normalize(article.text)
+        plans = service.plan(document, title=title, chain=service.chain(None))
+        return Content(article.text, title, document, plans[0].key)
+
+    # -- the CMS's operations ----------------------------------------------------------
+
+    def put(
+        self,
+        article_id: str,
+        *,
+        title: str | None,
+        text: str | None = None,
+        html: str | None = None,
+        url: str | None = None,
+        selector: str | None = None,
+        revision: str | None = None,
+        owner: str | None = None,
+        priority: int = PRIORITY_PUBLISH,
+        reason: str = "put",
+    ) -> PutOutcome:
+        """Register or update an article; queue its synthesis when what is read changed."""
+        kind, source = _source(text=text, html=html, url=url)
+        title = unicodedata.normalize("NFC", title) if title else None
+        if kind != "url":
+            # Refuse unreadable content now, with a 4xx, rather than store a failing job.
+            self.service.extract(
+                text=source if kind == "text" else None,
+                html=source if kind == "html" else None,
+                selector=selector,
+            )
+        else:
+            self.service.check_url_reading(source)
+        record, job = self.store.put_source(
+            article_id,
+            title=title,
+            kind=kind,
+            source=source,
+            selector=selector,
+            revision=revision,
+            owner=owner,
+            reason=reason,
+            priority=priority,
+        )
+        if job is not None:
+            self._queued()
+        return PutOutcome(record, job)
+
+    def get(self, article_id: str) -> ArticleRecord:
+        """The registered article, or :class:`ArticleNotFound`."""
+        record = self.store.get(article_id)
+        if record is None:
+            raise ArticleNotFound(
+                f"Không có bài viết '{article_id}' (no registered article with this id)."
+            )
+        return record
+
+    def regenerate(self, article_id: str) -> JobRecord:
+        """Queue a new synthesis of an article as it is now."""
+        self.get(article_id)
+        job = self.store.enqueue(article_id, reason="regenerate", priority=PRIORITY_PUBLISH)
+        self._queued()
+        return job
+
+    def delete(self, article_id: str) -> None:
+        """Remove an article, and the audio (article and chunks) no other article uses.
+
+        Chunks are shared between articles that contain the same sentence: a sentence
+        still used by another registered article keeps its audio.
+        """
+        record = self.store.delete(article_id)
+        if record is None:
+            raise ArticleNotFound(
+                f"Không có bài viết '{article_id}' (no registered article with this id)."
+            )
+        keys = [k for k in (record.audio_key,) if k] + list(record.chunk_keys or ())
+        in_use = self.store.audio_in_use(keys)
+        cache = self.service.cache
+        if record.audio_key:
+            free = cache.unpin(record.audio_key, article_id)
+            if free and record.audio_key not in in_use:
+                cache.remove("article", record.audio_key)
+        for key in record.chunk_keys or ():
+            if key not in in_use:
+                cache.remove("chunk", key)
+
+    def audio(self, record: ArticleRecord) -> CachedArticle | None:
+        """The stored audio a registered article is served with, if there is some."""
+        if record.audio_key is None:
+            return None
+        return self.service.cache.get_article(record.audio_key)
+
+    def transcript(self, record: ArticleRecord) -> list[TranscriptLine]:
+        """What is read, sentence by sentence, with times from the served audio's cues.
+
+        Times are ``None`` for a sentence the audio does not have yet (new content whose
+        audio is still being made).
+        """
+        stored = self.audio(record)
+        times = _cue_times(stored.vtt_path.read_text("utf-8")) if stored is not None else {}
+        if record.stale:
+            times = {}
+        lines = []
+        for index, paragraph, written, spoken in record.sentences or ():
+            start, end = times.get(int(index), (None, None))
+            lines.append(TranscriptLine(int(index), int(paragraph), start, end, written, spoken))
+        return lines
+
+    # -- the site lexicon ----------------------------------------------------------------
+
+    def lexicon(self) -> tuple[dict[str, str], str]:
+        """The site lexicon and its ETag."""
+        entries = self.store.lexicon() or {}
+        return entries, lexicon_etag(entries)
+
+    def set_lexicon(self, entries: Mapping[str, str], *, if_match: str | None) -> LexiconChange:
+        """Replace the site lexicon; re-queue exactly the articles it makes read differently.
+
+        ``if_match`` is the ETag the editor's copy was read with; when another editor
+        changed the lexicon since, nothing is written and :class:`EditConflict` is raised.
+        """
+        clean = _clean_entries(entries)
+        current, etag = self.lexicon()
+        if if_match is not None and if_match.strip('"') != etag:
+            raise EditConflict(
+                "Từ điển đã được người khác sửa; hãy tải lại rồi sửa tiếp "
+                "(the lexicon changed since you read it: reload it and edit again)."
+            )
+        new_lexicon = Lexicon.with_site(clean)
+        changed_keys = {k for k in set(current) | set(clean) if current.get(k) != clean.get(k)}
+        self.store.set_lexicon(clean)
+        self.service.set_lexicon(new_lexicon)
+        requeued = self._requeue_for(changed_keys)
+        return LexiconChange(clean, lexicon_etag(clean), requeued)
+
+    def _requeue_for(self, changed_keys: set[str]) -> list[str]:
+        """Re-queue the articles whose spoken text the changed entries alter."""
+        if not changed_keys:
+            return []
+        requeued = []
+        for article_id, _version, text in self.store.texts():
+            # Cheap filter first: an entry can only change an article that contains it.
+            if text is None or not any(key in text for key in changed_keys):
+                continue
+            record = self.store.get(article_id)
+            if record is None or record.sentences is None:
+                continue
+            try:
+                document = self.service.normalize(text)
+            except InputError:
+                continue
+            spoken = [s.spoken for s in document.sentences]
+            if spoken != [str(s[3]) for s in record.sentences]:
+                self.store.enqueue(article_id, reason="lexicon", priority=PRIORITY_LEXICON)
+                requeued.append(article_id)
+        logger.info("lexicon change re-queued %d articles", len(requeued))
+        if requeued:
+            self._queued()
+        return requeued
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+
+def _source(*, text: str | None, html: str | None, url: str | None) -> tuple[str, str]:
+    given = [(k, v) for k, v in (("text", text), ("html", html), ("url", url)) if v is not None]
+    if len(given) != 1:
+        raise InputError(
+            "Gửi đúng một trong các trường 'text', 'html' hoặc 'url' "
+            "(send exactly one of 'text', 'html' or 'url')."
+        )
+    kind, value = given[0]
+    return kind, unicodedata.normalize("NFC", value) if kind != "url" else value.strip()
+
+
+def _clean_entries(entries: Mapping[str, str]) -> dict[str, str]:
+    """NFC, trimmed entries; an entry with an empty side or a tab or newline is refused."""
+    clean: dict[str, str] = {}
+    for written, reading in entries.items():
+        w = unicodedata.normalize("NFC", written).strip()
+        r = unicodedata.normalize("NFC", reading).strip()
+        if not w or not r or any(c in w + r for c in "\t\r\n"):
+            raise InputError(
+                f"Mục từ điển không hợp lệ: {written!r} → {reading!r} "
+                "(an entry needs a written form and a reading, each on one line)."
+            )
+        clean[w] = r
+    return clean
+
+
+def _cue_times(vtt: str) -> dict[int, tuple[float, float]]:
+    """Sentence index → (start, end) seconds, from our own WebVTT (cue ids ``s<index>``)."""
+    times: dict[int, tuple[float, float]] = {}
+    for block in vtt.split("\n\n"):
+        lines = block.strip().splitlines()
+        if len(lines) >= 2 and lines[0].startswith("s") and "-->" in lines[1]:
+            start, _, end = lines[1].partition(" --> ")
+            times[int(lines[0][1:])] = (_seconds(start), _seconds(end))
+    return times
+
+
+def _seconds(stamp: str) -> float:
+    hours, minutes, seconds = stamp.strip().split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)

@@ -1,0 +1,347 @@
+"""Background workers: claim registered articles' jobs from the database and read them.
+
+Each worker thread claims one job at a time with a lease and renews it while the article
+is read. The synthesis itself goes through :meth:`SpeechService.start`, so a job and a
+listener reading the same article share one synthesis, and every chunk already in the
+cache (an unchanged sentence of an edited article, or the chunks a killed process made
+before it died) is reused rather than sent to the engine again.
+
+Transient failures (Google down and no fallback, a portal page that would not load) are
+retried with exponential backoff up to ``TTS_JOB_ATTEMPTS``; content that cannot be read
+fails at once. Either way the key's webhook hears about the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from tts_service.errors import FetchFailed, InputError, SynthesisError, TTSError
+from tts_service.jobs import JobState
+from tts_service.registry.articles import PRIORITY_UPGRADE, ArticleRegistry, Content
+from tts_service.registry.store import ArticleRecord, JobRecord
+from tts_service.settings import Settings
+
+__all__ = ["JobOutcome", "WorkerPool", "run_job", "worker_owner"]
+
+logger = logging.getLogger(__name__)
+
+# How long an idle worker waits before looking at the database again: other processes
+# (a batch run beside the service) queue jobs this process is not told about.
+_IDLE_POLL_S = 5.0
+_HOST = socket.gethostname()
+
+
+def worker_owner() -> str:
+    """``host:pid:instance``: who holds a lease, so a restarted process knows its dead self."""
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _dead_owners(owners: set[str], me: str) -> list[str]:
+    """Owners on this host whose process is gone (or is a previous life of this pid).
+
+    Their jobs need not wait for the lease to run out: ``kill -9`` and a restart resume
+    the job at once. Owners on other hosts are left to their leases.
+    """
+    host, pid, _ = me.split(":")
+    dead = []
+    for owner in owners:
+        parts = owner.split(":")
+        if len(parts) != 3 or parts[0] != host or owner == me:
+            continue
+        if parts[1] == pid:
+            dead.append(owner)  # same pid, other instance: we are its restart (containers)
+            continue
+        try:
+            os.kill(int(parts[1]), 0)
+        except ProcessLookupError:
+            dead.append(owner)
+        except (PermissionError, ValueError):
+            continue
+    return dead
+
+
+class JobOutcome:
+    """How a job ended, for the worker's log and the batch command's summary."""
+
+    __slots__ = ("article_id", "counts", "error", "job_id", "state")
+
+    def __init__(
+        self,
+        job_id: int,
+        article_id: str,
+        state: str,
+        *,
+        counts: tuple[int, int, int] | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.job_id = job_id
+        self.article_id = article_id
+        self.state = state  # done | failed | retry | cancelled | lost
+        self.counts = counts
+        self.error = error
+
+
+def _backoff(settings: Settings, attempts: int) -> float:
+    base = settings.job_backoff_base_s * 2 ** max(0, attempts - 1)
+    return float(min(settings.job_backoff_max_s, base) * random.uniform(0.8, 1.2))
+
+
+def _payload(record: ArticleRecord, job: JobRecord, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "revision": record.revision,
+        "title": record.title,
+        "job": job.id,
+        **extra,
+    }
+
+
+def run_job(registry: ArticleRegistry, job: JobRecord, owner: str) -> JobOutcome:
+    """Read the article of a claimed job, store its audio and record the outcome."""
+    store = registry.store
+    service = registry.service
+    settings = service.settings
+    record = store.get(job.article_id)
+    if record is None:
+        store.end_job(job.id, owner, state="cancelled")
+        return JobOutcome(job.id, job.article_id, "cancelled")
+    version = record.version
+
+    def give_up(error: TTSError, *, transient: bool) -> JobOutcome:
+        message = str(error)
+        # ``attempts`` counts failures only: a job resumed after a crash is not penalised.
+        failures = job.attempts + 1
+        if transient and failures < settings.job_attempts:
+            delay = _backoff(settings, failures)
+            logger.warning(
+                "article %s: attempt %d failed, retrying in %.0f s: %s",
+                record.id,
+                failures,
+                delay,
+                message,
+            )
+            store.retry_later(job.id, owner, delay_s=delay, error=message)
+            return JobOutcome(job.id, record.id, "retry", error=message)
+        logger.warning("article %s failed: %s", record.id, message)
+        if store.end_job(job.id, owner, state="failed", error=message):
+            latest = store.get(record.id)
+            if latest is not None and latest.version == version:
+                store.set_status(record.id, "failed", error=message)
+                if registry.notify is not None:
+                    registry.notify(
+                        record.owner, "article.failed", _payload(latest, job, error=message)
+                    )
+        return JobOutcome(job.id, record.id, "failed", error=message)
+
+    try:
+        content = registry.content(record)
+    except InputError as exc:
+        return give_up(exc, transient=False)
+    except FetchFailed as exc:
+        return give_up(exc, transient=True)
+    if not store.set_content(
+        record.id,
+        version=version,
+        text=content.text,
+        sentences=content.sentences(),
+        target_key=content.target_key,
+    ):
+        # Edited again since this job was claimed: the newer job reads the newer text.
+        store.end_job(job.id, owner, state="cancelled")
+        return JobOutcome(job.id, record.id, "cancelled")
+    store.set_status(record.id, "synthesising")
+    try:
+        counts, audio_key, engine, duration, chunk_keys = _synthesise(
+            registry, content, job=job, owner=owner
+        )
+    except _LeaseLost:
+        return JobOutcome(job.id, record.id, "lost")
+    except SynthesisError as exc:
+        return give_up(exc, transient=True)
+
+    cache = service.cache
+    cache.pin(audio_key, record.id)
+    if record.audio_key and record.audio_key != audio_key:
+        cache.unpin(record.audio_key, record.id)  # the old version goes back to the LRU
+    latest = store.get(record.id)
+    current = latest is not None and latest.version == version
+    store.record_audio(
+        record.id,
+        version=version,
+        audio_key=audio_key,
+        chunk_keys=chunk_keys,
+        engine=engine,
+        duration_s=duration,
+        counts=counts,
+        ready=current,
+    )
+    store.end_job(job.id, owner, state="done", counts=counts)
+    primary = next(iter(service.engines))
+    if engine != primary:
+        # Read by the fallback voice because Google failed: try Google's voice again once
+        # the fallback stops standing in for it.
+        store.enqueue(
+            record.id,
+            reason="upgrade",
+            priority=PRIORITY_UPGRADE,
+            delay_s=settings.fallback_ttl_s + 1,
+        )
+    if current and registry.notify is not None:
+        final = store.get(record.id)
+        if final is not None:
+            registry.notify(
+                final.owner,
+                "article.ready",
+                _payload(
+                    final,
+                    job,
+                    engine=engine,
+                    duration_s=duration,
+                    chunks_total=counts[0],
+                    chunks_reused=counts[1],
+                    chunks_synthesised=counts[2],
+                ),
+            )
+    logger.info(
+        "article %s ready: %d chunks, %d reused, %d synthesised",
+        record.id,
+        *counts,
+    )
+    return JobOutcome(job.id, record.id, "done", counts=counts)
+
+
+class _LeaseLost(Exception):
+    """This worker's lease was taken over (it stalled past it); someone else finishes."""
+
+
+def _synthesise(
+    registry: ArticleRegistry, content: Content, *, job: JobRecord, owner: str
+) -> tuple[tuple[int, int, int], str, str, float, list[str]]:
+    """Synthesise (or find) the planned audio; counts, key, engine, duration, chunk keys."""
+    service = registry.service
+    settings = service.settings
+    plans = service.plan(content.document, title=content.title, chain=service.chain(None))
+    primary = plans[0]
+    total = len(primary.chunks)
+    reused = sum(service.cache.has_chunk(pc.key) for pc in primary.chunks)
+    running = service.start(plans, retry_failed=True)
+    if running is None:
+        reused = total
+    else:
+        renew_every = settings.job_lease_s / 3
+        while not running.wait(renew_every):
+            if not registry.store.renew(job.id, owner, lease_s=settings.job_lease_s):
+                raise _LeaseLost
+        if running.state is JobState.FAILED:
+            raise running.error or SynthesisError("synthesis failed")
+    stored = service.stored(primary.key)
+    if stored is None:
+        raise SynthesisError("the article's audio could not be stored; retrying")
+    engine = str(stored.meta["engine"])
+    plan = next((p for p in plans if p.engine == engine), primary)
+    counts = (total, reused, total - reused)
+    return (
+        counts,
+        stored.key,
+        engine,
+        float(stored.meta["duration_s"]),
+        [pc.key for pc in plan.chunks],
+    )
+
+
+class WorkerPool:
+    """``size`` threads that run registered articles' jobs until closed."""
+
+    def __init__(
+        self,
+        registry: ArticleRegistry,
+        *,
+        size: int,
+        on_outcome: Callable[[JobOutcome], None] | None = None,
+    ) -> None:
+        self.registry = registry
+        self.size = size
+        # Told about every job this pool ends (the batch command's progress bar).
+        self.on_outcome = on_outcome
+        self.owner = worker_owner()
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Resume the jobs a dead process of this host left running, then start working."""
+        store = self.registry.store
+        resumed = store.expire_leases(_dead_owners(store.running_owners(), self.owner))
+        if resumed:
+            logger.info("resuming %d jobs left running by a process that died", resumed)
+        for n in range(self.size):
+            thread = threading.Thread(target=self._loop, name=f"tts-worker-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        """A job was queued: let an idle worker look now rather than at its next poll."""
+        with self._wake:
+            self._wake.notify_all()
+
+    def _loop(self) -> None:
+        store = self.registry.store
+        lease = self.registry.service.settings.job_lease_s
+        while not self._stopping:
+            try:
+                job = store.claim(self.owner, lease_s=lease)
+            except TTSError as exc:
+                logger.error("cannot claim a job: %s", exc)
+                job = None
+            if job is None:
+                self._sleep()
+                continue
+            try:
+                outcome = run_job(self.registry, job, self.owner)
+                if outcome.state != "retry":
+                    self.registry.announce(job.id)
+                if self.on_outcome is not None:
+                    self.on_outcome(outcome)
+            except TTSError as exc:
+                # The registry or the cache failed (a full disk): the job's lease runs out
+                # and it is retried, by this or another process.
+                logger.error("job %d for article %s broke off: %s", job.id, job.article_id, exc)
+            except Exception:
+                logger.exception("job %d for article %s crashed", job.id, job.article_id)
+
+    def _sleep(self) -> None:
+        due = None
+        try:
+            due = self.registry.store.next_due()
+        except TTSError:
+            pass
+        timeout = _IDLE_POLL_S if due is None else max(0.01, min(_IDLE_POLL_S, due - time.time()))
+        with self._wake:
+            if not self._stopping:
+                self._wake.wait(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop claiming; wait a little for running jobs, then hand the rest back.
+
+        A job still running after ``timeout`` has its lease expired now, so any process
+        (this one after a restart, the service beside a batch) resumes it at once instead
+        of after ``TTS_JOB_LEASE_S``.
+        """
+        self._stopping = True
+        self.wake()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if any(thread.is_alive() for thread in self._threads):
+            try:
+                self.registry.store.expire_leases([self.owner])
+            except TTSError as exc:
+                logger.warning("could not hand running jobs back: %s", exc)
