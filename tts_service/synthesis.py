@@ -6,9 +6,10 @@ cached nor being made start a :class:`~tts_service.jobs.Job`; identical requests
 
 Engines are tried in the configured order (``TTS_ENGINE=gtts,espeak``). When the primary
 engine keeps failing after its own retries, the chunks not yet streamed are read by the
-next engine. The article is then stored under the *fallback* engine's key — never as if
-it were gTTS audio — and the primary id points at it only for ``TTS_FALLBACK_TTL_S``, after
-which a request tries Google again.
+next engine. The article is then stored under another key — the fallback engine's when it
+read everything, else a key of its own for the mixed stream exactly as listeners heard it —
+never as if it were gTTS audio; the primary id points at it only for
+``TTS_FALLBACK_TTL_S``, after which a request tries Google again.
 """
 
 from __future__ import annotations

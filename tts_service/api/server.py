@@ -12,9 +12,10 @@ byte at a time (slowloris), holds a connection and a file descriptor for ever.
 - the body gets the same time, plus one second per :data:`BODY_MIN_RATE` bytes received
   (Apache's mod_reqtimeout rule): a slow but steady upload is never cut off, a trickle is.
 
-A client past its deadline is answered 408 and disconnected; one that sent nothing at all is
-just disconnected, as an idle keep-alive connection is. Other clients are not affected:
-each deadline is one timer on the event loop.
+A client past its deadline is answered 408 and disconnected (gracefully, so the 408 is not
+lost to a reset); one that sent nothing at all is just disconnected, as an idle keep-alive
+connection is. Other clients are not affected: each deadline is one timer on the event loop.
+The class is always h11, also where uvicorn would pick httptools (which has the same gap).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class SlowClientProtocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         """Feed h11, then follow the request to its next phase."""
         if self._refused:
-            return  # answered 408: what the client still sends is dropped unread
+            return  # answered 408: what the client still sends is read and dropped
         in_body = self.conn.their_state is h11.SEND_BODY
         super().data_received(data)
         # Only bytes that arrived while the body was awaited earn it time (not the headers').

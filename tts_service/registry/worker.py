@@ -246,15 +246,11 @@ def _synthesise(
     if stored is None:
         raise SynthesisError("the article's audio could not be stored; retrying")
     engine = str(stored.meta["engine"])
-    plan = next((p for p in plans if p.engine == engine), primary)
+    # Every engine's chunks: after a voice change midway the audio holds some of each, and
+    # deleting the article must take all of them that no other article uses.
+    chunk_keys = sorted({pc.key for plan in plans for pc in plan.chunks})
     counts = (total, reused, total - reused)
-    return (
-        counts,
-        stored.key,
-        engine,
-        float(stored.meta["duration_s"]),
-        [pc.key for pc in plan.chunks],
-    )
+    return counts, stored.key, engine, float(stored.meta["duration_s"]), chunk_keys
 
 
 class WorkerPool:
