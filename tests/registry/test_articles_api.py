@@ -232,3 +232,27 @@ def test_a_failed_attempt_is_really_retried(serve, make_service, engine):
     job = wait_job(client, put(client, "flaky", text="Xin chào bạn đọc.").json()["job"]["id"])
     assert job["state"] == "done" and job["attempts"] == 1, job
     assert engine.calls == ["Xin chào bạn đọc.", "Xin chào bạn đọc."]
+
+
+def test_editing_one_paragraph_of_the_seed_sends_only_its_sentences(cms, engine, seed_text):
+    client, _ = cms
+    wait_job(client, put(client, "seed", text=seed_text).json()["job"]["id"])
+    first = list(engine.calls)
+    # The longest paragraph of the article's body gets one word changed.
+    paragraph = max(seed_text.split("\n"), key=len)
+    edited_paragraph = paragraph.replace(" và ", " cùng ", 1)
+    assert edited_paragraph != paragraph
+    job = wait_job(
+        client,
+        put(client, "seed", text=seed_text.replace(paragraph, edited_paragraph)).json()["job"][
+            "id"
+        ],
+    )
+    sent = engine.calls[len(first) :]
+    assert sent, "the edit was not read"
+    # Only the edited sentence's chunks: new texts, and the changed word among them.
+    assert all(text not in first for text in sent)
+    assert "cùng" in " ".join(sent)
+    assert job["chunks"]["synthesised"] == len(sent)
+    assert job["chunks"]["reused"] == job["chunks"]["total"] - len(sent)
+    assert len(sent) < job["chunks"]["total"] / 5
