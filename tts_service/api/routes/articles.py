@@ -212,27 +212,24 @@ async def get_job(
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
 ) -> JobOut:
     """A job's state; with ``wait`` (seconds), answers as soon as it ends or the wait is up."""
-    job = await run_in_threadpool(registry.store.job, job_id)
-    if job is None:
-        raise HTTPException(404, "Không có tác vụ này (no job with this id).")
-    if wait > 0 and job.state in ("queued", "running"):
-        job = await _wait_for_job(registry, job_id, wait)
-    return job_out(job)
-
-
-async def _wait_for_job(registry: ArticleRegistry, job_id: int, wait: float) -> JobRecord:
-    """Wait for a job to end: on the registry's notice when it ends in this process."""
-    ended = registry.job_ended(job_id)
+    # Registered before the state is read: a job ending in between still wakes us.
+    ended = registry.job_ended(job_id) if wait > 0 else None
     try:
-        await asyncio.wait_for(ended.wait(), wait)
-    except TimeoutError:
-        pass
+        job = await run_in_threadpool(registry.store.job, job_id)
+        if job is None:
+            raise HTTPException(404, "Không có tác vụ này (no job with this id).")
+        if ended is not None and job.state in ("queued", "running"):
+            try:
+                await asyncio.wait_for(ended.wait(), wait)
+            except TimeoutError:
+                pass
+            job = await run_in_threadpool(registry.store.job, job_id)
+            if job is None:
+                raise HTTPException(404, "Không có tác vụ này (no job with this id).")
     finally:
-        registry.forget_waiter(job_id, ended)
-    job = await run_in_threadpool(registry.store.job, job_id)
-    if job is None:
-        raise HTTPException(404, "Không có tác vụ này (no job with this id).")
-    return job
+        if ended is not None:
+            registry.forget_waiter(job_id, ended)
+    return job_out(job)
 
 
 # -- the button's reads: no key ------------------------------------------------------------
