@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -86,8 +86,15 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def start_service(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """Start uvicorn with the service on ``port`` (``env`` on top of ours); wait until ready."""
+def start_service(
+    env: dict[str, str], port: int, *, log_to: IO[bytes] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start uvicorn with the service on ``port``; wait until ready.
+
+    The caller's ``TTS_*`` variables are dropped, so only ``env`` configures the service.
+    ``log_to`` receives its output (the terminal by default).
+    """
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TTS_")}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -102,7 +109,9 @@ def start_service(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             "warning",
         ],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**base, **env},
+        stdout=log_to,
+        stderr=log_to,
     )
     url = f"http://{HOST}:{port}/readyz"
     try:

@@ -51,7 +51,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_load import HOST, free_port, log, stop, wait_until  # noqa: E402
+from bench.bench_load import HOST, free_port, log, start_service, stop  # noqa: E402
 from tts_service.extract import extract_html, extract_plain  # noqa: E402
 from tts_service.testing.fake_google import FakeGoogle, ReceivedRequest  # noqa: E402
 from tts_service.text.chunker import chunk_document  # noqa: E402
@@ -186,7 +186,6 @@ def service(env: dict[str, str], latency: float) -> Iterator[Running]:
     ):
         port = free_port()
         log_path = Path(tmp) / "service.log"
-        clean = {k: v for k, v in os.environ.items() if not k.startswith("TTS_")}
         settings = {
             "TTS_ENGINE": "gtts,espeak",
             "TTS_GTTS_BASE_URL": fake.base_url,
@@ -196,27 +195,8 @@ def service(env: dict[str, str], latency: float) -> Iterator[Running]:
             **env,
         }
         with log_path.open("wb") as sink:
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "tts_service.api.main:app",
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=ROOT,
-                env={**clean, **settings},
-                stderr=sink,
-                stdout=sink,
-            )
+            proc = start_service(settings, port, log_to=sink)
             try:
-                url = f"http://{HOST}:{port}/readyz"
-                wait_until(lambda: httpx.get(url, timeout=1).status_code == 200, 60, "the service")
                 yield Running(f"http://{HOST}:{port}", proc, fake, log_path)
             finally:
                 stop(proc)

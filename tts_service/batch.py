@@ -42,7 +42,7 @@ from tts_service.registry.articles import PRIORITY_BATCH
 from tts_service.registry.runtime import RegistryRuntime
 from tts_service.registry.store import JobRecord
 from tts_service.registry.worker import JobOutcome
-from tts_service.schemas import ArticlePut
+from tts_service.schemas import ARTICLE_ID_PATTERN, ArticlePut
 from tts_service.synthesis import SpeechService
 
 __all__ = [
@@ -67,7 +67,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # The editors' API's id pattern (``api/routes/articles.py``): ids made here must fit it.
-ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
+ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
 FILE_SUFFIXES = (".html", ".htm", ".txt")
 _MAX_ID = 128
 _HASH_CHARS = 10
@@ -195,8 +195,11 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(messages)
 
 
-def jsonl_sources(path: Path) -> Iterator[Entry]:
-    """One source per line of a JSONL file; a bad line is an :class:`Invalid` with its number."""
+def _lines(path: Path) -> Iterator[tuple[str, str] | Invalid]:
+    """``(origin, stripped line)`` per non-blank line, or :class:`Invalid` if not UTF-8.
+
+    ``origin`` is ``path:number``, so a failure names the line to fix.
+    """
     with path.open("rb") as lines:
         for number, raw in enumerate(lines, 1):
             origin = f"{path}:{number}"
@@ -205,9 +208,14 @@ def jsonl_sources(path: Path) -> Iterator[Entry]:
             except UnicodeDecodeError:
                 yield Invalid(origin, "the line is not UTF-8")
                 continue
-            if not line:
-                continue
-            yield _jsonl_entry(line, origin)
+            if line:
+                yield origin, line
+
+
+def jsonl_sources(path: Path) -> Iterator[Entry]:
+    """One source per line of a JSONL file; a bad line is an :class:`Invalid` with its number."""
+    for item in _lines(path):
+        yield item if isinstance(item, Invalid) else _jsonl_entry(item[1], item[0])
 
 
 def _jsonl_entry(line: str, origin: str) -> Entry:
@@ -242,29 +250,26 @@ def _jsonl_entry(line: str, origin: str) -> Entry:
 
 def url_sources(path: Path) -> Iterator[Entry]:
     """One source per URL line (``url`` or ``id<TAB>url``); ``#`` lines are comments."""
-    with path.open("rb") as lines:
-        for number, raw in enumerate(lines, 1):
-            origin = f"{path}:{number}"
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
-            except UnicodeDecodeError:
-                yield Invalid(origin, "the line is not UTF-8")
-                continue
-            if not line or line.startswith("#"):
-                continue
-            given, tab, url = line.partition("\t")
-            if not tab:
-                given, url = "", given
-            url = url.strip()
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                yield Invalid(origin, f"not an http(s) URL: {url[:200]!r}")
-            elif len(url) > 2048:
-                yield Invalid(origin, "the URL is longer than 2048 characters")
-            elif tab and not ARTICLE_ID.fullmatch(given.strip()):
-                yield Invalid(origin, f"{given!r} is not a valid article id")
-            else:
-                yield Source(given.strip() or url_id(url), origin, url=url)
+    for item in _lines(path):
+        if isinstance(item, Invalid):
+            yield item
+            continue
+        origin, line = item
+        if line.startswith("#"):
+            continue
+        given, tab, url = line.partition("\t")
+        if not tab:
+            given, url = "", given
+        url = url.strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            yield Invalid(origin, f"not an http(s) URL: {url[:200]!r}")
+        elif len(url) > 2048:
+            yield Invalid(origin, "the URL is longer than 2048 characters")
+        elif tab and not ARTICLE_ID.fullmatch(given.strip()):
+            yield Invalid(origin, f"{given!r} is not a valid article id")
+        else:
+            yield Source(given.strip() or url_id(url), origin, url=url)
 
 
 def input_kind(path: Path) -> Literal["folder", "jsonl"]:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from tts_service.jobs import JobState
 
 __all__ = [
+    "ARTICLE_ID_PATTERN",
     "ArticleOut",
     "ArticlePage",
     "ArticlePut",
@@ -166,6 +167,9 @@ class NormalizeResponse(BaseModel):
 
 
 # -- the editors' API -------------------------------------------------------------------
+
+#: A portal's article id, as a path segment: ``2024-07-tin-123``. No slash, no leading dot.
+ARTICLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"
 
 
 class ArticlePut(SourceText):

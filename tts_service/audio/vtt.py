@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Cue", "render_vtt"]
+__all__ = ["Cue", "cue_times", "render_vtt"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +43,22 @@ def render_vtt(cues: Iterable[Cue]) -> str:
             f"{_escape(cue.text)}"
         )
     return "\n\n".join(blocks) + "\n"
+
+
+def cue_times(vtt: str) -> dict[int, tuple[float, float]]:
+    """Sentence index → ``(start, end)`` seconds, read back from :func:`render_vtt`'s output.
+
+    Only our own files are parsed: cue ids ``s<index>`` and ``HH:MM:SS.mmm`` stamps.
+    """
+    times: dict[int, tuple[float, float]] = {}
+    for block in vtt.split("\n\n"):
+        lines = block.strip().splitlines()
+        if len(lines) >= 2 and lines[0].startswith("s") and " --> " in lines[1]:
+            start, _, end = lines[1].partition(" --> ")
+            times[int(lines[0][1:])] = (_seconds(start), _seconds(end))
+    return times
+
+
+def _seconds(stamp: str) -> float:
+    hours, minutes, seconds = stamp.strip().split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)

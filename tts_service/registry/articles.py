@@ -17,8 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tts_service.audio.vtt import cue_times
 from tts_service.cache import CachedArticle
 from tts_service.errors import ArticleNotFound, EditConflict, InputError
+from tts_service.planning import ArticlePlan
 from tts_service.registry.store import ArticleRecord, ArticleStore, JobRecord
 from tts_service.synthesis import SpeechService
 from tts_service.text.lexicon import Lexicon
@@ -51,7 +53,12 @@ class Content:
     text: str
     title: str | None
     document: Document
-    target_key: str
+    plans: tuple[ArticlePlan, ...]
+
+    @property
+    def target_key(self) -> str:
+        """The audio key this content needs: the primary engine's article key."""
+        return self.plans[0].key
 
     def sentences(self) -> list[list[Any]]:
         """``[index, paragraph, written, spoken]`` per sentence, as the registry stores it."""
@@ -170,7 +177,7 @@ class ArticleRegistry:
         title = record.title or article.title
         document = service.normalize(article.text)
         plans = service.plan(document, title=title, chain=service.chain(None))
-        return Content(article.text, title, document, plans[0].key)
+        return Content(article.text, title, document, plans)
 
     # -- the CMS's operations ----------------------------------------------------------
 
@@ -266,7 +273,7 @@ class ArticleRegistry:
         audio is still being made).
         """
         stored = self.audio(record)
-        times = _cue_times(stored.vtt_path.read_text("utf-8")) if stored is not None else {}
+        times = cue_times(stored.vtt_path.read_text("utf-8")) if stored is not None else {}
         if record.stale:
             times = {}
         lines = []
@@ -356,19 +363,3 @@ def _clean_entries(entries: Mapping[str, str]) -> dict[str, str]:
             )
         clean[w] = r
     return clean
-
-
-def _cue_times(vtt: str) -> dict[int, tuple[float, float]]:
-    """Sentence index → (start, end) seconds, from our own WebVTT (cue ids ``s<index>``)."""
-    times: dict[int, tuple[float, float]] = {}
-    for block in vtt.split("\n\n"):
-        lines = block.strip().splitlines()
-        if len(lines) >= 2 and lines[0].startswith("s") and "-->" in lines[1]:
-            start, _, end = lines[1].partition(" --> ")
-            times[int(lines[0][1:])] = (_seconds(start), _seconds(end))
-    return times
-
-
-def _seconds(stamp: str) -> float:
-    hours, minutes, seconds = stamp.strip().split(":")
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)

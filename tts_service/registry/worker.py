@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from tts_service.errors import FetchFailed, InputError, SynthesisError, TTSError
@@ -68,25 +69,19 @@ def _dead_owners(owners: set[str], me: str) -> list[str]:
     return dead
 
 
+@dataclass(frozen=True, slots=True)
 class JobOutcome:
-    """How a job ended, for the worker's log and the batch command's summary."""
+    """How a job ended, for the worker's log and the batch command's summary.
 
-    __slots__ = ("article_id", "counts", "error", "job_id", "state")
+    ``state`` is done, failed, retry (queued again after a backoff), cancelled (the article
+    was deleted or edited again) or lost (another worker took the job over).
+    """
 
-    def __init__(
-        self,
-        job_id: int,
-        article_id: str,
-        state: str,
-        *,
-        counts: tuple[int, int, int] | None = None,
-        error: str | None = None,
-    ) -> None:
-        self.job_id = job_id
-        self.article_id = article_id
-        self.state = state  # done | failed | retry | cancelled | lost
-        self.counts = counts
-        self.error = error
+    job_id: int
+    article_id: str
+    state: str
+    counts: tuple[int, int, int] | None = None
+    error: str | None = None
 
 
 def _backoff(settings: Settings, attempts: int) -> float:
@@ -194,22 +189,20 @@ def run_job(registry: ArticleRegistry, job: JobRecord, owner: str) -> JobOutcome
             priority=PRIORITY_UPGRADE,
             delay_s=settings.fallback_ttl_s + 1,
         )
-    if current and registry.notify is not None:
-        final = store.get(record.id)
-        if final is not None:
-            registry.notify(
-                final.owner,
-                "article.ready",
-                _payload(
-                    final,
-                    job,
-                    engine=engine,
-                    duration_s=duration,
-                    chunks_total=counts[0],
-                    chunks_reused=counts[1],
-                    chunks_synthesised=counts[2],
-                ),
-            )
+    if current and latest is not None and registry.notify is not None:
+        registry.notify(
+            latest.owner,
+            "article.ready",
+            _payload(
+                latest,
+                job,
+                engine=engine,
+                duration_s=duration,
+                chunks_total=counts[0],
+                chunks_reused=counts[1],
+                chunks_synthesised=counts[2],
+            ),
+        )
     logger.info(
         "article %s ready: %d chunks, %d reused, %d synthesised",
         record.id,
@@ -228,7 +221,7 @@ def _synthesise(
     """Synthesise (or find) the planned audio; counts, key, engine, duration, chunk keys."""
     service = registry.service
     settings = service.settings
-    plans = service.plan(content.document, title=content.title, chain=service.chain(None))
+    plans = content.plans
     primary = plans[0]
     total = len(primary.chunks)
     reused = sum(service.cache.has_chunk(pc.key) for pc in primary.chunks)

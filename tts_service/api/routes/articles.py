@@ -20,6 +20,7 @@ from tts_service.api.deps import RegistryDep
 from tts_service.registry.articles import ArticleRegistry
 from tts_service.registry.store import ArticleRecord, JobRecord
 from tts_service.schemas import (
+    ARTICLE_ID_PATTERN,
     ArticlePage,
     ArticlePut,
     ChunkCounts,
@@ -37,7 +38,7 @@ router = APIRouter(prefix="/v1", tags=["articles"])
 ArticleId = Annotated[
     str,
     Path(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",
+        pattern=ARTICLE_ID_PATTERN,
         description="The portal's article id, e.g. `2024-07-tin-123`.",
     ),
 ]
