@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from tts_service.errors import SynthesisError
+from tts_service.lanes import Lane
 from tts_service.planning import ArticlePlan
 
 __all__ = ["Job", "JobState", "JobProgress"]
@@ -45,6 +46,8 @@ class Job:
     progress: JobProgress
     state: JobState = JobState.PENDING
     engine: str = ""
+    # Whose chunks these are: a listener's, or a registry job's that yields to listeners.
+    lane: Lane = Lane.LISTENER
     result_key: str | None = None
     error: SynthesisError | None = None
     duration: float = 0.0

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -42,6 +42,7 @@ from tts_service.errors import (
 from tts_service.extract import Article, extract_html, extract_plain
 from tts_service.fetch import FetchedPage, fetch_page
 from tts_service.jobs import Job, JobProgress, JobState
+from tts_service.lanes import Lane, LaneExecutor, Ticket
 from tts_service.observability.metrics import ServiceMetrics
 from tts_service.planning import ArticlePlan, Pauses, PlannedChunk, digest, plan_article
 from tts_service.settings import Settings
@@ -77,8 +78,21 @@ class ReadResult:
     retry_after: float | None = None
 
 
+def reserved_for_listeners(concurrency: int) -> int:
+    """Engine threads background jobs leave free: a quarter, at least one (if there are two).
+
+    With gTTS's 8 a back catalogue uses 6 and a new listener finds 2 idle; eSpeak's 2 on a
+    2-core machine are split 1 and 1.
+    """
+    return max(1, concurrency // 4) if concurrency > 1 else 0
+
+
 class ChunkSource:
-    """Chunk audio from the cache, or from its engine exactly once at a time per key."""
+    """Chunk audio from the cache, or from its engine exactly once at a time per key.
+
+    Chunks wait for an engine thread in their job's lane (:mod:`tts_service.lanes`):
+    a listener's go ahead of every queued background chunk.
+    """
 
     def __init__(
         self,
@@ -90,17 +104,27 @@ class ChunkSource:
         self._cache = cache
         self._metrics = metrics if metrics is not None else ServiceMetrics()
         self._executors = {
-            name: ThreadPoolExecutor(
-                max_workers=max(1, engine.concurrency),
-                thread_name_prefix=f"tts-{name}",
+            name: LaneExecutor(
+                max(1, engine.concurrency),
+                reserved=reserved_for_listeners(engine.concurrency),
+                name=f"tts-{name}",
             )
             for name, engine in engines.items()
         }
-        self._inflight: dict[str, Future[bytes]] = {}
+        self._inflight: dict[str, tuple[Future[bytes], Ticket, LaneExecutor]] = {}
         self._lock = threading.Lock()
 
-    def submit(self, engine: SpeechEngine, planned: PlannedChunk, voice: str) -> Future[bytes]:
-        """A future of the chunk's house-format frames; cached audio resolves at once."""
+    def submit(
+        self,
+        engine: SpeechEngine,
+        planned: PlannedChunk,
+        voice: str,
+        lane: Lane = Lane.LISTENER,
+    ) -> Future[bytes]:
+        """A future of the chunk's house-format frames; cached audio resolves at once.
+
+        A listener asking for a chunk already queued for a background job promotes it.
+        """
         cached = self._cache.get_chunk(planned.key)
         self._metrics.chunk_lookup(hit=cached is not None)
         if cached is not None:
@@ -110,11 +134,33 @@ class ChunkSource:
         with self._lock:
             running = self._inflight.get(planned.key)
             if running is not None:
-                return running
-            future = self._executors[engine.name].submit(self._synthesize, engine, planned, voice)
-            self._inflight[planned.key] = future
+                future, ticket, executor = running
+                if lane is Lane.LISTENER:
+                    executor.promote(ticket)
+                return future
+            executor = self._executors[engine.name]
+            future, ticket = executor.submit(
+                partial(self._synthesize, engine, planned, voice), lane
+            )
+            self._inflight[planned.key] = (future, ticket, executor)
         future.add_done_callback(lambda _: self._forget(planned.key))
         return future
+
+    def promote(self, keys: Iterable[str]) -> None:
+        """Serve the chunks of ``keys`` still queued or running as a listener's."""
+        with self._lock:
+            for key in keys:
+                running = self._inflight.get(key)
+                if running is not None:
+                    running[2].promote(running[1])
+
+    def queued(self) -> dict[tuple[str, Lane], int]:
+        """Chunks waiting for an engine thread, by engine and lane (for metrics)."""
+        return {
+            (name, lane): executor.queued(lane)
+            for name, executor in self._executors.items()
+            for lane in Lane
+        }
 
     def _forget(self, key: str) -> None:
         with self._lock:
@@ -139,7 +185,7 @@ class ChunkSource:
     def close(self) -> None:
         """Stop the engine workers; queued chunks are dropped."""
         for executor in self._executors.values():
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown(cancel_futures=True)
 
 
 class SpeechService:
@@ -172,7 +218,12 @@ class SpeechService:
         # Metrics on a registry of their own unless the app hands in the one it serves.
         self.metrics = metrics if metrics is not None else ServiceMetrics()
         self._source = ChunkSource(cache, engines, metrics=self.metrics)
-        self._runner = ThreadPoolExecutor(max_workers=8, thread_name_prefix="tts-job")
+        # A thread per job: as many as listeners may start, plus the registry's workers, so
+        # a background job never keeps a listener's job from starting.
+        self._runner = ThreadPoolExecutor(
+            max_workers=settings.max_concurrent_jobs + settings.workers,
+            thread_name_prefix="tts-job",
+        )
         self._jobs: dict[str, Job] = {}
         # Re-entrant: ``start`` calls its ``admit`` hook under the lock (so the job cap and
         # the job's registration are one step), and the hook may read ``pending_jobs``.
@@ -455,6 +506,10 @@ class SpeechService:
             retry_after=retry,
         )
 
+    def chunks_queued(self) -> dict[tuple[str, str], int]:
+        """Chunks waiting for an engine thread, by engine name and lane label (metrics)."""
+        return {(name, lane.label): n for (name, lane), n in self._source.queued().items()}
+
     @property
     def pending_jobs(self) -> int:
         """How many articles are being read right now (jobs neither ready nor failed)."""
@@ -467,6 +522,7 @@ class SpeechService:
         *,
         admit: Callable[[], None] | None = None,
         retry_failed: bool = False,
+        lane: Lane = Lane.LISTENER,
     ) -> Job | None:
         """Start or join the job for ``plans``; ``None`` when the audio is already stored.
 
@@ -474,12 +530,15 @@ class SpeechService:
         start; whatever it raises refuses the request and starts nothing. A job that failed
         recently is returned as it is (listeners get 503 until its Retry-After), unless
         ``retry_failed``: a registry job retrying after its backoff must really try again.
+        ``lane`` is whose job it is; a listener joining a background job promotes it.
         """
         key = plans[0].key
         self._prune()
         with self._lock:
             running = self._jobs.get(key)
             if running is not None and running.state is JobState.PENDING:
+                if lane is Lane.LISTENER:
+                    self.promote(running)
                 return running
             if running is not None and running.state is JobState.FAILED and not retry_failed:
                 return running
@@ -489,10 +548,18 @@ class SpeechService:
                 admit()
             job = Job(plans=plans, progress=JobProgress(total_chunks=len(plans[0].chunks)))
             job.engine = plans[0].engine
+            job.lane = lane
             self._jobs[key] = job
         self.metrics.job_started()
         self._runner.submit(self.run, job)
         return job
+
+    def promote(self, job: Job) -> None:
+        """A listener waits for ``job``: its chunks go ahead of background work from now on."""
+        if job.lane is Lane.LISTENER:
+            return
+        job.lane = Lane.LISTENER
+        self._source.promote(pc.key for plan in job.plans for pc in plan.chunks)
 
     def _prune(self) -> None:
         """Forget finished jobs after their grace period (failed ones after Retry-After)."""
@@ -529,11 +596,14 @@ class SpeechService:
         for plan in job.plans:
             engine = self.engines[plan.engine]
             job.engine = plan.engine
-            futures = [
-                self._source.submit(engine, pc, plan.voice) for pc in plan.chunks[len(used) :]
-            ]
+            lane = job.lane
+            todo = plan.chunks[len(used) :]
+            futures = [self._source.submit(engine, pc, plan.voice, lane) for pc in todo]
+            if lane is not job.lane:
+                # A listener joined while these were being queued.
+                self._source.promote(pc.key for pc in todo)
             try:
-                for planned, future in zip(plan.chunks[len(used) :], futures, strict=True):
+                for planned, future in zip(todo, futures, strict=True):
                     frames = future.result()
                     job.append(assembler.add(planned, frames))
                     used.append(plan.engine)

@@ -7,8 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tts_service.engines.ratelimit import RateLimited, RateLimiter
+from tts_service.engines.ratelimit import LANE_CHECK_S, RateLimited, RateLimiter
 from tts_service.errors import SynthesisUnavailable
+from tts_service.lanes import Lane, Ticket, in_lane
 from tts_service.testing.clock import FakeClock
 
 
@@ -130,6 +131,80 @@ def test_hook_acquires_with_the_given_timeout():
     hook()
     with pytest.raises(RateLimited):
         hook()
+
+
+def background(limiter: RateLimiter, timeout: float, ticket: Ticket | None = None) -> None:
+    """Acquire as a registry job's chunk does: in the background lane."""
+    with in_lane(ticket or Ticket(Lane.BACKGROUND)):
+        limiter.acquire(timeout)
+
+
+def test_background_work_leaves_the_reserve_to_listeners():
+    clock = FakeClock(500.0, auto=True)
+    limiter = RateLimiter(60, burst=4, reserve=2, clock=clock, wait=clock.wait)  # one a second
+    background(limiter, 0)
+    background(limiter, 0)
+    # Two tokens left, both kept for listeners: the catalogue waits for the third.
+    with pytest.raises(RateLimited) as caught:
+        background(limiter, 0.5)
+    assert caught.value.retry_after == pytest.approx(1.0)
+    limiter.acquire(timeout=0)
+    limiter.acquire(timeout=0)
+    assert clock.waits == []
+    # Empty now; background takes a token only once three are back (one above the reserve).
+    background(limiter, 5)
+    assert clock.now - 500.0 == pytest.approx(3.0)
+    assert limiter.granted == 5 and limiter.refused == 1
+
+
+def test_the_default_reserve_is_a_quarter_of_the_burst_and_leaves_one_token():
+    assert RateLimiter(300, burst=60).reserve == 15
+    assert RateLimiter(60, burst=1).reserve == 0
+    assert RateLimiter(60, burst=4, reserve=10).reserve == 3
+
+
+def test_a_listener_goes_ahead_of_background_work_already_waiting():
+    clock = FakeClock(500.0)
+    limiter = RateLimiter(60, burst=1, reserve=0, clock=clock, wait=clock.wait)
+    limiter.acquire(timeout=0)
+    order: list[str] = []
+
+    def catalogue() -> None:
+        background(limiter, 60)
+        order.append("background")
+
+    def listener() -> None:
+        limiter.acquire(60)
+        order.append("listener")
+
+    with ThreadPoolExecutor(2) as pool:
+        waiting = pool.submit(catalogue)
+        assert clock.wait_for_sleepers(1)  # the background chunk waits for the refill
+        arriving = pool.submit(listener)  # comes later, reserves the next token
+        assert clock.wait_for_sleepers(2)
+        clock.advance(1.0)
+        arriving.result(timeout=5)
+        # The listener took the token that came at 501: none is left for the background
+        # chunk before 502, however often it looks.
+        assert not waiting.done()
+        clock.advance(1.0)
+        waiting.result(timeout=5)
+        assert clock.now - 500.0 == pytest.approx(2.0)
+    assert order == ["listener", "background"]
+
+
+def test_a_background_chunk_promoted_while_waiting_takes_a_listeners_token():
+    clock = FakeClock(500.0)
+    limiter = RateLimiter(60, burst=4, reserve=3, clock=clock, wait=clock.wait)
+    background(limiter, 0)  # 3 left, all in the reserve
+    ticket = Ticket(Lane.BACKGROUND)
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(background, limiter, 60, ticket)
+        assert clock.wait_for_sleepers(1)  # a second away, for a background chunk
+        ticket.lane = Lane.LISTENER  # a listener opened the article
+        clock.advance(LANE_CHECK_S)
+        waiting.result(timeout=5)
+    assert clock.now - 500.0 == pytest.approx(LANE_CHECK_S)
 
 
 @pytest.mark.parametrize("options", [{"per_minute": 0}, {"per_minute": -5}, {"burst": 0}])

@@ -20,6 +20,8 @@ Metrics and their labels (every label takes a bounded set of values)::
                                                        2 open; absent for unguarded engines
     tts_engine_breaker_opened_total{engine}            read at scrape time from the breaker's
     tts_engine_breaker_short_circuited_total{engine}   counters (engines.breaker.BreakerCounters)
+    tts_chunks_queued{engine, lane}                    chunks waiting for an engine thread;
+                                                       lane = listener | background
     tts_registry_jobs{state}                           registered articles' jobs: queued | running
     tts_registry_articles{status}                      queued | synthesising | ready | failed
 
@@ -168,7 +170,22 @@ class _LiveCollector:
         yield states
         yield opened
         yield skipped
+        yield self._queued(service)
         yield from self._registry()
+
+    @staticmethod
+    def _queued(service: Observed | None) -> GaugeMetricFamily:
+        queued = GaugeMetricFamily(
+            "tts_chunks_queued",
+            "Chunks waiting for an engine thread, by engine and lane (listener, background).",
+            labels=["engine", "lane"],
+        )
+        # Duck-typed: SpeechService has it; a bare Observed need not.
+        read = getattr(service, "chunks_queued", None)
+        if callable(read):
+            for (engine, lane), count in read().items():
+                queued.add_metric([engine, lane], count)
+        return queued
 
     def _registry(self) -> Iterator[Metric]:
         jobs = GaugeMetricFamily(

@@ -26,6 +26,7 @@ from typing import Any
 
 from tts_service.errors import FetchFailed, InputError, SynthesisError, TTSError
 from tts_service.jobs import JobState
+from tts_service.lanes import Lane
 from tts_service.registry.articles import PRIORITY_UPGRADE, ArticleRegistry, Content
 from tts_service.registry.store import ArticleRecord, JobRecord
 from tts_service.settings import Settings
@@ -225,7 +226,8 @@ def _synthesise(
     primary = plans[0]
     total = len(primary.chunks)
     reused = sum(service.cache.has_chunk(pc.key) for pc in primary.chunks)
-    running = service.start(plans, retry_failed=True)
+    # Background: listeners' chunks go first; see tts_service.lanes.
+    running = service.start(plans, retry_failed=True, lane=Lane.BACKGROUND)
     if running is None:
         reused = total
     else:

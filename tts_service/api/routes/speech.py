@@ -143,6 +143,8 @@ async def audio(article_id: str, request: Request, service: ServiceDep) -> Respo
     job = service.job(article_id)
     if job is None:
         raise HTTPException(404, "Không tìm thấy bài đọc (no audio with this id).")
+    # Someone is listening now: a registry job being pre-generated goes ahead of the rest.
+    service.promote(job)
     timeout = service.settings.stream_timeout_s
     await job.wait_started(timeout)
     if job.state is JobState.FAILED or not job.started:
