@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_load import HOST, free_port, log, start_service, stop  # noqa: E402
 from tts_service.extract import extract_html, extract_plain  # noqa: E402
+from tts_service.synthesis import reserved_for_listeners  # noqa: E402
 from tts_service.testing.fake_google import FakeGoogle, ReceivedRequest  # noqa: E402
 from tts_service.text.chunker import chunk_document  # noqa: E402
 from tts_service.text.pipeline import normalize  # noqa: E402
@@ -66,6 +67,8 @@ KEY = "bench-key-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 GTTS_LIMIT = 100  # gTTS's characters per request: the chunker's limit for this chain
 CONCURRENCY = 8  # TTS_GTTS_CONCURRENCY's default, left as it is
+# Of those, what registry jobs may use: the rest is kept for listeners (tts_service.lanes).
+BACKGROUND_SLOTS = CONCURRENCY - reserved_for_listeners(CONCURRENCY)
 DEFAULT_RPM = 300  # TTS_GTTS_REQUESTS_PER_MINUTE's default
 DEFAULT_BURST = 60  # TTS_GTTS_BURST's default
 WAIT_S = 30  # the long poll's ?wait=
@@ -316,26 +319,28 @@ def google_figures(
 
 
 def limiting_factor(run: dict[str, Any], latency: float) -> str:
-    """Which of the rate limit, gTTS's concurrency or the workers held the figure down."""
+    """Which of the rate limit, the background share of gTTS's threads or the workers held
+    the figure down."""
     google = run["google"]
     rpm = run["requests_per_minute"]
-    ceiling = CONCURRENCY / latency
+    ceiling = BACKGROUND_SLOTS / latency
     if rpm and google.get("requests_per_s_after_burst", 0.0) >= 0.9 * rpm / 60:
         return (
             f"the gTTS rate limit: {rpm} requests/min = {rpm / 60:g}/s after the "
             f"{DEFAULT_BURST}-request burst (Google's {CONCURRENCY} slots were "
             f"{google['mean_in_flight'] / CONCURRENCY:.0%} used)"
         )
-    if google["mean_in_flight"] >= 0.85 * CONCURRENCY:
+    if google["mean_in_flight"] >= 0.85 * BACKGROUND_SLOTS:
         return (
-            f"gtts_concurrency: {CONCURRENCY} requests in flight x {latency * 1000:.0f} ms "
-            f"= {ceiling:.0f} requests/s"
+            f"the background share of gtts_concurrency: {BACKGROUND_SLOTS} of {CONCURRENCY} "
+            f"requests in flight x {latency * 1000:.0f} ms = {ceiling:.0f} requests/s "
+            "(the rest are kept for listeners)"
         )
-    used = google["mean_in_flight"] / CONCURRENCY
+    used = google["mean_in_flight"] / BACKGROUND_SLOTS
     return (
-        f"the workers: Google's {CONCURRENCY} slots were {used:.0%} used "
+        f"the workers: the {BACKGROUND_SLOTS} background slots were {used:.0%} used "
         f"({google['idle_s']:.1f} s with none in flight); an article's tail of fewer "
-        "than 8 chunks, and its assembly and storage, leave slots empty"
+        f"than {BACKGROUND_SLOTS} chunks, and its assembly and storage, leave slots empty"
     )
 
 
