@@ -15,13 +15,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
 from click.testing import CliRunner
 
-from tests.helpers import text_tone
+from tests.helpers import text_tone, tone_mp3
 from tts_service.api.main import create_app
 from tts_service.api.server import BODY_MIN_RATE, SlowClientProtocol
 from tts_service.cli import main
@@ -74,11 +75,17 @@ def live_server(app, protocol: type) -> Iterator[int]:
 
 
 @pytest.fixture
-def port(monkeypatch, make_service):
+def served(monkeypatch, make_service):
+    """The port of a service served with ``tts-service serve``'s protocol, and the service."""
     service = make_service(FakeEngine(text_tone, name="fake"))
     protocol = served_protocol(monkeypatch, str(TIMEOUT_S))
     with live_server(create_app(service.settings, service=service), protocol) as bound:
-        yield bound
+        yield bound, service
+
+
+@pytest.fixture
+def port(served):
+    return served[0]
 
 
 def connect(port: int) -> socket.socket:
@@ -201,3 +208,56 @@ def test_a_slow_but_steady_body_is_read(port):
             sock.sendall(body[start : start + piece])
         answer = read_to_end(sock)
     assert answer.startswith(b"HTTP/1.1 200 "), answer[:300]
+
+
+def test_clients_that_stop_reading_hold_only_their_own_connection(served):
+    """Slow readers: a player that stops pulling audio (or a script that never reads).
+
+    Their answers wait in their own socket buffers; everyone else is served meanwhile, and
+    a stalled reader that goes on later still gets every byte.
+    """
+    port, service = served
+    # A long article's audio, bigger than all the kernel may buffer for the server's socket
+    # (tcp_wmem's maximum, 4 MiB here) plus uvicorn's 64 KiB write buffer, so the server
+    # really has to wait for the readers (checked with `ss -tm` while writing this test:
+    # with 1.3 MB the whole file sat in the kernel's send queue, and nothing was tested).
+    wmem = Path("/proc/sys/net/ipv4/tcp_wmem")
+    biggest = int(wmem.read_text().split()[2]) if wmem.exists() else 4 << 20
+    piece = tone_mp3(10.0)
+    mp3 = piece * (biggest // len(piece) + 16)
+    key = "5a" * 20
+    service.cache.put_article(
+        key,
+        mp3=mp3,
+        vtt="WEBVTT\n",
+        meta={"engine": "fake", "duration_s": 2160.0, "chars": 0, "title": "Bài dài"},
+    )
+    request = f"GET /v1/audio/{key}.mp3 HTTP/1.1\r\nHost: test\r\n\r\n".encode()
+    stalled = []
+    for _ in range(4):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(BOUND_S)
+        sock.connect(("127.0.0.1", port))
+        sock.sendall(request)
+        assert sock.recv(12) == b"HTTP/1.1 200"
+        stalled.append(sock)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=BOUND_S) as client:
+            for _ in range(2):
+                assert client.get("/healthz").status_code == 200
+                answer = client.get(f"/v1/audio/{key}.mp3")
+                assert answer.status_code == 200 and answer.content == mp3
+        for sock in stalled:
+            head = b"HTTP/1.1 200"
+            while b"\r\n\r\n" not in head:
+                head += sock.recv(1)
+            body = b""
+            while len(body) < len(mp3):
+                chunk = sock.recv(1 << 16)
+                assert chunk, "the server gave up on a reader that only paused"
+                body += chunk
+            assert body == mp3
+    finally:
+        for sock in stalled:
+            sock.close()
