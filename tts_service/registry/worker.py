@@ -46,11 +46,14 @@ def worker_owner() -> str:
     return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _dead_owners(owners: set[str], me: str) -> list[str]:
-    """Owners on this host whose process is gone (or is a previous life of this pid).
+def _dead_owners(owners: set[str], me: str, *, restarting: bool = True) -> list[str]:
+    """Owners on this host whose process is gone (or, ``restarting``, a previous life of
+    this pid).
 
     Their jobs need not wait for the lease to run out: ``kill -9`` and a restart resume
-    the job at once. Owners on other hosts are left to their leases.
+    the job at once. Owners on other hosts are left to their leases. Only at start-up is
+    another instance with our own pid taken for dead (a container's pid 1 restarted);
+    later it may be a live pool of this same process.
     """
     host, pid, _ = me.split(":")
     dead = []
@@ -59,7 +62,8 @@ def _dead_owners(owners: set[str], me: str) -> list[str]:
         if len(parts) != 3 or parts[0] != host or owner == me:
             continue
         if parts[1] == pid:
-            dead.append(owner)  # same pid, other instance: we are its restart (containers)
+            if restarting:
+                dead.append(owner)  # same pid, other instance: we are its restart (containers)
             continue
         try:
             os.kill(int(parts[1]), 0)
@@ -269,14 +273,27 @@ class WorkerPool:
 
     def start(self) -> None:
         """Resume the jobs a dead process of this host left running, then start working."""
-        store = self.registry.store
-        resumed = store.expire_leases(_dead_owners(store.running_owners(), self.owner))
-        if resumed:
-            logger.info("resuming %d jobs left running by a process that died", resumed)
+        self._resume_dead(restarting=True)
         for n in range(self.size):
             thread = threading.Thread(target=self._loop, name=f"tts-worker-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def _resume_dead(self, *, restarting: bool) -> int:
+        """Make the jobs of dead processes on this host claimable now.
+
+        At start-up (a restart after ``kill -9``), and again whenever a worker is idle: a
+        ``tts-service pregenerate`` killed while the service keeps running has its jobs
+        resumed by the service within ``_IDLE_POLL_S``, not after ``TTS_JOB_LEASE_S``.
+        """
+        store = self.registry.store
+        owners = store.running_owners()
+        if not owners - {self.owner}:
+            return 0
+        resumed = store.expire_leases(_dead_owners(owners, self.owner, restarting=restarting))
+        if resumed:
+            logger.info("resuming %d jobs left running by a process that died", resumed)
+        return resumed
 
     def wake(self) -> None:
         """A job was queued: let an idle worker look now rather than at its next poll."""
@@ -311,6 +328,8 @@ class WorkerPool:
     def _sleep(self) -> None:
         due = None
         try:
+            if self._resume_dead(restarting=False):
+                return  # claimable now: no sleep
             due = self.registry.store.next_due()
         except TTSError:
             pass
