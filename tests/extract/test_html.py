@@ -7,6 +7,7 @@ A ``<name>.selector`` file, when present, holds the CSS selector the portal woul
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,18 @@ def test_parsing_neither_runs_scripts_nor_resolves_entities(tmp_path):
     article = extract_html(html, selector="article")
     assert "BÍ MẬT" not in article.text and "Không được đọc" not in article.text
     assert article.title == "Thông báo lịch tiếp công dân"
+
+
+def test_the_article_never_reaches_the_logs(caplog):
+    # Drafts and personal data pass through here; debug logs say how much, never what.
+    secret = "Bản thảo chưa công bố: hồ sơ của bà Trần Thị Mai, số định danh 001199."
+    page = (
+        "<html><body><nav>Trang chủ</nav><article><h1>Tin nội bộ</h1>"
+        f"<p>{secret}</p><p>{secret}</p><p>{secret}</p></article></body></html>"
+    )
+    with caplog.at_level(logging.DEBUG):
+        article = extract_html(page)
+    assert "Trần Thị Mai" in article.text
+    assert caplog.records, "expected the extractor's debug line"
+    for fragment in ("Trần Thị Mai", "001199", "Bản thảo"):
+        assert fragment not in caplog.text

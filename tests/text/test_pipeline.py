@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import logging
 import re
 import unicodedata
 from pathlib import Path
@@ -121,13 +122,21 @@ def test_earlier_claims_win_and_declines_fall_through() -> None:
     assert sentence.units == ("một", "ba")
 
 
-def test_a_failing_rule_declines(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_rule_declines_and_logs_where_not_what(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     def broken(match: re.Match[str]) -> str:
+        # Quotes the text in its message, as int() and friends do.
         raise KeyError(match.group())
 
-    normalizer = Normalizer(rules=(Rule("broken", re.compile(r"x"), broken),))
-    assert normalizer.normalize("a x b").sentences[0].spoken == "a x b"
-    assert "broken" in caplog.text
+    draft = "Bản thảo mật: ông Nguyễn Văn Hùng nhận 12a triệu đồng."
+    normalizer = Normalizer(rules=(Rule("broken", re.compile(r"Hùng nhận 12a"), broken),))
+    with caplog.at_level(logging.DEBUG):
+        assert normalizer.normalize(draft).sentences[0].spoken == draft
+    assert "broken" in caplog.text and "KeyError" in caplog.text
+    logged = caplog.text + "".join(str(r.exc_info) for r in caplog.records)
+    for fragment in ("Hùng", "12a", "Nguyễn"):
+        assert fragment not in logged
 
 
 def test_registry_includes_every_rule_module() -> None:

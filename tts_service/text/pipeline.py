@@ -162,8 +162,18 @@ def _verbalize(rule: Rule, match: re.Match[str]) -> str | None:
     """``rule.verbalize(match)``; a failing rule declines instead of losing the article."""
     try:
         return rule.verbalize(match)
-    except Exception:
-        logger.exception("rule %s failed on %r", rule.name, match.group())
+    except Exception as exc:
+        # Where, not what: the text may be an unpublished draft, and an exception's message
+        # (so its traceback) often quotes it ("invalid literal for int(): '12a'"). The rule,
+        # the error's type and the span are enough to find it in the editor's copy, and
+        # `tts-service normalize` on that copy reproduces it.
+        logger.error(
+            "rule %s raised %s on the %d characters at offset %d",
+            rule.name,
+            type(exc).__name__,
+            len(match.group()),
+            match.start(),
+        )
         return None
 
 
