@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import logging
+import pkgutil
 import re
 import unicodedata
 from pathlib import Path
