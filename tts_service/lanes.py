@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Generic, TypeVar
@@ -83,6 +83,8 @@ class _Task(Generic[T]):
     fn: Callable[[], T]
     ticket: Ticket
     future: Future[T] = field(default_factory=Future)
+    # The submitter's context (its request id, for the logs): the work runs inside it.
+    context: Context = field(default_factory=copy_context)
 
 
 class LaneExecutor:
@@ -177,18 +179,23 @@ class LaneExecutor:
                 self._busy[lane] += 1
             try:
                 if task.future.set_running_or_notify_cancel():
-                    with in_lane(task.ticket):
-                        try:
-                            result = task.fn()
-                        except BaseException as exc:
-                            task.future.set_exception(exc)
-                        else:
-                            task.future.set_result(result)
+                    task.context.run(self._run, task)
             finally:
                 with self._cond:
                     self._busy[lane] -= 1
                     # A background slot came free: a waiting thread may take the next one.
                     self._cond.notify_all()
+
+    @staticmethod
+    def _run(task: _Task[object]) -> None:
+        """Run ``task`` in its lane; its outcome goes to its future (inside its context)."""
+        with in_lane(task.ticket):
+            try:
+                result = task.fn()
+            except BaseException as exc:
+                task.future.set_exception(exc)
+            else:
+                task.future.set_result(result)
 
     def shutdown(self, *, cancel_futures: bool = True) -> None:
         """Stop taking work; queued work is cancelled (or left to finish), running ends."""

@@ -14,6 +14,7 @@ never as if it were gTTS audio; the primary id points at it only for
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -551,7 +552,9 @@ class SpeechService:
             job.lane = lane
             self._jobs[key] = job
         self.metrics.job_started()
-        self._runner.submit(self.run, job)
+        # In the caller's context, so the job's log lines carry the request id of the
+        # request that started it (listeners who join later share that id).
+        self._runner.submit(contextvars.copy_context().run, self.run, job)
         return job
 
     def promote(self, job: Job) -> None:

@@ -11,7 +11,9 @@ import sys
 import pytest
 
 from tests.helpers import text_tone
+from tests.registry.cms import KEY, CountingEngine, put, wait_job
 from tts_service.engines.base import FakeEngine
+from tts_service.errors import SynthesisUnavailable
 from tts_service.observability.logging import (
     HANDLER_NAME,
     JsonFormatter,
@@ -113,3 +115,47 @@ def test_configure_logging_replaces_its_own_handler(json_logs):  # noqa: ARG001
     assert root.level == logging.WARNING
     logging.getLogger("tts_service.test").warning("plain %s", "text")
     assert stream.getvalue().endswith("WARNING tts_service.test [None] plain text\n")
+
+
+def test_a_jobs_lines_carry_the_id_of_the_request_that_started_it(serve, make_service, json_logs):
+    engine_log = logging.getLogger("tests.engine")
+
+    def refuses(_text: str) -> bytes:
+        # Logged on an engine thread, as gTTS's retry warnings are.
+        engine_log.warning("primary refused a chunk")
+        raise SynthesisUnavailable("Google is down")
+
+    service = make_service(
+        FakeEngine(refuses, name="primary"), FakeEngine(text_tone, name="backup")
+    )
+    client = serve(service)
+    started = client.post(
+        "/v1/read", json={"text": "Xin chào các bạn."}, headers={"X-Request-ID": "portal-9"}
+    )
+    assert started.status_code in (200, 202)
+    audio = client.get(f"/v1/audio/{started.json()['id']}.mp3")  # streams to the job's end
+    assert audio.status_code == 200 and audio.headers["x-request-id"] != "portal-9"
+    records, _ = json_logs()
+    refused = [r for r in records if r["message"] == "primary refused a chunk"]
+    switched = [
+        r for r in records if r["logger"] == "tts_service.synthesis" and "failed" in r["message"]
+    ]
+    assert refused and switched
+    assert {r["request_id"] for r in refused + switched} == {"portal-9"}
+
+
+def test_a_registry_jobs_lines_carry_the_job(serve, make_service, json_logs):
+    engine = CountingEngine()
+    service = make_service(engine, api_keys=[{"name": "cms", "key": KEY}])
+    client = serve(service)
+    queued = put(client, "tin", text="Hội nghị sơ kết công tác quý IV.")
+    job = wait_job(client, queued.json()["job"]["id"])
+    assert job["state"] == "done"
+    records, _ = json_logs()
+    ready = [
+        r
+        for r in records
+        if r["logger"] == "tts_service.registry.worker" and "ready" in r["message"]
+    ]
+    assert ready
+    assert {r["request_id"] for r in ready} == {f"job-{job['id']}"}

@@ -13,6 +13,7 @@ from tts_service.observability.logging import (
     RequestIdFilter,
     RequestIdMiddleware,
     accept_request_id,
+    bind_request_id,
     configure_logging,
     current_request_id,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "RequestIdMiddleware",
     "ServiceMetrics",
     "accept_request_id",
+    "bind_request_id",
     "breaker_state",
     "configure_logging",
     "current_request_id",

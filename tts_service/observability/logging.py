@@ -27,6 +27,8 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO, Literal
@@ -44,6 +46,7 @@ __all__ = [
     "RequestIdFilter",
     "RequestIdMiddleware",
     "accept_request_id",
+    "bind_request_id",
     "configure_logging",
     "current_request_id",
 ]
@@ -73,6 +76,17 @@ _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 def current_request_id() -> str | None:
     """The id of the request being served in this context, or ``None`` outside one."""
     return _REQUEST_ID.get()
+
+
+@contextmanager
+def bind_request_id(request_id: str) -> Iterator[None]:
+    """Log the body's lines under ``request_id``: work no HTTP request started (a registry
+    job run by a worker: ``job-17``)."""
+    token = _REQUEST_ID.set(request_id)
+    try:
+        yield
+    finally:
+        _REQUEST_ID.reset(token)
 
 
 def accept_request_id(incoming: str | None) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 from tts_service.errors import FetchFailed, InputError, SynthesisError, TTSError
 from tts_service.jobs import JobState
 from tts_service.lanes import Lane
+from tts_service.observability.logging import bind_request_id
 from tts_service.registry.articles import PRIORITY_UPGRADE, ArticleRegistry, Content
 from tts_service.registry.store import ArticleRecord, JobRecord
 from tts_service.settings import Settings
@@ -313,7 +314,9 @@ class WorkerPool:
                 self._sleep()
                 continue
             try:
-                outcome = run_job(self.registry, job, self.owner)
+                # No HTTP request started this: its lines, and the engines', carry the job.
+                with bind_request_id(f"job-{job.id}"):
+                    outcome = run_job(self.registry, job, self.owner)
                 if outcome.state != "retry":
                     self.registry.announce(job.id)
                 if self.on_outcome is not None:
