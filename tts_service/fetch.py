@@ -50,7 +50,14 @@ from tts_service.errors import (
     TooManyRedirects,
 )
 
-__all__ = ["FetchedPage", "Resolver", "fetch_page", "is_forbidden_address", "system_resolver"]
+__all__ = [
+    "FetchedPage",
+    "Resolver",
+    "check_target",
+    "fetch_page",
+    "is_forbidden_address",
+    "system_resolver",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -165,14 +172,16 @@ class _Target:
     ip: str
 
 
-def _vet(
-    raw_url: str | httpx.URL,
-    *,
-    allowed_hosts: Collection[str],
-    resolver: Resolver,
-    allow_loopback: bool,
-) -> _Target:
-    """Check scheme, credentials, host and every resolved address; return the pinned hop."""
+def check_target(raw_url: str | httpx.URL, *, allowed_hosts: Collection[str]) -> httpx.URL:
+    """Refuse a URL that may never be fetched, without any network: the scheme, credentials,
+    an IP-address host, a host not on ``allowed_hosts``. Returns the parsed URL.
+
+    The editors' API calls it when an article is registered by URL, so a page on a host
+    that isn't allowed is refused at once (403) rather than failing later in a worker.
+
+    Raises:
+        ForbiddenTarget: the URL can never be read here.
+    """
     text = str(raw_url)
     try:
         url = httpx.URL(raw_url)
@@ -195,6 +204,20 @@ def _vet(
         raise ForbiddenTarget(
             f"Trang {host} không nằm trong danh sách được phép (host not allowed).", url=text
         )
+    return url
+
+
+def _vet(
+    raw_url: str | httpx.URL,
+    *,
+    allowed_hosts: Collection[str],
+    resolver: Resolver,
+    allow_loopback: bool,
+) -> _Target:
+    """Check the URL (:func:`check_target`) and every resolved address; the pinned hop."""
+    text = str(raw_url)
+    url = check_target(raw_url, allowed_hosts=allowed_hosts)
+    host = _normalise_host(url.host)
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
         addresses = list(resolver(host, port))

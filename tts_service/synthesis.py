@@ -41,7 +41,7 @@ from tts_service.errors import (
     UnknownEngineError,
 )
 from tts_service.extract import Article, extract_html, extract_plain
-from tts_service.fetch import FetchedPage, fetch_page
+from tts_service.fetch import FetchedPage, check_target, fetch_page
 from tts_service.jobs import Job, JobProgress, JobState
 from tts_service.lanes import Lane, LaneExecutor, Ticket
 from tts_service.observability.metrics import ServiceMetrics
@@ -398,13 +398,15 @@ class SpeechService:
         return self.extract(text=None, html=page.html, selector=selector, url=page.final_url)
 
     def check_url_reading(self, url: str) -> None:
-        """Refuse (403) reading by URL when no host is allowed: nothing is fetched."""
+        """Refuse (403) a URL this service will never fetch: reading by URL is off, or the
+        URL's scheme or host is not allowed. Nothing is fetched or resolved."""
         if not self.settings.fetch_allowed_hosts:
             raise ForbiddenTarget(
                 "Dịch vụ chưa cho phép đọc theo địa chỉ trang (reading by URL is not enabled: "
                 "set TTS_FETCH_ALLOWED_HOSTS).",
                 url=url,
             )
+        check_target(url, allowed_hosts=self.settings.fetch_allowed_hosts)
 
     def read_url(
         self,

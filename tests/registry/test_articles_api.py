@@ -256,3 +256,27 @@ def test_editing_one_paragraph_of_the_seed_sends_only_its_sentences(cms, engine,
     assert job["chunks"]["synthesised"] == len(sent)
     assert job["chunks"]["reused"] == job["chunks"]["total"] - len(sent)
     assert len(sent) < job["chunks"]["total"] / 5
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.org/tin-tuc/1",  # a host not on the list
+        "https://langson.gov.vn.evil.example/1",  # the allowed name inside another domain
+        "ftp://langson.gov.vn/1",
+        "https://admin:pw@langson.gov.vn/1",
+        "http://10.0.0.7/1",
+    ],
+)
+def test_a_url_this_service_may_not_fetch_is_refused_before_anything_is_stored(
+    serve, make_service, engine, url
+):
+    service = make_service(
+        engine, api_keys=[{"name": "cms", "key": KEY}], fetch_allowed_hosts=["langson.gov.vn"]
+    )
+    client = serve(service)
+    answer = put(client, "trang", url=url)
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["detail"]
+    assert client.get("/v1/articles/trang", headers=AUTH).status_code == 404
+    assert engine.calls == []
