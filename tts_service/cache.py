@@ -2,7 +2,7 @@
 
 Layout under ``TTS_CACHE_DIR``::
 
-    index.sqlite3                 sizes, last access, aliases, pins
+    index.sqlite3                 sizes, last access, aliases, pins, running totals
     chunks/ab/<key>.mp3           one engine answer, house-format frames only
     articles/ab/<key>.mp3         the assembled article (ID3 tag + frames)
     articles/ab/<key>.vtt         its sentence timings
@@ -16,6 +16,11 @@ left behind, so pre-generated audio stays ready however much else is read.
 Every write goes to ``tmp/`` first, is flushed to disk and then renamed into place, so a
 crash leaves at worst an orphan in ``tmp/`` — never a partial file under a servable name.
 An article is servable only when its ``.json`` exists.
+
+The index keeps its byte totals (all entries, and the unpinned ones eviction may take) in a
+``totals`` table maintained by triggers, so a store checks the cap in one row read instead
+of summing 100,000 rows (22 ms) — and a batch process writing to the same cache keeps the
+service's totals right, in the same transactions. They are recomputed when a cache opens.
 
 Failures of the disk or of SQLite (a full disk: ``ENOSPC``, "database or disk is full")
 surface as :class:`~tts_service.errors.CacheError`, never as ``OSError`` or
@@ -47,9 +52,11 @@ logger = logging.getLogger(__name__)
 # How often a hit refreshes an entry's last access, and how many such times are remembered.
 _TOUCH_INTERVAL_S = 60.0
 _TOUCHED_MAX = 100_000
+# Refreshes are written together, in one transaction, once this many wait or this long
+# has passed: re-reading a 51-chunk article edited in one place costs one write, not 50.
+_TOUCH_BATCH = 64
+_TOUCH_FLUSH_S = 5.0
 
-# Entries eviction may take: everything but the articles editors registered.
-_UNPINNED = "NOT (kind = 'article' AND EXISTS (SELECT 1 FROM pins WHERE pins.key = entries.key))"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -78,6 +85,49 @@ CREATE TABLE IF NOT EXISTS aliases (
     target TEXT NOT NULL,
     expires REAL
 );
+CREATE TABLE IF NOT EXISTS totals (
+    name TEXT PRIMARY KEY,
+    bytes INTEGER NOT NULL
+);
+"""
+
+# An entry is pinned when it is an article at least one owner pins.
+_PINNED = "({row}.kind = 'article' AND EXISTS (SELECT 1 FROM pins WHERE pins.key = {row}.key))"
+
+# The totals follow every change of entries and pins. Entries change size only through
+# _record's upsert (an UPDATE), never through REPLACE, whose deletions fire no trigger.
+_TRIGGERS = f"""
+CREATE TRIGGER IF NOT EXISTS totals_entry_added AFTER INSERT ON entries BEGIN
+    UPDATE totals SET bytes = bytes + NEW.size
+    WHERE name = 'all' OR (name = 'unpinned' AND NOT {_PINNED.format(row="NEW")});
+END;
+CREATE TRIGGER IF NOT EXISTS totals_entry_removed AFTER DELETE ON entries BEGIN
+    UPDATE totals SET bytes = bytes - OLD.size
+    WHERE name = 'all' OR (name = 'unpinned' AND NOT {_PINNED.format(row="OLD")});
+END;
+CREATE TRIGGER IF NOT EXISTS totals_entry_resized AFTER UPDATE OF size ON entries BEGIN
+    UPDATE totals SET bytes = bytes - OLD.size + NEW.size
+    WHERE name = 'all' OR (name = 'unpinned' AND NOT {_PINNED.format(row="NEW")});
+END;
+CREATE TRIGGER IF NOT EXISTS totals_first_pin AFTER INSERT ON pins
+WHEN (SELECT COUNT(*) FROM pins WHERE key = NEW.key) = 1 BEGIN
+    UPDATE totals SET bytes = bytes - COALESCE(
+        (SELECT size FROM entries WHERE kind = 'article' AND key = NEW.key), 0)
+    WHERE name = 'unpinned';
+END;
+CREATE TRIGGER IF NOT EXISTS totals_last_unpin AFTER DELETE ON pins
+WHEN NOT EXISTS (SELECT 1 FROM pins WHERE key = OLD.key) BEGIN
+    UPDATE totals SET bytes = bytes + COALESCE(
+        (SELECT size FROM entries WHERE kind = 'article' AND key = OLD.key), 0)
+    WHERE name = 'unpinned';
+END;
+"""
+
+_RECOUNT = f"""
+INSERT OR REPLACE INTO totals (name, bytes) VALUES
+    ('all', (SELECT COALESCE(SUM(size), 0) FROM entries)),
+    ('unpinned', (SELECT COALESCE(SUM(size), 0) FROM entries
+                  WHERE NOT {_PINNED.format(row="entries")}))
 """
 
 
@@ -99,6 +149,9 @@ class AudioCache:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._touched: dict[tuple[str, str], float] = {}
+        # Last-access refreshes not written yet, and when they last were.
+        self._pending: dict[tuple[str, str], float] = {}
+        self._flushed = time.monotonic()
         try:
             for sub in ("chunks", "articles", "tmp"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
@@ -107,8 +160,16 @@ class AudioCache:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            self._db.executescript(_TRIGGERS)
         except (OSError, sqlite3.Error) as exc:
             raise CacheError(f"cannot open the audio cache at {self.root}: {exc}") from exc
+        try:
+            # What an index made before the totals existed gets them from, and what puts
+            # them right again should anything have written around the triggers.
+            self._db.execute(_RECOUNT)
+        except sqlite3.Error as exc:
+            # A full disk: the triggers' totals stand; they are recounted at the next start.
+            logger.warning("cache totals not recounted: %s", exc)
         self._clear_tmp()
         self._reconcile()
 
@@ -271,9 +332,13 @@ class AudioCache:
     @property
     def total_bytes(self) -> int:
         """Bytes of all indexed entries."""
+        return self._total("all")
+
+    def _total(self, name: str) -> int:
+        """A running total from the index: one row, however many entries."""
         with self._index() as db:
-            (total,) = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()
-        return int(total)
+            row = db.execute("SELECT bytes FROM totals WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
 
     def writable(self) -> bool:
         """True when a file can be created in the cache (for ``/readyz``)."""
@@ -288,7 +353,8 @@ class AudioCache:
         return True
 
     def close(self) -> None:
-        """Close the index."""
+        """Write the pending last-access refreshes, then close the index."""
+        self._flush_touches()
         with self._lock:
             self._db.close()
 
@@ -316,8 +382,12 @@ class AudioCache:
 
     def _record(self, kind: str, key: str, size: int) -> None:
         with self._index() as db:
+            # An upsert, not INSERT OR REPLACE: the totals' triggers see a replaced entry's
+            # old size go (an UPDATE), where REPLACE's hidden delete would fire nothing.
             db.execute(
-                "INSERT OR REPLACE INTO entries (key, kind, size, last_access) VALUES (?, ?, ?, ?)",
+                "INSERT INTO entries (key, kind, size, last_access) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (kind, key) DO UPDATE SET "
+                "size = excluded.size, last_access = excluded.last_access",
                 (key, kind, size, time.time()),
             )
         self._evict()
@@ -331,27 +401,56 @@ class AudioCache:
         if len(self._touched) > _TOUCHED_MAX:
             self._touched.clear()
         self._touched[(kind, key)] = now
-        # Only the LRU order is at stake: a read must not fail because this write did.
+        with self._lock:
+            self._pending[(kind, key)] = now
+            due = (
+                len(self._pending) >= _TOUCH_BATCH
+                or time.monotonic() - self._flushed >= _TOUCH_FLUSH_S
+            )
+        if due:
+            self._flush_touches()
+
+    def _flush_touches(self) -> None:
+        """Write the pending last-access refreshes in one transaction.
+
+        Only the LRU order is at stake: a read must not fail because this write did, and
+        refreshes a crash loses only make some entries look a little older than they are.
+        """
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            self._flushed = time.monotonic()
+        if not pending:
+            return
+        rows = [(at, kind, key) for (kind, key), at in pending.items()]
         try:
             with self._index() as db:
-                db.execute(
-                    "UPDATE entries SET last_access = ? WHERE kind = ? AND key = ?",
-                    (time.time(), kind, key),
-                )
+                db.execute("BEGIN")
+                try:
+                    db.executemany(
+                        "UPDATE entries SET last_access = MAX(last_access, ?) "
+                        "WHERE kind = ? AND key = ?",
+                        rows,
+                    )
+                    db.execute("COMMIT")
+                except sqlite3.Error:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
         except CacheError as exc:
-            logger.warning("cannot refresh %s %s in the index: %s", kind, key, exc)
+            logger.warning("cannot refresh %d entries in the index: %s", len(rows), exc)
 
     def _evict(self) -> None:
         """Delete least recently used entries until the cache fits ``max_bytes``."""
+        if self._total("unpinned") <= self.max_bytes:
+            return
+        # The order must know of the latest reads before it picks what goes.
+        self._flush_touches()
         with self._index() as db:
-            (total,) = db.execute(
-                f"SELECT COALESCE(SUM(size), 0) FROM entries WHERE {_UNPINNED}"
-            ).fetchone()
-            if total <= self.max_bytes:
-                return
+            (total,) = db.execute("SELECT bytes FROM totals WHERE name = 'unpinned'").fetchone()
             victims = []
             for key, kind, size in db.execute(
-                f"SELECT key, kind, size FROM entries WHERE {_UNPINNED} ORDER BY last_access"
+                "SELECT key, kind, size FROM entries "
+                f"WHERE NOT {_PINNED.format(row='entries')} ORDER BY last_access"
             ):
                 if total <= self.max_bytes:
                     break

@@ -215,13 +215,23 @@ def test_connections_count_tcp_connections_not_requests(fake: FakeGoogle) -> Non
 
 
 def test_max_in_flight_sees_parallel_requests() -> None:
-    with FakeGoogle(latency=0.2) as fake, ThreadPoolExecutor(4) as pool:
+    # Held, not slowed: four requests are surely in flight together however busy the
+    # machine is (a latency of 0.2 s once let a late thread miss the others).
+    with FakeGoogle() as fake, ThreadPoolExecutor(4) as pool:
 
-        def call(text: str) -> int:
-            with httpx.Client() as client:
-                return post_text(client, fake.url, text).status_code
+        def call(text: str) -> str:
+            with httpx.Client(timeout=10) as client:
+                try:
+                    return str(post_text(client, fake.url, text).status_code)
+                except httpx.HTTPError as exc:
+                    return type(exc).__name__
 
-        assert list(pool.map(call, ["một", "hai", "ba", "bốn"])) == [200] * 4
+        fake.hang_next(4)
+        calls = [pool.submit(call, text) for text in ["một", "hai", "ba", "bốn"]]
+        assert fake.wait_for_requests(4)
+        assert fake.in_flight == 4
+        fake.release_hangs()
+        assert all(call.result(timeout=10) != "200" for call in calls)
     assert fake.max_in_flight == 4
     assert fake.in_flight == 0
 
