@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -180,6 +180,13 @@ class ArticlePut(SourceText):
         default=None,
         max_length=200,
         description="The CMS's revision label, echoed back and in webhooks; not itself a change.",
+    )
+    priority: Literal["publish", "batch"] = Field(
+        default="publish",
+        description=(
+            "publish (the default) for what is published now; batch for an archive being "
+            "imported, which waits behind every published article and lexicon change."
+        ),
     )
 
     @field_validator("title")

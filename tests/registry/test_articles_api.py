@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
-from tests.helpers import decode_seconds
+from tests.helpers import decode_seconds, text_tone
 from tests.registry.cms import ARTICLE, AUTH, KEY, OTHER, put, wait_job
+from tts_service.engines.base import FakeEngine
 
 
 def test_register_then_play_the_pregenerated_audio(cms):
@@ -280,3 +283,33 @@ def test_a_url_this_service_may_not_fetch_is_refused_before_anything_is_stored(
     assert answer.json()["detail"]
     assert client.get("/v1/articles/trang", headers=AUTH).status_code == 404
     assert engine.calls == []
+
+
+def test_an_archive_imported_as_batch_waits_behind_todays_articles(serve, make_service):
+    held = threading.Event()
+    order: list[str] = []
+
+    def read(text: str) -> bytes:
+        order.append(text)
+        if "đang đọc" in text:
+            assert held.wait(30), "the test never let the first article go"
+        return text_tone(text)
+
+    engine = FakeEngine(read, name="fake")
+    service = make_service(engine, api_keys=[{"name": "cms", "key": KEY}], workers=1)
+    client = serve(service)
+    # The one worker is busy with an article; then an archive and today's article arrive.
+    busy = put(client, "dang-doc", text="Bài đang đọc.", priority="batch")
+    assert busy.status_code == 202 and busy.json()["job"]["reason"] == "batch"
+    archive = [
+        put(client, f"luu-tru-{n}", text=f"Bài lưu trữ số {n}.", priority="batch")
+        for n in range(1, 4)
+    ]
+    today = put(client, "hom-nay", text="Tin hôm nay.")
+    assert today.json()["job"]["reason"] == "put"
+    held.set()
+    for answer in [busy, *archive, today]:
+        assert wait_job(client, answer.json()["job"]["id"])["state"] == "done"
+    read_after = [text for text in order if "đang đọc" not in text]
+    assert read_after[0].startswith("Tin hôm nay")
+    assert put(client, "x", text="Xin chào.", priority="urgent").status_code == 422

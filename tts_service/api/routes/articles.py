@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse
 
 from tts_service.api.auth import ApiKeyDep, require_api_key
 from tts_service.api.deps import RegistryDep
-from tts_service.registry.articles import ArticleRegistry
+from tts_service.registry.articles import PRIORITY_BATCH, PRIORITY_PUBLISH, ArticleRegistry
 from tts_service.registry.store import ArticleRecord, JobRecord
 from tts_service.schemas import (
     ARTICLE_ID_PATTERN,
@@ -133,6 +133,10 @@ def put_article(
         selector=body.selector,
         revision=body.revision,
         owner=key.name,
+        # An archive imported through the API waits behind today's articles, as the
+        # pregenerate command's batches do.
+        priority=PRIORITY_BATCH if body.priority == "batch" else PRIORITY_PUBLISH,
+        reason="batch" if body.priority == "batch" else "put",
     )
     response.status_code = 202 if outcome.job is not None else 200
     job = outcome.job or registry.store.latest_job(article_id)
