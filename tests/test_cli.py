@@ -4,6 +4,7 @@ from click.testing import CliRunner
 
 from tests.helpers import decode_seconds
 from tts_service.cli import main
+from tts_service.registry.store import ArticleStore
 
 
 def test_normalize_lines_gives_one_output_line_per_input_line():
@@ -47,3 +48,26 @@ def test_synth_refuses_empty_input_clearly(tmp_path, monkeypatch):
     assert result.exit_code != 0
     assert "trống" in result.output
     assert not (tmp_path / "x.mp3").exists()
+
+
+def test_normalize_reads_with_the_lexicon_editors_manage(tmp_path, monkeypatch):
+    site = tmp_path / "site.tsv"
+    site.write_text("CĐS\tcông đoàn sở\n", encoding="utf-8")
+    monkeypatch.setenv("TTS_SITE_LEXICON", str(site))
+    monkeypatch.setenv("TTS_CACHE_DIR", str(tmp_path / "cache"))
+    source = "Sở triển khai CĐS."
+
+    # No registry yet: the file is the site lexicon, and no registry is created.
+    result = CliRunner().invoke(main, ["normalize", "-"], input=source)
+    assert result.exit_code == 0, result.output
+    assert "công đoàn sở" in result.output
+    registry = tmp_path / "cache" / "registry.sqlite3"
+    assert not registry.exists()
+
+    # Editors changed it through PUT /v1/lexicon: that is what listeners hear now.
+    store = ArticleStore.open(registry)
+    store.set_lexicon({"CĐS": "chuyển đổi số"})
+    store.close()
+    result = CliRunner().invoke(main, ["normalize", "-"], input=source)
+    assert result.exit_code == 0, result.output
+    assert "Sở triển khai chuyển đổi số." in result.output

@@ -64,10 +64,13 @@ def synth(
 
     from tts_service.api.main import build_service
     from tts_service.errors import TTSError
+    from tts_service.registry.runtime import site_lexicon
     from tts_service.settings import get_settings
 
-    service = build_service(get_settings())
+    settings = get_settings()
+    service = build_service(settings)
     try:
+        service.set_lexicon(site_lexicon(settings))
         chain = service.chain(engine)
         article = service.extract(text=_read_input(source), html=None)
         document = service.normalize(article.text)
@@ -96,12 +99,12 @@ def synth(
 @click.option("--explain", is_flag=True, help="List each rewrite with the rule that made it.")
 def normalize(source: str, lines: bool, explain: bool) -> None:
     """Print the spoken text of FILE (or - for stdin)."""
+    from tts_service.registry.runtime import site_lexicon
     from tts_service.settings import get_settings
-    from tts_service.text.lexicon import Lexicon
     from tts_service.text.pipeline import normalize as run
 
     text = _read_input(source)
-    lexicon = Lexicon.load(get_settings().site_lexicon)
+    lexicon = site_lexicon(get_settings())
     if lines:
         for line in text.splitlines():
             doc = run(line, lexicon=lexicon)

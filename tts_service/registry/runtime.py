@@ -6,9 +6,30 @@ from tts_service.registry.articles import ArticleRegistry
 from tts_service.registry.store import ArticleStore
 from tts_service.registry.webhooks import Webhooks
 from tts_service.registry.worker import WorkerPool
+from tts_service.settings import Settings
 from tts_service.synthesis import SpeechService
+from tts_service.text.lexicon import Lexicon
 
-__all__ = ["RegistryRuntime"]
+__all__ = ["RegistryRuntime", "site_lexicon"]
+
+
+def site_lexicon(settings: Settings) -> Lexicon:
+    """The site lexicon listeners hear: the one editors manage through ``PUT /v1/lexicon``
+    once there is one, else the ``TTS_SITE_LEXICON`` file that seeds it.
+
+    For the command line (``tts-service normalize``, ``synth``), so an editor checking how
+    "UBND" will be read sees what the service says. A missing registry is not created.
+    """
+    path = settings.registry_file
+    if path.exists():
+        store = ArticleStore.open(path)
+        try:
+            managed = store.lexicon()
+        finally:
+            store.close()
+        if managed is not None:
+            return Lexicon.with_site(managed)
+    return Lexicon.load(settings.site_lexicon)
 
 
 class RegistryRuntime:
