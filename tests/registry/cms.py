@@ -51,3 +51,18 @@ def wait_job(client, job_id):
     job = answer.json()
     assert job["state"] not in ("queued", "running"), job
     return job
+
+
+def register(store, article_id, text="Xin chào.", *, priority=0, reason="put"):
+    """Register a text article straight in the store, as another process would."""
+    return store.put_source(
+        article_id,
+        title=None,
+        kind="text",
+        source=text,
+        selector=None,
+        revision=None,
+        owner="cms",
+        reason=reason,
+        priority=priority,
+    )

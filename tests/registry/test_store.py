@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 
+from tests.registry.cms import register
 from tts_service.errors import RegistryError
 from tts_service.registry.db import Database, migrations
 from tts_service.registry.store import ArticleStore
@@ -13,20 +14,6 @@ from tts_service.registry.store import ArticleStore
 
 def _store(tmp_path) -> ArticleStore:
     return ArticleStore.open(tmp_path / "registry.sqlite3")
-
-
-def _register(store: ArticleStore, article_id: str, text: str = "Xin chào.", priority: int = 0):
-    return store.put_source(
-        article_id,
-        title=None,
-        kind="text",
-        source=text,
-        selector=None,
-        revision=None,
-        owner="cms",
-        reason="put",
-        priority=priority,
-    )
 
 
 def test_migrations_apply_once_and_a_newer_database_is_refused(tmp_path):
@@ -44,26 +31,26 @@ def test_migrations_apply_once_and_a_newer_database_is_refused(tmp_path):
 
 def test_saving_unchanged_content_queues_nothing(tmp_path):
     store = _store(tmp_path)
-    record, job = _register(store, "a")
+    record, job = register(store, "a")
     assert job is not None and record.version == 1
-    record, job = _register(store, "a")
+    record, job = register(store, "a")
     assert job is None and record.version == 1
-    record, job = _register(store, "a", text="Xin chào các bạn.")
+    record, job = register(store, "a", text="Xin chào các bạn.")
     assert job is not None and record.version == 2
 
 
 def test_one_queued_job_per_article(tmp_path):
     store = _store(tmp_path)
-    _, first = _register(store, "a")
-    _, second = _register(store, "a", text="Bản sửa.")
+    _, first = register(store, "a")
+    _, second = register(store, "a", text="Bản sửa.")
     assert first is not None and second is not None and first.id == second.id
     assert store.queue_depth() == {"queued": 1}
 
 
 def test_claims_follow_priority_and_leases(tmp_path):
     store = _store(tmp_path)
-    _register(store, "batch", priority=10)
-    _register(store, "publish", priority=0)
+    register(store, "batch", priority=10)
+    register(store, "publish", priority=0)
     first = store.claim("w1", lease_s=60)
     assert first is not None and first.article_id == "publish" and first.attempts == 0
     second = store.claim("w2", lease_s=60)
@@ -82,10 +69,10 @@ def test_claims_follow_priority_and_leases(tmp_path):
 
 def test_a_newer_version_waits_for_the_running_one(tmp_path):
     store = _store(tmp_path)
-    _register(store, "a")
+    register(store, "a")
     running = store.claim("w1", lease_s=60)
     assert running is not None
-    _register(store, "a", text="Bản sửa.")  # queued while the first is running
+    register(store, "a", text="Bản sửa.")  # queued while the first is running
     assert store.claim("w2", lease_s=60) is None
     store.end_job(running.id, "w1", state="done")
     newer = store.claim("w2", lease_s=60)
@@ -94,7 +81,7 @@ def test_a_newer_version_waits_for_the_running_one(tmp_path):
 
 def test_retry_later_is_not_due_before_its_time(tmp_path):
     store = _store(tmp_path)
-    _register(store, "a")
+    register(store, "a")
     job = store.claim("w1", lease_s=60)
     assert job is not None
     assert store.retry_later(job.id, "w1", delay_s=3600, error="Google down")

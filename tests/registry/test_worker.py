@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 
-from tests.registry.cms import ARTICLE, AUTH, put, wait_job
+from tests.registry.cms import ARTICLE, AUTH, put, register, wait_job
 from tts_service.registry.store import ArticleStore
 from tts_service.registry.worker import _dead_owners
 
@@ -28,17 +28,7 @@ def test_a_batch_killed_beside_the_running_service_is_resumed_without_waiting_fo
     # What a `tts-service pregenerate` in another process did before it was killed -9:
     # it registered an article and claimed its job, with a lease far longer than the test.
     batch = ArticleStore.open(service.settings.registry_file)
-    record, job = batch.put_source(
-        "luu-tru-1",
-        title=None,
-        kind="text",
-        source=ARTICLE,
-        selector=None,
-        revision=None,
-        owner="cms",
-        reason="batch",
-        priority=20,
-    )
+    _, job = register(batch, "luu-tru-1", ARTICLE, priority=10, reason="batch")
     assert job is not None
     dead = f"{socket.gethostname()}:{_dead_pid()}:deadbeef"
     claimed = batch.claim(dead, lease_s=3600)
