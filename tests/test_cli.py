@@ -1,10 +1,21 @@
 from __future__ import annotations
 
+import sqlite3
+
+import pytest
 from click.testing import CliRunner
 
 from tests.helpers import decode_seconds
+from tests.registry.cms import AUTH, KEY, CountingEngine
 from tts_service.cli import main
 from tts_service.registry.store import ArticleStore
+
+
+@pytest.fixture(autouse=True)
+def own_cache_dir(tmp_path, monkeypatch):
+    """Every command here uses a fresh cache: ``normalize`` reads the registry's lexicon, and
+    the default ``audio_cache/`` of a developer's checkout may hold one."""
+    monkeypatch.setenv("TTS_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def test_normalize_lines_gives_one_output_line_per_input_line():
@@ -71,3 +82,51 @@ def test_normalize_reads_with_the_lexicon_editors_manage(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["normalize", "-"], input=source)
     assert result.exit_code == 0, result.output
     assert "Sở triển khai chuyển đổi số." in result.output
+
+
+def test_normalize_drops_what_editors_removed_from_the_seed_lexicon(tmp_path, monkeypatch):
+    site = tmp_path / "site.tsv"
+    site.write_text("CĐS\tcông đoàn sở\n", encoding="utf-8")
+    monkeypatch.setenv("TTS_SITE_LEXICON", str(site))
+    monkeypatch.setenv("TTS_REGISTRY_PATH", str(tmp_path / "elsewhere" / "registry.sqlite3"))
+    store = ArticleStore.open(tmp_path / "elsewhere" / "registry.sqlite3")
+    store.set_lexicon({})  # the seed was imported, then editors deleted its only entry
+    store.close()
+    for args in (["normalize", "-"], ["normalize", "--lines", "-"]):
+        result = CliRunner().invoke(main, args, input="Sở triển khai CĐS.")
+        assert result.exit_code == 0, result.output
+        assert "công đoàn sở" not in result.output, args
+
+
+def test_normalize_says_what_the_running_service_says(serve, make_service, monkeypatch):
+    # The service and the command share one cache directory, hence one registry.
+    service = make_service(CountingEngine(), api_keys=[{"name": "cms", "key": KEY}])
+    client = serve(service)
+    changed = client.put(
+        "/v1/lexicon",
+        json={"entries": {"CĐS": "chuyển đổi số", "UBND": "uỷ ban"}},
+        headers=AUTH,
+    )
+    assert changed.status_code == 200, changed.text
+    source = "UBND tỉnh đẩy mạnh CĐS.\n\nCĐS là nhiệm vụ trọng tâm."
+    preview = client.post("/v1/normalize", json={"text": source})
+    assert preview.status_code == 200, preview.text
+    heard = preview.json()["spoken_text"]
+    assert "chuyển đổi số" in heard and "uỷ ban" in heard
+
+    monkeypatch.setenv("TTS_CACHE_DIR", str(service.settings.cache_dir))
+    result = CliRunner().invoke(main, ["normalize", "-"], input=source)
+    assert result.exit_code == 0, result.output
+    assert result.output == heard + "\n"
+
+
+def test_normalize_refuses_a_registry_it_cannot_read(tmp_path):
+    registry = tmp_path / "cache" / "registry.sqlite3"
+    registry.parent.mkdir()
+    db = sqlite3.connect(registry)
+    db.execute("PRAGMA user_version = 999")  # written by a newer version of the service
+    db.close()
+    result = CliRunner().invoke(main, ["normalize", "-"], input="Sở triển khai CĐS.")
+    assert result.exit_code == 1
+    assert "newer version" in result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback

@@ -59,7 +59,11 @@ def serve(host: str | None, port: int | None) -> None:
 def synth(
     source: str, output: Path, engine: str | None, title: str | None, vtt: Path | None
 ) -> None:
-    """Read FILE (or - for stdin) aloud into an MP3 file."""
+    """Read FILE (or - for stdin) aloud into an MP3 file.
+
+    It is read with the site lexicon listeners hear: the one editors manage with
+    PUT /v1/lexicon once the registry has one, else TTS_SITE_LEXICON.
+    """
     from tqdm import tqdm
 
     from tts_service.api.main import build_service
@@ -98,13 +102,24 @@ def synth(
 )
 @click.option("--explain", is_flag=True, help="List each rewrite with the rule that made it.")
 def normalize(source: str, lines: bool, explain: bool) -> None:
-    """Print the spoken text of FILE (or - for stdin)."""
+    """Print the spoken text of FILE (or - for stdin).
+
+    It is read with the site lexicon listeners hear, as the service chooses it at start-up:
+    the one editors manage with PUT /v1/lexicon once the registry (TTS_REGISTRY_PATH, by
+    default in TTS_CACHE_DIR) has one, else TTS_SITE_LEXICON. No registry is created.
+    """
+    from tts_service.errors import TTSError
     from tts_service.registry.runtime import site_lexicon
     from tts_service.settings import get_settings
     from tts_service.text.pipeline import normalize as run
 
     text = _read_input(source)
-    lexicon = site_lexicon(get_settings())
+    try:
+        lexicon = site_lexicon(get_settings())
+    except TTSError as exc:
+        # A registry that cannot be read (locked, or from a newer version): say so plainly
+        # rather than show the file's lexicon, which may not be what listeners hear.
+        raise click.ClickException(str(exc)) from exc
     if lines:
         for line in text.splitlines():
             doc = run(line, lexicon=lexicon)

@@ -209,6 +209,13 @@ class JobOut(BaseModel):
     id: int
     article_id: str
     reason: str = Field(description="put, regenerate, lexicon, batch or upgrade.")
+    priority: str = Field(
+        description=(
+            "publish, lexicon, batch or upgrade: queued jobs are claimed in this order. A job "
+            "keeps the most urgent priority it was queued with (an archive article edited "
+            "before it was read is reason batch, priority publish)."
+        )
+    )
     state: str = Field(description="queued, running, done, failed or cancelled.")
     attempts: int
     error: str | None = None

@@ -9,6 +9,7 @@ import pytest
 from tests.helpers import decode_seconds, text_tone
 from tests.registry.cms import ARTICLE, AUTH, KEY, OTHER, put, wait_job
 from tts_service.engines.base import FakeEngine
+from tts_service.registry.store import ArticleStore
 
 
 def test_register_then_play_the_pregenerated_audio(cms):
@@ -313,3 +314,131 @@ def test_an_archive_imported_as_batch_waits_behind_todays_articles(serve, make_s
     read_after = [text for text in order if "đang đọc" not in text]
     assert read_after[0].startswith("Tin hôm nay")
     assert put(client, "x", text="Xin chào.", priority="urgent").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("allowed", "url"),
+    [
+        (["langson.gov.vn"], "https://example.org/tin-tuc/1"),
+        (["langson.gov.vn"], "https://evil-langson.gov.vn/tin-tuc/1"),
+        ([], "https://langson.gov.vn/tin-tuc/1"),  # reading by URL is not enabled at all
+    ],
+)
+def test_a_refused_url_gets_the_answer_reading_it_would_get(
+    serve, make_service, engine, allowed, url
+):
+    service = make_service(
+        engine, api_keys=[{"name": "cms", "key": KEY}], fetch_allowed_hosts=allowed, workers=0
+    )
+    client = serve(service)
+    registered = put(client, "trang", url=url)
+    read = client.post("/v1/read", json={"url": url})
+    assert read.status_code == 403, read.text
+    assert (registered.status_code, registered.json()) == (403, read.json())
+    # Vietnamese first, the English gloss in brackets.
+    vietnamese = registered.json()["detail"].split("(")[0]
+    assert any(ord(c) > 127 for c in vietnamese), registered.json()
+    assert client.get("/v1/articles/trang", headers=AUTH).status_code == 404
+    assert 'tts_registry_jobs{state="queued"} 0.0' in client.get("/metrics").text
+
+
+def test_a_url_on_an_allowed_host_or_its_subdomain_is_registered(serve, make_service, engine):
+    # No workers: nothing is fetched, the test stays offline.
+    service = make_service(
+        engine,
+        api_keys=[{"name": "cms", "key": KEY}],
+        fetch_allowed_hosts=["langson.gov.vn"],
+        workers=0,
+    )
+    client = serve(service)
+    for n, url in enumerate(["https://langson.gov.vn/tin/1", "https://sokhdt.LangSon.gov.vn./2"]):
+        answer = put(client, f"trang-{n}", url=url)
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["source_kind"] == "url"
+
+
+def test_an_edit_to_a_refused_url_leaves_the_article_as_it_was(serve, make_service, engine):
+    service = make_service(
+        engine, api_keys=[{"name": "cms", "key": KEY}], fetch_allowed_hosts=["langson.gov.vn"]
+    )
+    client = serve(service)
+    first = put(client, "tin", title="Họp", text=ARTICLE)
+    wait_job(client, first.json()["job"]["id"])
+    before = client.get("/v1/articles/tin", headers=AUTH).json()
+    calls = len(engine.calls)
+
+    refused = put(client, "tin", title="Họp", url="https://example.org/tin")
+    assert refused.status_code == 403, refused.text
+    after = client.get("/v1/articles/tin", headers=AUTH).json()
+    assert after == before
+    assert after["source_kind"] == "text" and after["status"] == "ready"
+    assert len(engine.calls) == calls
+
+
+def _claim_order(service) -> list[str]:
+    """Claim every queued job straight from the store, as a worker would: the article ids."""
+    store = ArticleStore.open(service.settings.registry_file)
+    try:
+        order = []
+        while (job := store.claim("test-claimer", lease_s=600)) is not None:
+            order.append(job.article_id)
+        return order
+    finally:
+        store.close()
+
+
+def test_a_publish_queued_after_a_long_batch_import_is_claimed_first(serve, make_service, engine):
+    # No workers run: the claim order is read from the store, deterministically.
+    service = make_service(engine, api_keys=[{"name": "cms", "key": KEY}], workers=0)
+    client = serve(service)
+    archive = [f"luu-tru-{n:02d}" for n in range(25)]
+    for article_id in archive:
+        answer = put(client, article_id, text=f"Bài lưu trữ số {article_id}.", priority="batch")
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["job"]["priority"] == "batch"
+        assert answer.json()["job"]["reason"] == "batch"
+    today = put(client, "hom-nay", text="Tin hôm nay.")
+    assert today.json()["job"]["priority"] == "publish"
+    assert today.json()["job"]["reason"] == "put"
+    explicit = put(client, "hom-nay-2", text="Tin thứ hai hôm nay.", priority="publish")
+    assert explicit.json()["job"]["priority"] == "publish"
+
+    assert _claim_order(service) == ["hom-nay", "hom-nay-2", *archive]
+    assert engine.calls == []
+
+
+def test_an_archive_article_edited_before_it_was_read_is_published_first(
+    serve, make_service, engine
+):
+    service = make_service(engine, api_keys=[{"name": "cms", "key": KEY}], workers=0)
+    client = serve(service)
+    older = put(client, "luu-tru-1", text="Bài lưu trữ một.", priority="batch").json()["job"]
+    queued = put(client, "luu-tru-2", text="Bài lưu trữ hai.", priority="batch").json()["job"]
+    # The CMS re-saves luu-tru-2 as published today: its queued job is reused and hurried.
+    edited = put(client, "luu-tru-2", text="Bài lưu trữ hai, đã sửa.")
+    assert edited.status_code == 202, edited.text
+    job = edited.json()["job"]
+    assert job["id"] == queued["id"] != older["id"]
+    assert (job["reason"], job["priority"]) == ("batch", "publish")
+    assert client.get(f"/v1/jobs/{job['id']}", headers=AUTH).json()["priority"] == "publish"
+    # Re-saving as batch never slows down a job already queued as publish.
+    assert put(client, "luu-tru-2", text="Lần sửa ba.", priority="batch").json()["job"] == job
+
+    assert _claim_order(service) == ["luu-tru-2", "luu-tru-1"]
+
+
+@pytest.mark.parametrize("priority", ["urgent", "", "PUBLISH", "lexicon", 0, 10, None])
+def test_priority_is_publish_or_batch(cms, priority):
+    client, _ = cms
+    answer = put(client, "uu-tien", text="Xin chào.", priority=priority)
+    assert answer.status_code == 422, answer.text
+    assert "priority" in answer.json()["detail"]
+    assert client.get("/v1/articles/uu-tien", headers=AUTH).status_code == 404
+
+
+def test_the_openapi_schema_states_the_priorities(cms):
+    client, _ = cms
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    priority = schemas["ArticlePut"]["properties"]["priority"]
+    assert priority["enum"] == ["publish", "batch"] and priority["default"] == "publish"
+    assert "priority" in schemas["JobOut"]["required"]

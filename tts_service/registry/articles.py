@@ -1,9 +1,10 @@
 """What editors do with registered articles: put, read back, list, regenerate, delete.
 
 :class:`ArticleRegistry` is what the CMS API and ``tts-service pregenerate`` call. It
-validates a new source at once (an empty or oversized article is refused with the same
-4xx as the public read endpoint, before anything is stored), stores it and queues its job
-in one transaction, and leaves the synthesis to the workers (:mod:`.worker`).
+validates a new source at once (an empty or oversized article, or a URL this service may
+never fetch, is refused with the same 4xx as the public read endpoint, before anything is
+stored), stores it and queues its job in one transaction, and leaves the synthesis to the
+workers (:mod:`.worker`), which claim jobs in priority order: see :data:`PRIORITIES`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tts_service.text.lexicon import Lexicon
 from tts_service.text.model import Document
 
 __all__ = [
+    "PRIORITIES",
     "PRIORITY_BATCH",
     "PRIORITY_LEXICON",
     "PRIORITY_PUBLISH",
@@ -35,6 +37,7 @@ __all__ = [
     "LexiconChange",
     "PutOutcome",
     "TranscriptLine",
+    "priority_name",
 ]
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,23 @@ PRIORITY_PUBLISH = 0
 PRIORITY_LEXICON = 5
 PRIORITY_BATCH = 10
 PRIORITY_UPGRADE = 20
+#: A job's priority by the name the API shows (and, for publish and batch, accepts).
+PRIORITIES: Mapping[str, int] = {
+    "publish": PRIORITY_PUBLISH,
+    "lexicon": PRIORITY_LEXICON,
+    "batch": PRIORITY_BATCH,
+    "upgrade": PRIORITY_UPGRADE,
+}
+_PRIORITY_NAMES = {value: name for name, value in PRIORITIES.items()}
+
+
+def priority_name(priority: int) -> str:
+    """The name of a stored job priority, e.g. ``"batch"``.
+
+    A job keeps the most urgent priority it was queued with: an archive article (batch)
+    edited before it was read (publish) reports ``"publish"`` but keeps reason ``batch``.
+    """
+    return _PRIORITY_NAMES.get(priority, str(priority))
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +215,16 @@ class ArticleRegistry:
         priority: int = PRIORITY_PUBLISH,
         reason: str = "put",
     ) -> PutOutcome:
-        """Register or update an article; queue its synthesis when what is read changed."""
+        """Register or update an article; queue its synthesis when what is read changed.
+
+        Nothing is stored when the source is refused: text or HTML with nothing to read
+        (:class:`InputError`, 422) or too long (413), or a URL the fetcher would never
+        fetch — reading by URL off, or a scheme, credentials, IP-address host or host not on
+        ``TTS_FETCH_ALLOWED_HOSTS`` (:class:`ForbiddenTarget`, 403, the same check
+        :func:`tts_service.fetch.check_target` makes on every hop). ``priority`` is one of
+        :data:`PRIORITIES`: :data:`PRIORITY_BATCH` lets an archive wait behind today's
+        articles; a job already queued for the article keeps the more urgent of the two.
+        """
         kind, source = _source(text=text, html=html, url=url)
         title = unicodedata.normalize("NFC", title) if title else None
         if kind != "url":
@@ -206,6 +235,8 @@ class ArticleRegistry:
                 selector=selector,
             )
         else:
+            # Refused unless reading by URL is on and the URL passes fetch.check_target
+            # (allow-list and all): such a job could only fail later, in a worker.
             self.service.check_url_reading(source)
         record, job = self.store.put_source(
             article_id,

@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse
 
 from tts_service.api.auth import ApiKeyDep, require_api_key
 from tts_service.api.deps import RegistryDep
-from tts_service.registry.articles import PRIORITY_BATCH, PRIORITY_PUBLISH, ArticleRegistry
+from tts_service.registry.articles import PRIORITIES, ArticleRegistry, priority_name
 from tts_service.registry.store import ArticleRecord, JobRecord
 from tts_service.schemas import (
     ARTICLE_ID_PATTERN,
@@ -70,6 +70,7 @@ def job_out(job: JobRecord) -> JobOut:
         id=job.id,
         article_id=job.article_id,
         reason=job.reason,
+        priority=priority_name(job.priority),
         state=job.state,
         attempts=job.attempts,
         error=job.error,
@@ -112,6 +113,13 @@ def _out(
     responses={
         **_KEYED,
         202: {"model": RegisteredArticle, "description": "Queued: its audio is being made."},
+        403: {
+            "model": ErrorResponse,
+            "description": (
+                "The API key is not valid, or the URL may not be fetched (e.g. its host is "
+                "not on TTS_FETCH_ALLOWED_HOSTS), as POST /v1/read answers; nothing is stored."
+            ),
+        },
         413: {"model": ErrorResponse},
     },
 )
@@ -135,7 +143,7 @@ def put_article(
         owner=key.name,
         # An archive imported through the API waits behind today's articles, as the
         # pregenerate command's batches do.
-        priority=PRIORITY_BATCH if body.priority == "batch" else PRIORITY_PUBLISH,
+        priority=PRIORITIES[body.priority],
         reason="batch" if body.priority == "batch" else "put",
     )
     response.status_code = 202 if outcome.job is not None else 200
