@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import threading
 import time
@@ -24,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tts_service.backoff import backoff_s
 from tts_service.errors import FetchFailed, InputError, SynthesisError, TTSError
 from tts_service.jobs import JobState
 from tts_service.lanes import Lane
@@ -90,9 +90,9 @@ class JobOutcome:
     error: str | None = None
 
 
-def _backoff(settings: Settings, attempts: int) -> float:
-    base = settings.job_backoff_base_s * 2 ** max(0, attempts - 1)
-    return float(min(settings.job_backoff_max_s, base) * random.uniform(0.8, 1.2))
+def _backoff(settings: Settings, failures: int) -> float:
+    """Seconds before the next try after ``failures`` failed ones; ``TTS_JOB_BACKOFF_*``."""
+    return backoff_s(failures, base_s=settings.job_backoff_base_s, max_s=settings.job_backoff_max_s)
 
 
 def _payload(record: ArticleRecord, job: JobRecord, **extra: Any) -> dict[str, Any]:
