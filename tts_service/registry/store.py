@@ -5,6 +5,11 @@ a restart loses none: a worker *claims* a job with a lease (``owner``, ``lease_u
 and renews it while it works; a job whose process died keeps its row in ``running``
 until the lease runs out, and is then claimed again like a queued one — it is resumed,
 and the chunks its first run already made come from the audio cache.
+
+A job's ``attempts`` counts its tries *started*: every claim adds one, a resume after a
+crash included, so an article whose reading kills the process (a poison job) is given up
+after ``TTS_JOB_ATTEMPTS`` tries instead of crash-looping every process that takes it.
+Only a job handed back by a process shutting down cleanly gets its try back.
 """
 
 from __future__ import annotations
@@ -406,7 +411,9 @@ class ArticleStore:
         """Take the next due job (or one whose worker's lease ran out) for ``owner``.
 
         A job is never claimed while another job of the same article is running: its
-        newer version waits for the older one to finish instead of racing it.
+        newer version waits for the older one to finish instead of racing it. The claim
+        counts as a try (``attempts + 1``), in the same transaction: a process that dies
+        while reading the job has used the try up.
         """
         now = time.time()
         with self.db.write() as db:
@@ -423,7 +430,7 @@ class ArticleStore:
                 return None
             db.execute(
                 "UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, "
-                "started = COALESCE(started, ?) WHERE id = ?",
+                "attempts = attempts + 1, started = COALESCE(started, ?) WHERE id = ?",
                 (owner, now + lease_s, now, row[0]),
             )
         return self.job(int(row[0]))
@@ -437,16 +444,21 @@ class ArticleStore:
             )
         return cursor.rowcount == 1
 
-    def expire_leases(self, owners: Iterable[str]) -> int:
-        """Make the jobs of these (dead) workers claimable now; how many there were."""
+    def expire_leases(self, owners: Iterable[str], *, refund: bool = False) -> int:
+        """Make the jobs of these workers claimable now; how many there were.
+
+        For dead workers the try stays counted: the job may be what killed them. A worker
+        handing its jobs back while it shuts down cleanly passes ``refund`` — stopping a
+        service is not a failed try.
+        """
         owners = list(owners)
         if not owners:
             return 0
         with self.db.write() as db:
             cursor = db.execute(
-                f"UPDATE jobs SET lease_until = 0 WHERE state = 'running' "
-                f"AND owner IN ({','.join('?' * len(owners))})",
-                owners,
+                f"UPDATE jobs SET lease_until = 0, attempts = MAX(0, attempts - ?) "
+                f"WHERE state = 'running' AND owner IN ({','.join('?' * len(owners))})",
+                [int(refund), *owners],
             )
         return cursor.rowcount
 
@@ -472,19 +484,18 @@ class ArticleStore:
         with self.db.write() as db:
             cursor = db.execute(
                 "UPDATE jobs SET state = ?, error = ?, chunks_total = ?, chunks_reused = ?, "
-                "chunks_synthesised = ?, finished = ?, lease_until = NULL, "
-                "attempts = attempts + (? = 'failed') "
+                "chunks_synthesised = ?, finished = ?, lease_until = NULL "
                 "WHERE id = ? AND owner = ? AND state = 'running'",
-                (state, error, total, reused, synthesised, time.time(), state, job_id, owner),
+                (state, error, total, reused, synthesised, time.time(), job_id, owner),
             )
         return cursor.rowcount == 1
 
     def retry_later(self, job_id: int, owner: str, *, delay_s: float, error: str) -> bool:
-        """Put a failed attempt back in the queue, due in ``delay_s``."""
+        """Put a failed try back in the queue, due in ``delay_s`` (the claim counted it)."""
         with self.db.write() as db:
             cursor = db.execute(
                 "UPDATE jobs SET state = 'queued', not_before = ?, error = ?, owner = NULL, "
-                "lease_until = NULL, attempts = attempts + 1 "
+                "lease_until = NULL "
                 "WHERE id = ? AND owner = ? AND state = 'running'",
                 (time.time() + delay_s, error, job_id, owner),
             )
