@@ -100,7 +100,10 @@ def test_normalize_drops_what_editors_removed_from_the_seed_lexicon(tmp_path, mo
 
 def test_normalize_says_what_the_running_service_says(serve, make_service, monkeypatch):
     # The service and the command share one cache directory, hence one registry.
-    service = make_service(CountingEngine(), api_keys=[{"name": "cms", "key": KEY}])
+    # Only an admin key may change the site lexicon.
+    service = make_service(
+        CountingEngine(), api_keys=[{"name": "cms", "key": KEY, "role": "admin"}]
+    )
     client = serve(service)
     changed = client.put(
         "/v1/lexicon",

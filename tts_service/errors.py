@@ -24,7 +24,9 @@ Hierarchy (HTTP status the API answers with)::
     ├── AudioFormatError            bytes that should be MP3 are not
     ├── CacheError                  the cache could not store or read an entry (503)
     ├── RegistryError               the article registry could not be read or written (503)
-    ├── ArticleNotFound             no registered article has this id (404)
+    ├── ArticleNotFound             no article with this id that this API key may see (404)
+    ├── ArticleTaken                the id is another API key's article (409)
+    ├── NotAllowed                  the API key's role does not allow this (403)
     └── EditConflict                the lexicon changed since the editor read it (412)
 
 ``ForbiddenTarget`` and ``FetchTooLarge`` are also ``InputError`` subclasses because the
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 __all__ = [
     "ArticleNotFound",
+    "ArticleTaken",
     "AudioFormatError",
     "CacheError",
     "EditConflict",
@@ -48,6 +51,7 @@ __all__ = [
     "FetchTooLarge",
     "ForbiddenTarget",
     "InputError",
+    "NotAllowed",
     "RateLimited",
     "RegistryError",
     "SelectorError",
@@ -208,7 +212,25 @@ class RegistryError(TTSError):
 
 
 class ArticleNotFound(TTSError):
-    """Raised when no registered article has the requested id."""
+    """Raised when no registered article has the requested id, or none the key may see.
+
+    Another key's article is "not found" too, never "forbidden": a key learns nothing
+    about what other keys registered.
+    """
+
+
+class ArticleTaken(TTSError):
+    """Raised when a key registers an id that another key's article already has.
+
+    Registering cannot be answered "not found": the caller would believe it created the
+    article. The id's existence is no secret (the button's ``/audio`` answers for it
+    without a key); what the other key registered stays hidden.
+    """
+
+
+class NotAllowed(TTSError):
+    """Raised when a key's role does not allow an operation, e.g. a CMS key changing the
+    site lexicon, which only admin keys may do."""
 
 
 class EditConflict(TTSError):

@@ -217,7 +217,12 @@ class JobOut(BaseModel):
         )
     )
     state: str = Field(description="queued, running, done, failed or cancelled.")
-    attempts: int
+    attempts: int = Field(
+        description=(
+            "Tries started (each claim of the job by a worker), the running one and any "
+            "whose process died included; see TTS_JOB_ATTEMPTS."
+        )
+    )
     error: str | None = None
     chunks: ChunkCounts | None = None
     created: float

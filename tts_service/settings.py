@@ -12,20 +12,42 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["ApiKey", "Settings", "get_settings"]
+__all__ = ["ApiKey", "Role", "Settings", "get_settings"]
+
+
+#: What a key may do: ``cms`` its own articles; ``admin`` every article and the site-wide
+#: settings (the lexicon). See :func:`tts_service.registry.access.may_access`.
+Role = Literal["cms", "admin"]
+# Shorter keys can be guessed; a key is compared whole, so length is all its strength.
+_MIN_KEY_CHARS = 16
 
 
 class ApiKey(BaseModel):
-    """A client of the editors' API (a portal's CMS) and where its callbacks go.
+    """A client of the editors' API (a portal's CMS or an editor-in-chief) and its callbacks.
 
-    ``TTS_API_KEYS`` is a JSON list of these, e.g.
-    ``[{"name": "cms", "key": "…", "webhook_url": "https://cms/tts-hook", "webhook_secret": "…"}]``.
+    ``TTS_API_KEYS`` is a JSON list of these, e.g. ``[{"name": "cms", "key": "…",
+    "webhook_url": "https://cms/tts-hook", "webhook_secret": "…"}, {"name": "bientap",
+    "key": "…", "role": "admin"}]``. The ``name`` owns the articles the key registers; two
+    keys with one name are one client (rotate a key by adding the new one under the same
+    name, then removing the old), so they must agree on role and webhook.
     """
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    key: SecretStr = Field(min_length=16)
+    key: SecretStr
+    role: Role = "cms"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _long_enough(self) -> ApiKey:
+        """Refuse a short key by its name, never by its value (start-up errors are logged)."""
+        length = len(self.key.get_secret_value())
+        if length < _MIN_KEY_CHARS:
+            raise ValueError(
+                f"API key {self.name!r}: a key needs at least {_MIN_KEY_CHARS} characters, "
+                f"this one has {length}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _signed(self) -> ApiKey:
@@ -39,7 +61,13 @@ class Settings(BaseSettings):
     """Service configuration; each field maps to ``TTS_<FIELD NAME>``."""
 
     model_config = SettingsConfigDict(
-        env_prefix="TTS_", env_file=".env", env_ignore_empty=True, extra="ignore"
+        env_prefix="TTS_",
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+        # Errors name the setting and what is wrong, never the value given: API keys and
+        # webhook secrets would otherwise be printed in clear at start-up.
+        hide_input_in_errors=True,
     )
 
     # Engines, in fallback order: gTTS first; when Google keeps failing, eSpeak NG reads.
@@ -144,6 +172,31 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _one_client_per_name(cls, keys: tuple[ApiKey, ...]) -> tuple[ApiKey, ...]:
+        """A name owns articles and receives their webhooks: its keys must agree on both.
+
+        And one key value must not belong to two names: which one would own the articles?
+        """
+        by_name: dict[str, ApiKey] = {}
+        values: dict[str, str] = {}
+        for key in keys:
+            first = by_name.setdefault(key.name, key)
+            if (first.role, first.webhook_url, first.webhook_secret) != (
+                key.role,
+                key.webhook_url,
+                key.webhook_secret,
+            ):
+                raise ValueError(
+                    f"API keys named {key.name!r} differ in role or webhook; keys sharing a "
+                    "name are one client (a key being rotated)"
+                )
+            owner = values.setdefault(key.key.get_secret_value(), key.name)
+            if owner != key.name:
+                raise ValueError(f"API keys {owner!r} and {key.name!r} have the same key")
+        return keys
 
     @field_validator("engine")
     @classmethod

@@ -10,7 +10,16 @@ from tts_service.errors import SynthesisRejected
 
 KEY = "cms-key-0123456789abcdef"
 OTHER = "other-key-0123456789abcdef"
+ADMIN = "admin-key-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {KEY}"}
+OTHER_AUTH = {"Authorization": f"Bearer {OTHER}"}
+ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN}"}
+#: The keys of the ``cms`` fixture: two portals' CMSes and the editor-in-chief.
+KEYS = [
+    {"name": "cms", "key": KEY},
+    {"name": "other", "key": OTHER, "role": "cms"},
+    {"name": "admin", "key": ADMIN, "role": "admin"},
+]
 ARTICLE = (
     "UBND tỉnh Lạng Sơn họp phiên thường kỳ tháng 7.\n\n"
     "Hội nghị thống nhất kế hoạch quý III năm 2024. Các sở báo cáo tiến độ.\n\n"
@@ -45,15 +54,15 @@ def put(client, article_id, **body):
     return client.put(f"/v1/articles/{article_id}", json=body, headers=AUTH)
 
 
-def wait_job(client, job_id):
-    answer = client.get(f"/v1/jobs/{job_id}", params={"wait": 30}, headers=AUTH)
+def wait_job(client, job_id, headers=AUTH):
+    answer = client.get(f"/v1/jobs/{job_id}", params={"wait": 30}, headers=headers)
     assert answer.status_code == 200, answer.text
     job = answer.json()
     assert job["state"] not in ("queued", "running"), job
     return job
 
 
-def register(store, article_id, text="Xin chào.", *, priority=0, reason="put"):
+def register(store, article_id, text="Xin chào.", *, priority=0, reason="put", owner="cms"):
     """Register a text article straight in the store, as another process would."""
     return store.put_source(
         article_id,
@@ -62,7 +71,7 @@ def register(store, article_id, text="Xin chào.", *, priority=0, reason="put"):
         source=text,
         selector=None,
         revision=None,
-        owner="cms",
+        owner=owner,
         reason=reason,
         priority=priority,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.registry.cms import KEY, OTHER, CountingEngine
+from tests.registry.cms import KEYS, CountingEngine
 
 
 @pytest.fixture
@@ -15,11 +15,7 @@ def engine() -> CountingEngine:
 
 @pytest.fixture
 def cms(serve, make_service, engine):
-    """An HTTP client to a service with one CMS key, and the service itself."""
-    service = make_service(
-        engine,
-        api_keys=[{"name": "cms", "key": KEY}, {"name": "other", "key": OTHER}],
-        page_size=2,
-    )
+    """An HTTP client to a service with two CMS keys and an admin key, and the service."""
+    service = make_service(engine, api_keys=KEYS, page_size=2)
     client = serve(service)
     return client, service

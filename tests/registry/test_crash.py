@@ -1,5 +1,8 @@
 """kill -9 the service while it reads registered articles; restart; nothing lost or redone.
 
+And the other way round: an article whose reading kills the process is given up after
+``TTS_JOB_ATTEMPTS`` tries, instead of killing every process that resumes it.
+
 The service runs as a real uvicorn process reading with gTTS against the loopback fake of
 Google, one request at a time, so the moment of the kill is exact: Google has answered
 the first ``K`` chunks (each stored before the next request goes out) and holds the next
@@ -24,6 +27,9 @@ import httpx
 
 from tests.helpers import decode_seconds
 from tests.registry.cms import AUTH, KEY
+from tests.registry.poison_worker import POISON
+from tests.registry.test_webhooks import SECRET, receiver  # noqa: F401  (fixture)
+from tts_service.registry.webhooks import verify
 from tts_service.testing.fake_google import FakeGoogle
 
 ARTICLES = {
@@ -126,3 +132,71 @@ def test_kill_9_mid_batch_then_restart_loses_and_repeats_nothing(tmp_path):
     assert set(held) <= set(again)
     assert (tmp_path / "cache" / "tmp").exists()
     assert list((tmp_path / "cache" / "tmp").iterdir()) == []
+
+
+# -- a job that kills its process ----------------------------------------------------------
+
+
+def test_a_job_that_kills_its_process_is_given_up_after_the_max_tries(
+    serve,
+    make_service,
+    engine,
+    receiver,  # noqa: F811
+):
+    attempts = 3
+    keys = [{"name": "cms", "key": KEY, "webhook_url": receiver.url, "webhook_secret": SECRET}]
+    # Registered as the CMS would; no worker runs in this process.
+    service = make_service(engine, api_keys=keys, workers=0, job_attempts=attempts)
+    client = serve(service)
+    poison = client.put(
+        "/v1/articles/doc", json={"text": f"Mở đầu bình thường. Đây là {POISON}."}, headers=AUTH
+    )
+    assert poison.status_code == 202, poison.text
+    healthy = client.put("/v1/articles/lanh", json={"text": "Tin lành mạnh."}, headers=AUTH)
+    assert healthy.status_code == 202, healthy.text
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TTS_")},
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "TTS_CACHE_DIR": str(service.settings.cache_dir),
+        "TTS_JOB_ATTEMPTS": str(attempts),
+        # Long: each new process must resume the dead one's job at once, not after a lease.
+        "TTS_JOB_LEASE_S": "600",
+        "TTS_API_KEYS": json.dumps(keys),
+        "TTS_LOG_FORMAT": "text",
+    }
+    exits = []
+    for _ in range(attempts + 1):
+        # One more process than there are tries: before the fix, each one died too.
+        run = subprocess.run(
+            [sys.executable, "-m", "tests.registry.poison_worker"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        exits.append(run.returncode)
+        if run.returncode != -signal.SIGKILL:
+            break
+    assert exits == [-signal.SIGKILL] * attempts + [0], run.stderr
+
+    job = client.get(f"/v1/jobs/{poison.json()['job']['id']}", headers=AUTH).json()
+    message = (
+        f"Đã thử đọc bài {attempts} lần, lần cuối tiến trình đọc bị dừng giữa chừng; bài được bỏ "
+        f"qua để không làm dịch vụ dừng tiếp (the last of {attempts} tries stopped the process "
+        "reading it: given up, so that it cannot keep stopping the service)."
+    )
+    assert (job["state"], job["attempts"], job["error"]) == ("failed", attempts + 1, message)
+    article = client.get("/v1/articles/doc", headers=AUTH).json()
+    assert (article["status"], article["error"]) == ("failed", message)
+    # The other article, queued behind it, was read by the process that gave it up.
+    assert client.get("/v1/articles/lanh", headers=AUTH).json()["status"] == "ready"
+
+    # The CMS hears about it as about any failure (this service sends what is still queued).
+    calls = receiver.wait_for(2)
+    events = sorted((c.json["event"], c.json["article"]["id"]) for c in calls)
+    assert events == [("article.failed", "doc"), ("article.ready", "lanh")]
+    failed = next(c.json["article"] for c in calls if c.json["event"] == "article.failed")
+    assert failed["error"] == message
+    assert all(verify(SECRET, c.headers["x-tts-signature"], c.body) for c in calls)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.registry.cms import AUTH, KEY, put, wait_job
+from tests.registry.cms import ADMIN, ADMIN_AUTH, AUTH, put, wait_job
 
 ARTICLES = {
     # Contains the new abbreviation: its spoken text changes.
@@ -31,7 +31,7 @@ def test_a_lexicon_change_requeues_exactly_the_affected_articles(cms):
     changed = client.put(
         "/v1/lexicon",
         json={"entries": {"VNPT": "vê en pê tê", "HĐND": "Hội đồng nhân dân"}},
-        headers={**AUTH, "If-Match": etag},
+        headers={**ADMIN_AUTH, "If-Match": etag},
     )
     assert changed.status_code == 200, changed.text
     # "HĐND" already read "Hội đồng nhân dân": the entry changes nothing that is said.
@@ -56,11 +56,15 @@ def test_a_stale_if_match_is_refused_and_changes_nothing(cms):
     client, _ = cms
     etag = client.get("/v1/lexicon", headers=AUTH).headers["etag"]
     first = client.put(
-        "/v1/lexicon", json={"entries": {"ABC": "a bê xê"}}, headers={**AUTH, "If-Match": etag}
+        "/v1/lexicon",
+        json={"entries": {"ABC": "a bê xê"}},
+        headers={**ADMIN_AUTH, "If-Match": etag},
     )
     assert first.status_code == 200
     second = client.put(
-        "/v1/lexicon", json={"entries": {"XYZ": "ích i dét"}}, headers={**AUTH, "If-Match": etag}
+        "/v1/lexicon",
+        json={"entries": {"XYZ": "ích i dét"}},
+        headers={**ADMIN_AUTH, "If-Match": etag},
     )
     assert second.status_code == 412 and "tải lại" in second.json()["detail"]
     assert client.get("/v1/lexicon", headers=AUTH).json()["entries"] == {"ABC": "a bê xê"}
@@ -69,16 +73,17 @@ def test_a_stale_if_match_is_refused_and_changes_nothing(cms):
 def test_invalid_entries_are_refused(cms):
     client, _ = cms
     for entries in ({"": "x"}, {"A": " "}, {"A\tB": "x"}, {"A": "dòng\nhai"}):
-        answer = client.put("/v1/lexicon", json={"entries": entries}, headers=AUTH)
+        answer = client.put("/v1/lexicon", json={"entries": entries}, headers=ADMIN_AUTH)
         assert answer.status_code == 422, entries
     assert client.get("/v1/lexicon", headers=AUTH).json()["entries"] == {}
 
 
 def test_the_lexicon_survives_a_restart(serve, make_service, engine):
-    keys = [{"name": "cms", "key": KEY}]
+    keys = [{"name": "admin", "key": ADMIN, "role": "admin"}]
     first = serve(make_service(engine, api_keys=keys))
-    assert first.put("/v1/lexicon", json={"entries": {"ABC": "a bê xê"}}, headers=AUTH).is_success
+    answer = first.put("/v1/lexicon", json={"entries": {"ABC": "a bê xê"}}, headers=ADMIN_AUTH)
+    assert answer.status_code == 200, answer.text
     second_service = make_service(engine, api_keys=keys)
     second = serve(second_service)
-    assert second.get("/v1/lexicon", headers=AUTH).json()["entries"] == {"ABC": "a bê xê"}
+    assert second.get("/v1/lexicon", headers=ADMIN_AUTH).json()["entries"] == {"ABC": "a bê xê"}
     assert second_service.lexicon.read("ABC") == "a bê xê"

@@ -52,15 +52,15 @@ def test_claims_follow_priority_and_leases(tmp_path):
     register(store, "batch", priority=10)
     register(store, "publish", priority=0)
     first = store.claim("w1", lease_s=60)
-    assert first is not None and first.article_id == "publish" and first.attempts == 0
+    assert first is not None and first.article_id == "publish" and first.attempts == 1
     second = store.claim("w2", lease_s=60)
     assert second is not None and second.article_id == "batch"
     assert store.claim("w3", lease_s=60) is None
-    # w1 dies: once its lease is expired, its job is claimed again; a crash is not a
-    # failed attempt, so it does not use up TTS_JOB_ATTEMPTS.
+    # w1 dies: once its lease is expired, its job is claimed again. The try w1 started
+    # counts: had the job killed w1, resuming it must not be free (a crash loop).
     assert store.expire_leases(["w1"]) == 1
     again = store.claim("w3", lease_s=60)
-    assert again is not None and again.id == first.id and again.attempts == 0
+    assert again is not None and again.id == first.id and again.attempts == 2
     # The dead worker can no longer finish or renew what it lost.
     assert not store.renew(first.id, "w1", lease_s=60)
     assert not store.end_job(first.id, "w1", state="done")
@@ -87,6 +87,17 @@ def test_retry_later_is_not_due_before_its_time(tmp_path):
     assert store.retry_later(job.id, "w1", delay_s=3600, error="Google down")
     assert store.claim("w1", lease_s=60) is None
     retried = store.job(job.id)
+    # One try: counted by the claim, not again by the retry.
     assert retried is not None and retried.attempts == 1 and retried.state == "queued"
     due = store.next_due()
     assert due is not None
+
+
+def test_a_clean_shutdown_hands_its_jobs_back_with_their_try(tmp_path):
+    store = _store(tmp_path)
+    register(store, "a")
+    job = store.claim("w1", lease_s=60)
+    assert job is not None and job.attempts == 1
+    assert store.expire_leases(["w1"], refund=True) == 1
+    again = store.claim("w2", lease_s=60)
+    assert again is not None and again.id == job.id and again.attempts == 1

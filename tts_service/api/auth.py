@@ -5,6 +5,10 @@ compared with *every* configured key in constant time — hashes of equal length
 ``hmac.compare_digest``, with no early exit — so neither the answer's timing nor its
 content tells a caller how close a guess was, or which key it resembled. Keys are never
 logged: only the matching key's ``name`` is kept, as the article's owner.
+
+What a valid key may then reach (its own articles, or everything for an admin) is one
+rule, :func:`tts_service.registry.access.may_access`, which the registry applies to every
+operation a route hands it the key for.
 """
 
 from __future__ import annotations

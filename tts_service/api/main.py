@@ -31,6 +31,7 @@ from tts_service.cache import AudioCache
 from tts_service.engines.registry import build_engines
 from tts_service.errors import (
     ArticleNotFound,
+    ArticleTaken,
     CacheError,
     EditConflict,
     FetchFailed,
@@ -38,6 +39,7 @@ from tts_service.errors import (
     FetchTooLarge,
     ForbiddenTarget,
     InputError,
+    NotAllowed,
     RegistryError,
     SynthesisUnavailable,
     TextTooLongError,
@@ -195,6 +197,14 @@ def create_app(
     @app.exception_handler(ArticleNotFound)
     async def _not_found(_: Request, exc: ArticleNotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(ArticleTaken)
+    async def _taken(_: Request, exc: ArticleTaken) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(NotAllowed)
+    async def _not_allowed(_: Request, exc: NotAllowed) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
 
     @app.exception_handler(EditConflict)
     async def _conflict(_: Request, exc: EditConflict) -> JSONResponse:

@@ -49,6 +49,7 @@ from gtts import gTTS
 
 from tts_service.audio import mp3
 from tts_service.audio.format import HOUSE_FORMAT, AudioFormat
+from tts_service.backoff import backoff_s
 from tts_service.errors import (
     AudioFormatError,
     SynthesisRejected,
@@ -378,13 +379,17 @@ class GTTSEngine:
         """Seconds to wait before attempt ``attempt + 1``.
 
         Google's ``Retry-After`` wins when given, capped by ``backoff_max``; otherwise
-        "full jitter": a uniform draw below ``backoff_base * 2**attempt`` (capped), so
-        threads that failed together do not come back together.
+        "full jitter" below ``backoff_base * 2**attempt``, never above ``backoff_max``
+        (:func:`tts_service.backoff.backoff_s`), so threads that failed together do not
+        come back together.
         """
-        if retry_after is not None:
-            return min(retry_after, self.backoff_max)
-        ceiling = min(self.backoff_max, self.backoff_base * 2**attempt)
-        return self._rng.uniform(0.0, ceiling)
+        return backoff_s(
+            attempt + 1,
+            base_s=self.backoff_base,
+            max_s=self.backoff_max,
+            retry_after=retry_after,
+            rng=self._rng,
+        )
 
     def _give_up(self, failure: _AttemptFailed, attempts: int) -> Exception:
         """The error to raise once every attempt failed, chosen by the last failure."""

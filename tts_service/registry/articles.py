@@ -5,6 +5,11 @@ validates a new source at once (an empty or oversized article, or a URL this ser
 never fetch, is refused with the same 4xx as the public read endpoint, before anything is
 stored), stores it and queues its job in one transaction, and leaves the synthesis to the
 workers (:mod:`.worker`), which claim jobs in priority order: see :data:`PRIORITIES`.
+
+Every operation an API key asks for takes that ``key`` and answers only within what it
+may reach (:func:`~tts_service.registry.access.may_access`): another key's article is
+"not found", the lexicon is the admins'. ``key=None`` is the operator on the command
+line, or the button's public reads.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from typing import Any
 
 from tts_service.audio.vtt import cue_times
 from tts_service.cache import CachedArticle
-from tts_service.errors import ArticleNotFound, EditConflict, InputError
+from tts_service.errors import EditConflict, InputError, NotAllowed
 from tts_service.planning import ArticlePlan
-from tts_service.registry.store import ArticleRecord, ArticleStore, JobRecord
+from tts_service.registry.access import SITE, may_access
+from tts_service.registry.store import ArticleRecord, ArticleStore, JobRecord, article_not_found
+from tts_service.settings import ApiKey
 from tts_service.synthesis import SpeechService
 from tts_service.text.lexicon import Lexicon
 from tts_service.text.model import Document
@@ -211,6 +218,7 @@ class ArticleRegistry:
         url: str | None = None,
         selector: str | None = None,
         revision: str | None = None,
+        key: ApiKey | None = None,
         owner: str | None = None,
         priority: int = PRIORITY_PUBLISH,
         reason: str = "put",
@@ -224,7 +232,14 @@ class ArticleRegistry:
         :func:`tts_service.fetch.check_target` makes on every hop). ``priority`` is one of
         :data:`PRIORITIES`: :data:`PRIORITY_BATCH` lets an archive wait behind today's
         articles; a job already queued for the article keeps the more urgent of the two.
+
+        ``key`` is the API key asking: it owns a new article, and may change an existing
+        one only if it may reach it (else :class:`ArticleTaken`, nothing stored). Without
+        a key (the command line) any article may be changed and a new one is owned by
+        ``owner`` (``None``: the site). An existing article's owner never changes.
         """
+        if key is not None and owner is not None:
+            raise ValueError("pass the API key or an owner, not both")
         kind, source = _source(text=text, html=html, url=url)
         title = unicodedata.normalize("NFC", title) if title else None
         if kind != "url":
@@ -245,51 +260,69 @@ class ArticleRegistry:
             source=source,
             selector=selector,
             revision=revision,
-            owner=owner,
+            owner=key.name if key is not None else owner,
             reason=reason,
             priority=priority,
+            may_change=_may_change(key),
         )
         if job is not None:
             self._queued()
         return PutOutcome(record, job)
 
-    def get(self, article_id: str) -> ArticleRecord:
-        """The registered article, or :class:`ArticleNotFound`."""
+    def get(self, article_id: str, *, key: ApiKey | None = None) -> ArticleRecord:
+        """The registered article, or :class:`ArticleNotFound` (also when ``key`` may not
+        reach it)."""
         record = self.store.get(article_id)
-        if record is None:
-            raise ArticleNotFound(
-                f"Không có bài viết '{article_id}' (no registered article with this id)."
-            )
+        if record is None or (key is not None and not may_access(key, record.owner)):
+            raise article_not_found(article_id)
         return record
 
-    def regenerate(self, article_id: str) -> JobRecord:
+    def page(
+        self, *, key: ApiKey, status: str | None, page: int
+    ) -> tuple[list[ArticleRecord], int, int]:
+        """One page of the articles ``key`` may reach, in id order; the total and page count."""
+        size = self.service.settings.page_size
+        owner = None if may_access(key, SITE) else key.name
+        records, total = self.store.page(status=status, page=page, size=size, owner=owner)
+        return records, total, max(1, -(-total // size))
+
+    def job(self, job_id: int, *, key: ApiKey) -> JobRecord | None:
+        """A job of an article ``key`` may reach (as owned when the job was queued)."""
+        job = self.store.job(job_id)
+        if job is None or not may_access(key, job.article_owner):
+            return None
+        return job
+
+    def regenerate(self, article_id: str, *, key: ApiKey | None = None) -> JobRecord:
         """Queue a new synthesis of an article as it is now."""
-        self.get(article_id)
-        job = self.store.enqueue(article_id, reason="regenerate", priority=PRIORITY_PUBLISH)
+        job = self.store.enqueue(
+            article_id,
+            reason="regenerate",
+            priority=PRIORITY_PUBLISH,
+            may_change=_may_change(key) or _exists,
+        )
         self._queued()
         return job
 
-    def delete(self, article_id: str) -> None:
+    def delete(self, article_id: str, *, key: ApiKey | None = None) -> None:
         """Remove an article, and the audio (article and chunks) no other article uses.
 
         Chunks are shared between articles that contain the same sentence: a sentence
         still used by another registered article keeps its audio.
         """
-        record = self.store.delete(article_id)
+        record = self.store.delete(article_id, may_change=_may_change(key))
         if record is None:
-            raise ArticleNotFound(
-                f"Không có bài viết '{article_id}' (no registered article with this id)."
-            )
-        keys = [k for k in (record.audio_key,) if k] + list(record.chunk_keys or ())
-        in_use = self.store.audio_in_use(keys)
+            raise article_not_found(article_id)
+        audio_keys = [k for k in (record.audio_key,) if k] + list(record.chunk_keys or ())
+        in_use = self.store.audio_in_use(audio_keys)
         cache = self.service.cache
         if record.audio_key:
             free = cache.unpin(record.audio_key, article_id)
             if free and record.audio_key not in in_use:
                 cache.remove("article", record.audio_key)
-        for key in record.chunk_keys or ():
-            if key not in in_use:
-                cache.remove("chunk", key)
+        for chunk_key in record.chunk_keys or ():
+            if chunk_key not in in_use:
+                cache.remove("chunk", chunk_key)
 
     def audio(self, record: ArticleRecord) -> CachedArticle | None:
         """The stored audio a registered article is served with, if there is some."""
@@ -320,12 +353,22 @@ class ArticleRegistry:
         entries = self.store.lexicon() or {}
         return entries, lexicon_etag(entries)
 
-    def set_lexicon(self, entries: Mapping[str, str], *, if_match: str | None) -> LexiconChange:
+    def set_lexicon(
+        self, entries: Mapping[str, str], *, if_match: str | None, key: ApiKey | None = None
+    ) -> LexiconChange:
         """Replace the site lexicon; re-queue exactly the articles it makes read differently.
 
         ``if_match`` is the ETag the editor's copy was read with; when another editor
         changed the lexicon since, nothing is written and :class:`EditConflict` is raised.
+        The lexicon is the site's: a ``key`` that is not an admin gets :class:`NotAllowed`
+        before anything else is looked at.
         """
+        if key is not None and not may_access(key, SITE):
+            raise NotAllowed(
+                "Chỉ khóa API quản trị (admin) mới được sửa từ điển của trang; khóa của CMS chỉ "
+                "quản lý bài viết của mình (only an admin API key may change the site lexicon; "
+                "a CMS key manages its own articles)."
+            )
         clean = _clean_entries(entries)
         current, etag = self.lexicon()
         if if_match is not None and if_match.strip('"') != etag:
@@ -368,6 +411,18 @@ class ArticleRegistry:
     def close(self) -> None:
         """Close the store."""
         self.store.close()
+
+
+def _may_change(key: ApiKey | None) -> Callable[[str | None], bool] | None:
+    """The store's ownership check for ``key``; ``None`` (no check) for the command line."""
+    if key is None:
+        return None
+    return lambda owner: may_access(key, owner)
+
+
+def _exists(_owner: str | None) -> bool:
+    """The check that only asks for the article to exist (the command line's regenerate)."""
+    return True
 
 
 def _source(*, text: str | None, html: str | None, url: str | None) -> tuple[str, str]:

@@ -5,6 +5,11 @@ a restart loses none: a worker *claims* a job with a lease (``owner``, ``lease_u
 and renews it while it works; a job whose process died keeps its row in ``running``
 until the lease runs out, and is then claimed again like a queued one — it is resumed,
 and the chunks its first run already made come from the audio cache.
+
+A job's ``attempts`` counts its tries *started*: every claim adds one, a resume after a
+crash included, so an article whose reading kills the process (a poison job) is given up
+after ``TTS_JOB_ATTEMPTS`` tries instead of crash-looping every process that takes it.
+Only a job handed back by a process shutting down cleanly gets its try back.
 """
 
 from __future__ import annotations
@@ -12,15 +17,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tts_service.errors import RegistryError
+from tts_service.errors import ArticleNotFound, ArticleTaken, RegistryError
 from tts_service.registry.db import Database
 
-__all__ = ["ArticleRecord", "ArticleStore", "JobRecord", "SourceKind"]
+__all__ = ["ArticleRecord", "ArticleStore", "JobRecord", "SourceKind", "article_not_found"]
 
 SourceKind = str  # "text" | "html" | "url"
 
@@ -31,7 +36,8 @@ _ARTICLE_COLUMNS = (
 )
 _JOB_COLUMNS = (
     "id, article_id, reason, priority, state, attempts, not_before, owner, lease_until, "
-    "chunks_total, chunks_reused, chunks_synthesised, error, created, started, finished"
+    "chunks_total, chunks_reused, chunks_synthesised, error, created, started, finished, "
+    "article_owner"
 )
 
 
@@ -105,6 +111,8 @@ class JobRecord:
     created: float
     started: float | None
     finished: float | None
+    # The API key owning the article when the job was queued; None = the site.
+    article_owner: str | None
 
 
 class ArticleStore:
@@ -132,9 +140,21 @@ class ArticleStore:
             ).fetchone()
         return ArticleRecord.from_row(row) if row else None
 
-    def page(self, *, status: str | None, page: int, size: int) -> tuple[list[ArticleRecord], int]:
-        """One page of articles in id order, optionally of one status, and the total."""
-        where, args = ("WHERE status = ?", [status]) if status else ("", [])
+    def page(
+        self, *, status: str | None, page: int, size: int, owner: str | None = None
+    ) -> tuple[list[ArticleRecord], int]:
+        """One page of articles in id order, and the total.
+
+        Optionally only those of one ``status``, or of one ``owner`` (an API key's name).
+        """
+        conditions, args = [], []
+        if status:
+            conditions.append("status = ?")
+            args.append(status)
+        if owner is not None:
+            conditions.append("owner = ?")
+            args.append(owner)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         with self.db.read() as db:
             (total,) = db.execute(f"SELECT COUNT(*) FROM articles {where}", args).fetchone()
             rows = db.execute(
@@ -160,6 +180,7 @@ class ArticleStore:
         owner: str | None,
         reason: str,
         priority: int,
+        may_change: Callable[[str | None], bool] | None = None,
     ) -> tuple[ArticleRecord, JobRecord | None]:
         """Register or update an article and queue its job, in one transaction.
 
@@ -167,13 +188,24 @@ class ArticleStore:
         the revision label alone is not a change, so a CMS that saves without editing the
         body costs no synthesis. Storing the source and queueing its job together means a
         crash can never leave new content without the job that reads it.
+
+        ``owner`` (an API key's name; None = the site) owns a new article; an existing
+        one keeps its owner. ``may_change(owner)`` is asked about an existing article's
+        owner in the same transaction (two keys registering one id at once cannot both
+        win); when it says no, nothing is written and :class:`ArticleTaken` is raised.
         """
         now = time.time()
         with self.db.write() as db:
             row = db.execute(
-                "SELECT title, source_kind, source, selector, status FROM articles WHERE id = ?",
+                "SELECT title, source_kind, source, selector, status, owner "
+                "FROM articles WHERE id = ?",
                 (article_id,),
             ).fetchone()
+            if row is not None and may_change is not None and not may_change(row[5]):
+                raise ArticleTaken(
+                    f"Mã bài viết '{article_id}' đã thuộc về một khóa API khác; hãy dùng mã "
+                    "khác (this article id is registered by another API key: use another id)."
+                )
             if row is None:
                 db.execute(
                     "INSERT INTO articles (id, title, source_kind, source, selector, revision, "
@@ -186,9 +218,8 @@ class ArticleStore:
                 changed = tuple(row[:4]) != (title, kind, source, selector)
                 db.execute(
                     "UPDATE articles SET title = ?, source_kind = ?, source = ?, selector = ?, "
-                    "revision = ?, owner = COALESCE(?, owner), version = version + ?, "
-                    "updated = ? WHERE id = ?",
-                    (title, kind, source, selector, revision, owner, int(changed), now, article_id),
+                    "revision = ?, version = version + ?, updated = ? WHERE id = ?",
+                    (title, kind, source, selector, revision, int(changed), now, article_id),
                 )
             job_id = None
             if changed or (row is not None and row[4] == "failed"):
@@ -277,12 +308,23 @@ class ArticleStore:
                 ),
             )
 
-    def delete(self, article_id: str) -> ArticleRecord | None:
-        """Remove an article and cancel its jobs; the removed record, or ``None``."""
-        record = self.get(article_id)
-        if record is None:
-            return None
+    def delete(
+        self, article_id: str, *, may_change: Callable[[str | None], bool] | None = None
+    ) -> ArticleRecord | None:
+        """Remove an article and cancel its jobs; the removed record, or ``None``.
+
+        ``None`` too when ``may_change(owner)``, asked in the same transaction, says no:
+        nothing is removed.
+        """
         with self.db.write() as db:
+            row = db.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            record = ArticleRecord.from_row(row)
+            if may_change is not None and not may_change(record.owner):
+                return None
             db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             db.execute(
                 "UPDATE jobs SET state = 'cancelled', finished = ? "
@@ -320,14 +362,28 @@ class ArticleStore:
     # -- jobs --------------------------------------------------------------------------
 
     def enqueue(
-        self, article_id: str, *, reason: str, priority: int, delay_s: float = 0.0
+        self,
+        article_id: str,
+        *,
+        reason: str,
+        priority: int,
+        delay_s: float = 0.0,
+        may_change: Callable[[str | None], bool] | None = None,
     ) -> JobRecord:
         """Queue a job for an article, or return the one already queued for it.
 
         At most one job per article waits in the queue: three quick saves of an article
-        cost one synthesis of its last version, not three.
+        cost one synthesis of its last version, not three. With ``may_change``, the
+        article must exist and ``may_change(owner)``, asked in the same transaction, must
+        say yes, else nothing is queued and :class:`ArticleNotFound` is raised.
         """
         with self.db.write() as db:
+            if may_change is not None:
+                row = db.execute(
+                    "SELECT owner FROM articles WHERE id = ?", (article_id,)
+                ).fetchone()
+                if row is None or not may_change(row[0]):
+                    raise article_not_found(article_id)
             job_id = _enqueue(
                 db, article_id, reason=reason, priority=priority, now=time.time(), delay_s=delay_s
             )
@@ -355,7 +411,9 @@ class ArticleStore:
         """Take the next due job (or one whose worker's lease ran out) for ``owner``.
 
         A job is never claimed while another job of the same article is running: its
-        newer version waits for the older one to finish instead of racing it.
+        newer version waits for the older one to finish instead of racing it. The claim
+        counts as a try (``attempts + 1``), in the same transaction: a process that dies
+        while reading the job has used the try up.
         """
         now = time.time()
         with self.db.write() as db:
@@ -372,7 +430,7 @@ class ArticleStore:
                 return None
             db.execute(
                 "UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, "
-                "started = COALESCE(started, ?) WHERE id = ?",
+                "attempts = attempts + 1, started = COALESCE(started, ?) WHERE id = ?",
                 (owner, now + lease_s, now, row[0]),
             )
         return self.job(int(row[0]))
@@ -386,16 +444,21 @@ class ArticleStore:
             )
         return cursor.rowcount == 1
 
-    def expire_leases(self, owners: Iterable[str]) -> int:
-        """Make the jobs of these (dead) workers claimable now; how many there were."""
+    def expire_leases(self, owners: Iterable[str], *, refund: bool = False) -> int:
+        """Make the jobs of these workers claimable now; how many there were.
+
+        For dead workers the try stays counted: the job may be what killed them. A worker
+        handing its jobs back while it shuts down cleanly passes ``refund`` — stopping a
+        service is not a failed try.
+        """
         owners = list(owners)
         if not owners:
             return 0
         with self.db.write() as db:
             cursor = db.execute(
-                f"UPDATE jobs SET lease_until = 0 WHERE state = 'running' "
-                f"AND owner IN ({','.join('?' * len(owners))})",
-                owners,
+                f"UPDATE jobs SET lease_until = 0, attempts = MAX(0, attempts - ?) "
+                f"WHERE state = 'running' AND owner IN ({','.join('?' * len(owners))})",
+                [int(refund), *owners],
             )
         return cursor.rowcount
 
@@ -421,19 +484,18 @@ class ArticleStore:
         with self.db.write() as db:
             cursor = db.execute(
                 "UPDATE jobs SET state = ?, error = ?, chunks_total = ?, chunks_reused = ?, "
-                "chunks_synthesised = ?, finished = ?, lease_until = NULL, "
-                "attempts = attempts + (? = 'failed') "
+                "chunks_synthesised = ?, finished = ?, lease_until = NULL "
                 "WHERE id = ? AND owner = ? AND state = 'running'",
-                (state, error, total, reused, synthesised, time.time(), state, job_id, owner),
+                (state, error, total, reused, synthesised, time.time(), job_id, owner),
             )
         return cursor.rowcount == 1
 
     def retry_later(self, job_id: int, owner: str, *, delay_s: float, error: str) -> bool:
-        """Put a failed attempt back in the queue, due in ``delay_s``."""
+        """Put a failed try back in the queue, due in ``delay_s`` (the claim counted it)."""
         with self.db.write() as db:
             cursor = db.execute(
                 "UPDATE jobs SET state = 'queued', not_before = ?, error = ?, owner = NULL, "
-                "lease_until = NULL, attempts = attempts + 1 "
+                "lease_until = NULL "
                 "WHERE id = ? AND owner = ? AND state = 'running'",
                 (time.time() + delay_s, error, job_id, owner),
             )
@@ -481,6 +543,13 @@ class ArticleStore:
             db.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('lexicon', 'managed')")
 
 
+def article_not_found(article_id: str) -> ArticleNotFound:
+    """The 404, worded the same whether the article is missing or another key's."""
+    return ArticleNotFound(
+        f"Không có bài viết '{article_id}' (no registered article with this id)."
+    )
+
+
 def _enqueue(
     db: sqlite3.Connection,
     article_id: str,
@@ -509,9 +578,10 @@ def _enqueue(
         )
     else:
         cursor = db.execute(
-            "INSERT INTO jobs (article_id, reason, priority, state, not_before, created) "
-            "VALUES (?, ?, ?, 'queued', ?, ?)",
-            (article_id, reason, priority, due, now),
+            "INSERT INTO jobs (article_id, reason, priority, state, not_before, created, "
+            "article_owner) VALUES (?, ?, ?, 'queued', ?, ?, "
+            "(SELECT owner FROM articles WHERE id = ?))",
+            (article_id, reason, priority, due, now, article_id),
         )
         job_id = int(cursor.lastrowid or 0)
     if delay_s <= 0:

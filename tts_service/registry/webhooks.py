@@ -65,6 +65,7 @@ from typing import Any, Final
 import httpx
 
 from tts_service import __version__
+from tts_service.backoff import backoff_s
 from tts_service.errors import RegistryError
 from tts_service.registry.db import Database
 from tts_service.settings import ApiKey, Settings
@@ -480,14 +481,17 @@ class Webhooks:
         """Seconds before the try after ``failed`` failed ones.
 
         The receiver's ``Retry-After`` wins when given, capped by ``backoff_max_s``;
-        otherwise "full jitter", a uniform draw below ``backoff_base_s * 2**(failed - 1)``
-        (capped), so deliveries that failed together during an outage do not all come
-        back together when the CMS does.
+        otherwise "full jitter" below ``backoff_base_s * 2**(failed - 1)``, never above
+        ``backoff_max_s`` (:func:`tts_service.backoff.backoff_s`), so deliveries that
+        failed together during an outage do not all come back together when the CMS does.
         """
-        if retry_after is not None:
-            return min(retry_after, self.backoff_max_s)
-        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (failed - 1))
-        return self._rng.uniform(0.0, ceiling)
+        return backoff_s(
+            failed,
+            base_s=self.backoff_base_s,
+            max_s=self.backoff_max_s,
+            retry_after=retry_after,
+            rng=self._rng,
+        )
 
 
 def _read_some(answer: httpx.Response) -> str:

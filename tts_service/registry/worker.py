@@ -8,14 +8,16 @@ before it died) is reused rather than sent to the engine again.
 
 Transient failures (Google down and no fallback, a portal page that would not load) are
 retried with exponential backoff up to ``TTS_JOB_ATTEMPTS``; content that cannot be read
-fails at once. Either way the key's webhook hears about the outcome.
+fails at once. A try whose process died counts too (it is counted when the job is
+claimed): a job claimed once more than ``TTS_JOB_ATTEMPTS`` allows is a poison job — its
+last try ended with its process — and fails without being read again, rather than take
+down every process that resumes it. Either way the key's webhook hears about the outcome.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import threading
 import time
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tts_service.backoff import backoff_s
 from tts_service.errors import FetchFailed, InputError, SynthesisError, TTSError
 from tts_service.jobs import JobState
 from tts_service.lanes import Lane
@@ -90,9 +93,9 @@ class JobOutcome:
     error: str | None = None
 
 
-def _backoff(settings: Settings, attempts: int) -> float:
-    base = settings.job_backoff_base_s * 2 ** max(0, attempts - 1)
-    return float(min(settings.job_backoff_max_s, base) * random.uniform(0.8, 1.2))
+def _backoff(settings: Settings, failures: int) -> float:
+    """Seconds before the next try after ``failures`` failed ones; ``TTS_JOB_BACKOFF_*``."""
+    return backoff_s(failures, base_s=settings.job_backoff_base_s, max_s=settings.job_backoff_max_s)
 
 
 def _payload(record: ArticleRecord, job: JobRecord, **extra: Any) -> dict[str, Any]:
@@ -116,16 +119,15 @@ def run_job(registry: ArticleRegistry, job: JobRecord, owner: str) -> JobOutcome
         return JobOutcome(job.id, job.article_id, "cancelled")
     version = record.version
 
-    def give_up(error: TTSError, *, transient: bool) -> JobOutcome:
-        message = str(error)
-        # ``attempts`` counts failures only: a job resumed after a crash is not penalised.
-        failures = job.attempts + 1
-        if transient and failures < settings.job_attempts:
-            delay = _backoff(settings, failures)
+    def give_up(message: str, *, transient: bool) -> JobOutcome:
+        # ``attempts`` counts the tries claimed, this one and any whose process died.
+        tries = job.attempts
+        if transient and tries < settings.job_attempts:
+            delay = _backoff(settings, tries)
             logger.warning(
                 "article %s: attempt %d failed, retrying in %.0f s: %s",
                 record.id,
-                failures,
+                tries,
                 delay,
                 message,
             )
@@ -142,12 +144,19 @@ def run_job(registry: ArticleRegistry, job: JobRecord, owner: str) -> JobOutcome
                     )
         return JobOutcome(job.id, record.id, "failed", error=message)
 
+    if job.attempts > settings.job_attempts:
+        # Claimed again after its last allowed try, which never ended: that process died
+        # reading it (or was killed). Reading it again could kill this one too.
+        logger.error(
+            "article %s: giving up a job that stopped %d processes", record.id, job.attempts - 1
+        )
+        return give_up(_poison_message(job.attempts - 1), transient=False)
     try:
         content = registry.content(record)
     except InputError as exc:
-        return give_up(exc, transient=False)
+        return give_up(str(exc), transient=False)
     except FetchFailed as exc:
-        return give_up(exc, transient=True)
+        return give_up(str(exc), transient=True)
     if not store.set_content(
         record.id,
         version=version,
@@ -166,7 +175,7 @@ def run_job(registry: ArticleRegistry, job: JobRecord, owner: str) -> JobOutcome
     except _LeaseLost:
         return JobOutcome(job.id, record.id, "lost")
     except SynthesisError as exc:
-        return give_up(exc, transient=True)
+        return give_up(str(exc), transient=True)
 
     cache = service.cache
     cache.pin(audio_key, record.id)
@@ -215,6 +224,15 @@ def run_job(registry: ArticleRegistry, job: JobRecord, owner: str) -> JobOutcome
         *counts,
     )
     return JobOutcome(job.id, record.id, "done", counts=counts)
+
+
+def _poison_message(tries: int) -> str:
+    """The error of a job given up because reading it stopped the process."""
+    return (
+        f"Đã thử đọc bài {tries} lần, lần cuối tiến trình đọc bị dừng giữa chừng; bài được bỏ "
+        f"qua để không làm dịch vụ dừng tiếp (the last of {tries} tries stopped the process "
+        "reading it: given up, so that it cannot keep stopping the service)."
+    )
 
 
 class _LeaseLost(Exception):
@@ -355,6 +373,7 @@ class WorkerPool:
             thread.join(max(0.0, deadline - time.monotonic()))
         if any(thread.is_alive() for thread in self._threads):
             try:
-                self.registry.store.expire_leases([self.owner])
+                # A clean stop is not a failed try: the jobs get it back.
+                self.registry.store.expire_leases([self.owner], refund=True)
             except TTSError as exc:
                 logger.warning("could not hand running jobs back: %s", exc)

@@ -1,6 +1,8 @@
 """The editors' API: register, update, list, regenerate and delete portal articles.
 
-Writes and the editors' views need an API key (``api.auth``). The button's reads —
+Writes and the editors' views need an API key (``api.auth``), and reach only the articles
+that key may (``registry.access``): a CMS key its own, an admin key every one; another
+key's article or job answers 404, as one that does not exist. The button's reads —
 audio, timings and transcript of a registered article — need none: pre-generated audio is
 served from disk at once, by the portal's own article id.
 """
@@ -8,14 +10,13 @@ served from disk at once, by the portal's own article id.
 from __future__ import annotations
 
 import asyncio
-import math
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse
 
-from tts_service.api.auth import ApiKeyDep, require_api_key
+from tts_service.api.auth import ApiKeyDep
 from tts_service.api.deps import RegistryDep
 from tts_service.registry.articles import PRIORITIES, ArticleRegistry, priority_name
 from tts_service.registry.store import ArticleRecord, JobRecord
@@ -46,9 +47,14 @@ _KEYED: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorResponse, "description": "The body could not be parsed."},
     401: {"model": ErrorResponse, "description": "No API key was sent."},
     403: {"model": ErrorResponse, "description": "The API key is not valid."},
-    404: {"model": ErrorResponse},
+    404: {
+        "model": ErrorResponse,
+        "description": "No such article (or job), or another API key's: a CMS key sees its own.",
+    },
     422: {"model": ErrorResponse},
 }
+# Job ids are SQLite integers: a larger one is no job at all, not a server error.
+_MAX_JOB_ID = 2**63 - 1
 _PUBLIC: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorResponse},
     422: {"model": ErrorResponse},
@@ -120,6 +126,10 @@ def _out(
                 "not on TTS_FETCH_ALLOWED_HOSTS), as POST /v1/read answers; nothing is stored."
             ),
         },
+        409: {
+            "model": ErrorResponse,
+            "description": "The id is another API key's article; nothing is stored.",
+        },
         413: {"model": ErrorResponse},
     },
 )
@@ -140,7 +150,7 @@ def put_article(
         url=body.url,
         selector=body.selector,
         revision=body.revision,
-        owner=key.name,
+        key=key,
         # An archive imported through the API waits behind today's articles, as the
         # pregenerate command's batches do.
         priority=PRIORITIES[body.priority],
@@ -151,40 +161,27 @@ def put_article(
     return _out(outcome.article, request, job)
 
 
-@router.get(
-    "/articles/{article_id}",
-    response_model=RegisteredArticle,
-    responses=_KEYED,
-    dependencies=[Depends(require_api_key)],
-)
+@router.get("/articles/{article_id}", response_model=RegisteredArticle, responses=_KEYED)
 def get_article(
-    article_id: ArticleId, request: Request, registry: RegistryDep
+    article_id: ArticleId, request: Request, registry: RegistryDep, key: ApiKeyDep
 ) -> RegisteredArticle:
     """An article's status, audio, timings and transcript links, and its latest job."""
-    record = registry.get(article_id)
+    record = registry.get(article_id, key=key)
     return _out(record, request, registry.store.latest_job(article_id))
 
 
-@router.get(
-    "/articles",
-    response_model=ArticlePage,
-    responses=_KEYED,
-    dependencies=[Depends(require_api_key)],
-)
+@router.get("/articles", response_model=ArticlePage, responses=_KEYED)
 def list_articles(
     request: Request,
     registry: RegistryDep,
+    key: ApiKeyDep,
     status: Annotated[str | None, Query(pattern="^(queued|synthesising|ready|failed)$")] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> ArticlePage:
-    """Registered articles in id order, optionally of one status, a page at a time."""
-    size = registry.service.settings.page_size
-    records, total = registry.store.page(status=status, page=page, size=size)
+    """The key's articles (an admin key's: all) in id order, optionally of one status."""
+    records, total, pages = registry.page(key=key, status=status, page=page)
     return ArticlePage(
-        items=[_out(r, request) for r in records],
-        page=page,
-        pages=max(1, math.ceil(total / size)),
-        total=total,
+        items=[_out(r, request) for r in records], page=page, pages=pages, total=total
     )
 
 
@@ -193,42 +190,34 @@ def list_articles(
     response_model=RegisteredArticle,
     status_code=202,
     responses=_KEYED,
-    dependencies=[Depends(require_api_key)],
 )
-def regenerate(article_id: ArticleId, request: Request, registry: RegistryDep) -> RegisteredArticle:
+def regenerate(
+    article_id: ArticleId, request: Request, registry: RegistryDep, key: ApiKeyDep
+) -> RegisteredArticle:
     """Read the article again as it is now (after a fix to the engine or the normaliser)."""
-    job = registry.regenerate(article_id)
-    return _out(registry.get(article_id), request, job)
+    job = registry.regenerate(article_id, key=key)
+    return _out(registry.get(article_id, key=key), request, job)
 
 
-@router.delete(
-    "/articles/{article_id}",
-    status_code=204,
-    responses=_KEYED,
-    dependencies=[Depends(require_api_key)],
-)
-def delete_article(article_id: ArticleId, registry: RegistryDep) -> Response:
+@router.delete("/articles/{article_id}", status_code=204, responses=_KEYED)
+def delete_article(article_id: ArticleId, registry: RegistryDep, key: ApiKeyDep) -> Response:
     """Remove an article and the audio no other registered article shares."""
-    registry.delete(article_id)
+    registry.delete(article_id, key=key)
     return Response(status_code=204)
 
 
-@router.get(
-    "/jobs/{job_id}",
-    response_model=JobOut,
-    responses=_KEYED,
-    dependencies=[Depends(require_api_key)],
-)
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=_KEYED)
 async def get_job(
-    job_id: int,
+    job_id: Annotated[int, Path(ge=1, le=_MAX_JOB_ID)],
     registry: RegistryDep,
+    key: ApiKeyDep,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
 ) -> JobOut:
     """A job's state; with ``wait`` (seconds), answers as soon as it ends or the wait is up."""
     # Registered before the state is read: a job ending in between still wakes us.
     ended = registry.job_ended(job_id) if wait > 0 else None
     try:
-        job = await run_in_threadpool(registry.store.job, job_id)
+        job = await run_in_threadpool(registry.job, job_id, key=key)
         if job is None:
             raise HTTPException(404, "Không có tác vụ này (no job with this id).")
         if ended is not None and job.state in ("queued", "running"):
@@ -236,7 +225,7 @@ async def get_job(
                 await asyncio.wait_for(ended.wait(), wait)
             except TimeoutError:
                 pass
-            job = await run_in_threadpool(registry.store.job, job_id)
+            job = await run_in_threadpool(registry.job, job_id, key=key)
             if job is None:
                 raise HTTPException(404, "Không có tác vụ này (no job with this id).")
     finally:
