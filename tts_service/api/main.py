@@ -24,8 +24,9 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tts_service import __version__
+from tts_service.api.errors import bilingual_detail
 from tts_service.api.limits import BodySizeLimitMiddleware, ReadGuard, body_limit
-from tts_service.api.routes import articles, health, lexicon, normalize, player, speech
+from tts_service.api.routes import articles, docs, health, lexicon, normalize, player, speech
 from tts_service.api.routes import metrics as metrics_route
 from tts_service.cache import AudioCache
 from tts_service.engines.registry import build_engines
@@ -107,6 +108,9 @@ def create_app(
         version=__version__,
         description="Đọc nội dung: bài viết tiếng Việt thành MP3 kèm mốc thời gian từng câu.",
         lifespan=lifespan,
+        # Served by routes/docs.py from installed assets: the defaults load them from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     if service is not None:
         app.state.service = service
@@ -151,6 +155,7 @@ def create_app(
                 for method in route.methods or ()
             )
             exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed)}
+        exc.detail = bilingual_detail(exc.status_code, exc.detail)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
@@ -216,6 +221,7 @@ def create_app(
     app.include_router(normalize.router)
     app.include_router(player.router)
     app.include_router(metrics_route.router)
+    app.include_router(docs.router)
     return app
 
 
