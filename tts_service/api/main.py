@@ -20,11 +20,11 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tts_service import __version__
-from tts_service.api.errors import bilingual_detail
+from tts_service.api.errors import bilingual_detail, describe_validation
 from tts_service.api.limits import BodySizeLimitMiddleware, ReadGuard, body_limit
 from tts_service.api.routes import articles, docs, health, lexicon, normalize, player, speech
 from tts_service.api.routes import metrics as metrics_route
@@ -64,16 +64,9 @@ def build_service(settings: Settings, *, metrics: ServiceMetrics | None = None) 
     return SpeechService(settings, engines=engines, cache=cache, metrics=metrics)
 
 
-def _describe(exc: RequestValidationError) -> str:
-    """One readable sentence from pydantic's error list."""
-    messages = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-        message = str(error.get("msg", "invalid"))
-        if error.get("type") == "json_invalid":
-            message = "JSON không hợp lệ (malformed JSON)"
-        messages.append(f"{where}: {message}" if where else message)
-    return "; ".join(messages) or "Yêu cầu không hợp lệ (invalid request)."
+# Asked one by one to build a 405's Allow: routes answer whether they match a method, which
+# works however the framework nests included routers.
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 def create_app(
@@ -148,19 +141,21 @@ def create_app(
         if exc.status_code == 405:
             # GET and POST /v1/read are two routes; Starlette's 405 names only the first
             # one's method. Allow must list every method the path is served with.
-            allowed = sorted(
+            allowed = [
                 method
-                for route in request.app.router.routes
-                if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
-                for method in route.methods or ()
-            )
+                for method in _METHODS
+                if any(
+                    route.matches({**request.scope, "method": method})[0] is Match.FULL
+                    for route in request.app.router.routes
+                )
+            ]
             exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed)}
         exc.detail = bilingual_detail(exc.status_code, exc.detail)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _describe(exc)}, status_code=422)
+        return JSONResponse({"detail": describe_validation(exc.errors())}, status_code=422)
 
     @app.exception_handler(InputError)
     async def _input(_: Request, exc: InputError) -> JSONResponse:
