@@ -37,6 +37,7 @@ from charset_normalizer import from_bytes
 from pydantic import ValidationError
 from tqdm import tqdm
 
+from tts_service.api.errors import describe_validation
 from tts_service.errors import InputError
 from tts_service.registry.articles import PRIORITY_BATCH
 from tts_service.registry.runtime import RegistryRuntime
@@ -185,16 +186,6 @@ def folder_sources(root: Path) -> Iterator[Entry]:
         )
 
 
-def _describe(exc: ValidationError) -> str:
-    """Pydantic's errors as one line, as the API words them."""
-    messages = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error.get("loc", ()))
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        messages.append(f"{where}: {message}" if where else message)
-    return "; ".join(messages)
-
-
 def _lines(path: Path) -> Iterator[tuple[str, str] | Invalid]:
     """``(origin, stripped line)`` per non-blank line, or :class:`Invalid` if not UTF-8.
 
@@ -235,7 +226,7 @@ def _jsonl_entry(line: str, origin: str) -> Entry:
     try:
         body = ArticlePut.model_validate(item)
     except ValidationError as exc:
-        return Invalid(origin, _describe(exc))
+        return Invalid(origin, describe_validation(exc.errors()))
     return Source(
         article_id,
         origin,

@@ -12,13 +12,65 @@ from tts_service import __version__
 __all__ = ["main"]
 
 
+class InputProblem(click.ClickException):
+    """Input the command cannot read: one plain line and exit code 2, never a traceback."""
+
+    exit_code = 2
+
+
 def _read_input(source: str) -> str:
-    if source == "-":
-        return sys.stdin.read()
-    return Path(source).read_text(encoding="utf-8")
+    """The text of FILE, or of stdin for ``-``; :class:`InputProblem` if it is unreadable."""
+    name = "stdin" if source == "-" else source
+    try:
+        if source == "-":
+            return sys.stdin.buffer.read().decode("utf-8")
+        return Path(source).read_bytes().decode("utf-8")
+    except FileNotFoundError as exc:
+        raise InputProblem(f"Không có tệp '{name}' (no such file: {name}).") from exc
+    except IsADirectoryError as exc:
+        raise InputProblem(f"'{name}' là thư mục, không phải tệp ({name} is a directory).") from exc
+    except PermissionError as exc:
+        raise InputProblem(f"Không được đọc tệp '{name}' (permission denied: {name}).") from exc
+    except UnicodeDecodeError as exc:
+        raise InputProblem(
+            f"'{name}' không phải văn bản UTF-8, lỗi ở byte {exc.start} "
+            f"({name} is not UTF-8 text; bad byte at offset {exc.start})."
+        ) from exc
+    except OSError as exc:
+        raise InputProblem(
+            f"Không đọc được '{name}' (cannot read {name}: {exc.strerror})."
+        ) from exc
 
 
-@click.group()
+_MAIN_EXAMPLES = """\b
+Ví dụ (examples):
+  tts-service serve                      # phục vụ API ở http://127.0.0.1:8000 (serve the API)
+  tts-service synth bai.txt -o bai.mp3   # đọc một tệp thành MP3 (read a file to MP3)
+  tts-service normalize --explain bai.txt  # xem sẽ đọc thế nào (what will be said, and why)
+  tts-service pregenerate kho-bai/       # tạo sẵn âm thanh cả kho bài (pre-generate a catalogue)
+"""
+
+_SYNTH_EXAMPLES = """\b
+Ví dụ (examples):
+  tts-service synth bai.txt -o bai.mp3 --vtt bai.vtt
+  echo "UBND tỉnh họp ngày 9/7." | tts-service synth - -o tin.mp3 --engine espeak
+"""
+
+_NORMALIZE_EXAMPLES = """\b
+Ví dụ (examples):
+  echo "UBND tỉnh họp ngày 9/7/2021." | tts-service normalize
+  tts-service normalize --explain bai.txt   # từng chỗ đọc khác chữ viết, và quy tắc
+  tts-service normalize --lines danh-sach.txt
+"""
+
+_PREGENERATE_EXAMPLES = """\b
+Ví dụ (examples):
+  tts-service pregenerate kho-bai/ bai-moi.jsonl
+  tts-service pregenerate --urls danh-sach-url.txt --workers 4
+"""
+
+
+@click.group(epilog=_MAIN_EXAMPLES)
 @click.version_option(__version__, prog_name="tts-service")
 def main() -> None:
     """Vietnamese read-aloud service (Đọc nội dung)."""
@@ -32,20 +84,25 @@ def serve(host: str | None, port: int | None) -> None:
     import uvicorn
 
     from tts_service.api.server import slow_client_protocol
+    from tts_service.observability.logging import configure_logging
     from tts_service.settings import get_settings
 
     settings = get_settings()
+    # One format from the first line on: uvicorn's start-up lines go through our handler
+    # (log_config=None keeps uvicorn from installing its own plain "INFO:" handlers).
+    configure_logging(settings.log_level, fmt=settings.log_format)
     uvicorn.run(
         "tts_service.api.main:app",
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level,
+        log_config=None,
         # uvicorn's own protocol waits for ever on a client that trickles its request.
         http=slow_client_protocol(settings.header_timeout_s),
     )
 
 
-@main.command()
+@main.command(epilog=_SYNTH_EXAMPLES)
 @click.argument("source", default="-")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--engine", default=None, help="Engine to try first (gtts, espeak).")
@@ -71,31 +128,39 @@ def synth(
     from tts_service.registry.runtime import site_lexicon
     from tts_service.settings import get_settings
 
+    text = _read_input(source)  # before building engines: a bad path fails at once
     settings = get_settings()
     service = build_service(settings)
     try:
         service.set_lexicon(site_lexicon(settings))
         chain = service.chain(engine)
-        article = service.extract(text=_read_input(source), html=None)
+        article = service.extract(text=text, html=None)
         document = service.normalize(article.text)
         plans = service.plan(document, title=title or article.title, chain=chain)
-        with tqdm(total=len(plans[0].chunks), unit="đoạn", disable=None, file=sys.stderr) as bar:
-            job = service.synthesize_blocking(plans, on_chunk=lambda j: bar.update(1))
-        stored = service.stored(job.result_key or job.id)
+        # The cache before the engines: audio made before (by the service or an earlier
+        # run, by Google or by the fallback voice) is copied without asking any engine.
+        stored = service.stored(plans[0].key)
         if stored is None:
-            output.write_bytes(job.audio())
-        else:
-            output.write_bytes(stored.mp3_path.read_bytes())
-            if vtt is not None:
-                vtt.write_bytes(stored.vtt_path.read_bytes())
-        click.echo(f"{output}: {job.duration:.1f} s, engine {job.engine}", err=True)
+            total = len(plans[0].chunks)
+            with tqdm(total=total, unit="đoạn", disable=None, file=sys.stderr) as bar:
+                job = service.synthesize_blocking(plans, on_chunk=lambda j: bar.update(1))
+            stored = service.stored(job.result_key or job.id)
+            if stored is None:
+                output.write_bytes(job.audio())
+                click.echo(f"{output}: {job.duration:.1f} s, engine {job.engine}", err=True)
+                return
+        output.write_bytes(stored.mp3_path.read_bytes())
+        if vtt is not None:
+            vtt.write_bytes(stored.vtt_path.read_bytes())
+        duration = float(stored.meta["duration_s"])
+        click.echo(f"{output}: {duration:.1f} s, engine {stored.meta['engine']}", err=True)
     except TTSError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         service.close()
 
 
-@main.command()
+@main.command(epilog=_NORMALIZE_EXAMPLES)
 @click.argument("source", default="-")
 @click.option(
     "--lines", is_flag=True, help="Normalise each input line on its own; one output line each."
@@ -135,7 +200,7 @@ def normalize(source: str, lines: bool, explain: bool) -> None:
                 )
 
 
-@main.command()
+@main.command(epilog=_PREGENERATE_EXAMPLES)
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--urls",

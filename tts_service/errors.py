@@ -103,11 +103,16 @@ class SynthesisUnavailable(SynthesisError):
     """Raised when the engine is unreachable or refuses for now (timeouts, 429, 5xx).
 
     ``retry_after`` is a hint in seconds for clients, when the engine gave one.
+    ``unreachable`` is true when no retry can help for now (the host's name does not
+    resolve, the connection is refused, TLS fails): a circuit breaker opens at once.
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, unreachable: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.unreachable = unreachable
 
 
 class SynthesisRejected(SynthesisError):

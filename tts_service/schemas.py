@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -41,11 +41,14 @@ _ONE_SOURCE = (
 _SOURCES = ("text", "html", "url")
 
 
-def _one_source_schema(schema: dict[str, Any]) -> None:
+def _one_source_schema(schema: dict[str, Any], model: type[Any]) -> None:
     """Document "exactly one of text, html, url" so clients and fuzzers send valid bodies.
 
-    Validation stays in ``_one_source``; this only states it in the OpenAPI schema.
+    Validation stays in ``_one_source``; this only states it in the OpenAPI schema. The
+    model's Vietnamese ``example`` goes with it, so Swagger UI's "Try it out" sends a body
+    that works on a fresh install.
     """
+    schema["examples"] = [model.example]
     schema["oneOf"] = [
         {
             "required": [source],
@@ -62,6 +65,9 @@ class SourceText(BaseModel):
     """An article as plain text, as HTML, or as the URL of its page: exactly one of them."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_one_source_schema)
+    example: ClassVar[dict[str, Any]] = {
+        "text": "UBND tỉnh Lạng Sơn họp ngày 09/7/2021 về kế hoạch năm 2022."
+    }
 
     text: str | None = Field(
         default=None, description="The article as plain text (portal chrome is dropped)."
@@ -93,6 +99,11 @@ class SourceText(BaseModel):
 
 class ReadRequest(SourceText):
     """An article to read, with an optional title for the MP3 tag."""
+
+    example: ClassVar[dict[str, Any]] = {
+        "text": "Sáng 15/3, HĐND tỉnh khai mạc kỳ họp thứ VII, bàn 12 nội dung quan trọng.",
+        "title": "Khai mạc kỳ họp HĐND tỉnh",
+    }
 
     title: str | None = Field(default=None, max_length=500, description="Title for the MP3 tag.")
     engine: str | None = Field(default=None, description="Engine to try first, e.g. `espeak`.")
@@ -174,6 +185,12 @@ ARTICLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"
 
 class ArticlePut(SourceText):
     """A portal article to register or update: its title and its text, HTML or URL."""
+
+    example: ClassVar[dict[str, Any]] = {
+        "title": "Tỉnh đón nhận Huân chương Lao động hạng Nhất",
+        "text": "Ngày 2/9/2024, UBND tỉnh tổ chức lễ đón nhận Huân chương Lao động hạng Nhất.",
+        "revision": "v1",
+    }
 
     title: str | None = Field(default=None, max_length=500, description="The article's title.")
     revision: str | None = Field(
@@ -285,7 +302,12 @@ class Transcript(BaseModel):
 class LexiconBody(BaseModel):
     """The site lexicon: written form → reading, e.g. ``"VNPT": "vê en pê tê"``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"entries": {"VNPT": "vê en pê tê", "TTHC": "thủ tục hành chính"}}]
+        },
+    )
 
     entries: dict[str, str] = Field(max_length=20_000)
 

@@ -28,7 +28,7 @@ from tts_service.audio.assemble import Assembler
 from tts_service.audio.convert import to_house_format
 from tts_service.audio.vtt import render_vtt
 from tts_service.cache import AudioCache, CachedArticle
-from tts_service.engines.base import SpeechEngine
+from tts_service.engines.base import SpeechEngine, is_available
 from tts_service.errors import (
     AudioFormatError,
     CacheError,
@@ -550,7 +550,9 @@ class SpeechService:
             if admit is not None:
                 admit()
             job = Job(plans=plans, progress=JobProgress(total_chunks=len(plans[0].chunks)))
-            job.engine = plans[0].engine
+            # Name the engine that will really read: while Google's breaker is open the
+            # fallback voice does, and the 202 and X-TTS-Engine must say so.
+            job.engine = self._first_reader(plans)
             job.lane = lane
             self._jobs[key] = job
         self.metrics.job_started()
@@ -558,6 +560,13 @@ class SpeechService:
         # request that started it (listeners who join later share that id).
         self._runner.submit(contextvars.copy_context().run, self.run, job)
         return job
+
+    def _first_reader(self, plans: tuple[ArticlePlan, ...]) -> str:
+        """The first engine of the chain that would be called now (the last one regardless)."""
+        for plan in plans[:-1]:
+            if is_available(self.engines[plan.engine]):
+                return plan.engine
+        return plans[-1].engine
 
     def promote(self, job: Job) -> None:
         """A listener waits for ``job``: its chunks go ahead of background work from now on."""
@@ -600,7 +609,10 @@ class SpeechService:
         last_error: SynthesisError | None = None
         for plan in job.plans:
             engine = self.engines[plan.engine]
-            job.engine = plan.engine
+            if plan is job.plans[-1] or is_available(engine):
+                # An engine behind an open breaker is still tried (its chunks fail fast, and
+                # one may start the breaker's probe), but it is not named as the reader.
+                job.engine = plan.engine
             lane = job.lane
             todo = plan.chunks[len(used) :]
             futures = [self._source.submit(engine, pc, plan.voice, lane) for pc in todo]

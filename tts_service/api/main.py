@@ -20,12 +20,13 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tts_service import __version__
+from tts_service.api.errors import bilingual_detail, describe_validation
 from tts_service.api.limits import BodySizeLimitMiddleware, ReadGuard, body_limit
-from tts_service.api.routes import articles, health, lexicon, normalize, player, speech
+from tts_service.api.routes import articles, docs, health, lexicon, normalize, player, speech
 from tts_service.api.routes import metrics as metrics_route
 from tts_service.cache import AudioCache
 from tts_service.engines.registry import build_engines
@@ -65,16 +66,9 @@ def build_service(settings: Settings, *, metrics: ServiceMetrics | None = None) 
     return SpeechService(settings, engines=engines, cache=cache, metrics=metrics)
 
 
-def _describe(exc: RequestValidationError) -> str:
-    """One readable sentence from pydantic's error list."""
-    messages = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-        message = str(error.get("msg", "invalid"))
-        if error.get("type") == "json_invalid":
-            message = "JSON không hợp lệ (malformed JSON)"
-        messages.append(f"{where}: {message}" if where else message)
-    return "; ".join(messages) or "Yêu cầu không hợp lệ (invalid request)."
+# Asked one by one to build a 405's Allow: routes answer whether they match a method, which
+# works however the framework nests included routers.
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 def create_app(
@@ -109,6 +103,9 @@ def create_app(
         version=__version__,
         description="Đọc nội dung: bài viết tiếng Việt thành MP3 kèm mốc thời gian từng câu.",
         lifespan=lifespan,
+        # Served by routes/docs.py from installed assets: the defaults load them from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     if service is not None:
         app.state.service = service
@@ -146,18 +143,21 @@ def create_app(
         if exc.status_code == 405:
             # GET and POST /v1/read are two routes; Starlette's 405 names only the first
             # one's method. Allow must list every method the path is served with.
-            allowed = sorted(
+            allowed = [
                 method
-                for route in request.app.router.routes
-                if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
-                for method in route.methods or ()
-            )
+                for method in _METHODS
+                if any(
+                    route.matches({**request.scope, "method": method})[0] is Match.FULL
+                    for route in request.app.router.routes
+                )
+            ]
             exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed)}
+        exc.detail = bilingual_detail(exc.status_code, exc.detail)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _describe(exc)}, status_code=422)
+        return JSONResponse({"detail": describe_validation(exc.errors())}, status_code=422)
 
     @app.exception_handler(InputError)
     async def _input(_: Request, exc: InputError) -> JSONResponse:
@@ -226,6 +226,7 @@ def create_app(
     app.include_router(normalize.router)
     app.include_router(player.router)
     app.include_router(metrics_route.router)
+    app.include_router(docs.router)
     return app
 
 

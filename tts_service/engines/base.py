@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from tts_service.audio.format import HOUSE_FORMAT, AudioFormat
 
-__all__ = ["FakeEngine", "SpeechEngine"]
+__all__ = ["FakeEngine", "SpeechEngine", "is_available"]
 
 
 @runtime_checkable
@@ -39,6 +39,15 @@ class SpeechEngine(Protocol):
     def synthesize(self, text: str, *, voice: str | None = None) -> bytes:
         """Return MP3 bytes (in ``audio_format``) for ``text``; blocking."""
         ...
+
+
+def is_available(engine: SpeechEngine) -> bool:
+    """Whether a call to ``engine`` now would reach it rather than fail fast.
+
+    Engines behind a circuit breaker say so with an ``available`` property; any other
+    engine is always available.
+    """
+    return bool(getattr(engine, "available", True))
 
 
 class FakeEngine:

@@ -21,7 +21,14 @@ States::
   without touching the engine.
 * **HALF_OPEN**: the first call is the probe; the others fail fast while it runs. Its
   success closes the breaker and resets the cool-down; its failure re-opens it for twice
-  the last cool-down, capped at ``max_cooldown_s``.
+  the last cool-down, capped at ``max_cooldown_s``. With ``probe_in_background`` (set when
+  a fallback voice follows the engine), the probe runs on a thread of its own and its
+  caller fails fast like the others, so no listener waits for the probe: that listener's
+  chunk is read by the fallback voice at once.
+
+An error marked ``unreachable`` (the host name does not resolve, the connection is refused)
+opens the breaker at once: the next call would fail the same way, so counting up to N
+failures would only make N more listeners wait.
 
 Neutral outcomes, which neither count as failures nor close the breaker:
 :class:`~tts_service.errors.SynthesisRejected` (permanent, this text's fault),
@@ -108,6 +115,8 @@ class CircuitBreaker:
         max_cooldown_s: the longest cool-down, however often probes fail.
         clock: monotonic seconds; tests pass a fake and never sleep.
         name: the guarded engine's name, for messages and logs.
+        probe_in_background: run the probe on its own thread and fail its caller fast
+            (see the module docstring); for an engine with a fallback behind it.
     """
 
     def __init__(
@@ -120,6 +129,7 @@ class CircuitBreaker:
         max_cooldown_s: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
         name: str = "engine",
+        probe_in_background: bool = False,
     ) -> None:
         if failures < 1:
             raise ValueError(f"failures must be at least 1, got {failures}")
@@ -134,6 +144,7 @@ class CircuitBreaker:
         self.cooldown_s = cooldown_s
         self.max_cooldown_s = max_cooldown_s
         self.name = name
+        self.probe_in_background = probe_in_background
         self._clock = clock
         self._lock = threading.Lock()
         self._state = BreakerState.CLOSED
@@ -147,6 +158,8 @@ class CircuitBreaker:
         self._open_for = cooldown_s
         self._level = cooldown_s
         self._probing = False
+        # The latest background probe, so tests and close() can wait for it.
+        self._probe_thread: threading.Thread | None = None
         self._counts: dict[str, int] = {f.name: 0 for f in fields(BreakerCounters)}
 
     # -- observation -----------------------------------------------------------------------
@@ -257,7 +270,11 @@ class CircuitBreaker:
             self._recent.append(now)
             while self._recent and now - self._recent[0] > self.window_s:
                 self._recent.popleft()
-            if self._consecutive >= self.failures or len(self._recent) >= self.window_failures:
+            if (
+                error.unreachable
+                or self._consecutive >= self.failures
+                or len(self._recent) >= self.window_failures
+            ):
                 self._open(now, level=self.cooldown_s, hint=error.retry_after)
 
     def _neutral(self, ticket: _Ticket) -> None:
@@ -277,6 +294,21 @@ class CircuitBreaker:
                 not called. Whatever ``func`` raises is re-raised unchanged.
         """
         ticket = self._admit()
+        if ticket.probe and self.probe_in_background:
+            thread = threading.Thread(
+                target=self._probe, args=(ticket, func), name=f"{self.name}-probe", daemon=True
+            )
+            with self._lock:
+                self._probe_thread = thread
+            thread.start()
+            raise SynthesisUnavailable(
+                f"{self.name} is being tested by a probe in the background; the fallback reads",
+                retry_after=_PROBE_RETRY_AFTER_S,
+            )
+        return self._run(ticket, func)
+
+    def _run(self, ticket: _Ticket, func: Callable[[], _T]) -> _T:
+        """Call ``func`` for an admitted ticket and record how it ended."""
         try:
             result = func()
         except RateLimited:
@@ -290,6 +322,39 @@ class CircuitBreaker:
             raise
         self._succeeded(ticket)
         return result
+
+    def _probe(self, ticket: _Ticket, func: Callable[[], object]) -> None:
+        """A background probe: its outcome moves the state; its result is not needed."""
+        try:
+            self._run(ticket, func)
+        except Exception as exc:  # recorded by _run; a probe's thread has no one to tell
+            logger.info("%s background probe failed: %s", self.name, exc)
+
+    def wait_probe(self, timeout: float | None = None) -> bool:
+        """Wait for the latest background probe to end; True when none is running."""
+        with self._lock:
+            thread = self._probe_thread
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    @property
+    def available(self) -> bool:
+        """Whether a call now would reach the engine (CLOSED), rather than fail fast.
+
+        A HALF_OPEN breaker with a background probe counts as unavailable: its callers are
+        answered by the fallback until the probe has closed it.
+        """
+        with self._lock:
+            self._expire(self._clock())
+            if self._state is BreakerState.CLOSED:
+                return True
+            return (
+                self._state is BreakerState.HALF_OPEN
+                and not self.probe_in_background
+                and not self._probing
+            )
 
 
 class GuardedEngine:
@@ -326,6 +391,11 @@ class GuardedEngine:
         """The wrapped engine's: a breaker changes when audio is made, not how it sounds."""
         return self.engine.sound_params
 
+    @property
+    def available(self) -> bool:
+        """Whether this engine would be called now (its breaker lets calls through)."""
+        return self.breaker.available
+
     def synthesize(self, text: str, *, voice: str | None = None) -> bytes:
         """The wrapped engine's audio, or a fast :class:`SynthesisUnavailable` when open."""
         return self.breaker.call(lambda: self.engine.synthesize(text, voice=voice))
@@ -337,3 +407,5 @@ class GuardedEngine:
         close = getattr(self.engine, "close", None)
         if callable(close):
             close()
+        # A background probe ends soon once the engine is closed (its retries are cut).
+        self.breaker.wait_probe(timeout=5.0)

@@ -16,7 +16,8 @@ Failure policy, attempt by attempt:
 =====================================  ==========  =========================================
 Google's answer                        retried?    when retries run out
 =====================================  ==========  =========================================
-timeout, refused/reset connection      yes         :class:`SynthesisUnavailable`
+timeout, reset connection              yes         :class:`SynthesisUnavailable`
+unknown host, refused, TLS failure     no          :class:`SynthesisUnavailable`, unreachable
 429, 408, 5xx (``Retry-After`` kept)   yes         :class:`SynthesisUnavailable`
 200, body or MP3 cut short, bad b64    yes         :class:`SynthesisUnavailable`
 200, no audio, not MP3, not 24k mono   yes         :class:`SynthesisRejected`
@@ -38,6 +39,8 @@ import json
 import logging
 import random
 import re
+import socket
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -83,6 +86,28 @@ class _AttemptFailed(Exception):
         # True when Google answered cleanly but without audio: if the last attempt ends
         # like this, the text is rejected rather than the engine declared unavailable.
         self.no_audio = no_audio
+
+
+def _unreachable_cause(exc: BaseException) -> str | None:
+    """Why ``exc`` means Google cannot be reached for now, or ``None`` if a retry may help.
+
+    A name that does not resolve (an offline intranet: "Name or service not known"), a
+    refused connection and a failed TLS handshake give the same answer a second later, so
+    retrying only makes the listener wait for the fallback voice. httpx wraps the OS error
+    twice (httpx → httpcore → OSError); follow the chain down to it.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return "the host name does not resolve"
+        if isinstance(current, ConnectionRefusedError):
+            return "the connection is refused"
+        if isinstance(current, ssl.SSLError):
+            return "the TLS handshake failed"
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _keep_whole(text: str) -> list[str]:
@@ -352,6 +377,13 @@ class GTTSEngine:
         except httpx.TimeoutException as exc:
             raise _AttemptFailed(f"timed out: {type(exc).__name__}") from exc
         except httpx.RequestError as exc:
+            cause = _unreachable_cause(exc) if isinstance(exc, httpx.ConnectError) else None
+            if cause is not None:
+                raise SynthesisUnavailable(
+                    f"Google cannot be reached: {cause} ({type(exc).__name__}: {exc})",
+                    retry_after=self.backoff_max,
+                    unreachable=True,
+                ) from exc
             raise _AttemptFailed(f"request failed: {type(exc).__name__}: {exc}") from exc
         except RuntimeError as exc:
             # httpx raises RuntimeError when the client was closed under a running request.

@@ -28,6 +28,8 @@ def _gtts(settings: Settings) -> SpeechEngine:
         cooldown_s=settings.breaker_cooldown_s,
         max_cooldown_s=settings.breaker_max_cooldown_s,
         name=GTTSEngine.name,
+        # With a fallback voice behind Google, no listener waits for the probe.
+        probe_in_background=settings.engine.index(GTTSEngine.name) < len(settings.engine) - 1,
     )
     limiter = None
     if settings.gtts_requests_per_minute > 0:

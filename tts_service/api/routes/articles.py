@@ -14,10 +14,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 
 from tts_service.api.auth import ApiKeyDep
 from tts_service.api.deps import RegistryDep
+from tts_service.api.responders import file_response
 from tts_service.registry.articles import PRIORITIES, ArticleRegistry, priority_name
 from tts_service.registry.store import ArticleRecord, JobRecord
 from tts_service.schemas import (
@@ -255,6 +256,7 @@ def _not_ready(record: ArticleRecord) -> HTTPException:
     responses={**_PUBLIC, 307: {"description": "The audio is streaming while it is made."}},
     response_model=None,
 )
+@router.head("/articles/{article_id}/audio", include_in_schema=False, response_model=None)
 async def article_audio(article_id: ArticleId, request: Request, registry: RegistryDep) -> Response:
     """The registered article's MP3: pre-generated, seekable, served from disk."""
     record = await _record(registry, article_id)
@@ -267,31 +269,32 @@ async def article_audio(article_id: ArticleId, request: Request, registry: Regis
                 str(request.url_for("audio", article_id=target)), status_code=307
             )
         raise _not_ready(record)
-    etag = f'"{stored.key}"'
     headers = {
-        "ETag": etag,
         # The id stays, the audio changes when the article is edited: revalidate.
         "Cache-Control": "no-cache",
         "X-TTS-Engine": str(stored.meta["engine"]),
         "X-TTS-Stale": "1" if record.stale else "0",
     }
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return FileResponse(stored.mp3_path, media_type="audio/mpeg", headers=headers)
+    return file_response(
+        request, stored.mp3_path, media_type="audio/mpeg", etag=f'"{stored.key}"', headers=headers
+    )
 
 
 @router.get("/articles/{article_id}/vtt", responses=_PUBLIC, response_model=None)
+@router.head("/articles/{article_id}/vtt", include_in_schema=False, response_model=None)
 async def article_vtt(article_id: ArticleId, request: Request, registry: RegistryDep) -> Response:
     """The timings of the audio ``/audio`` serves, one WebVTT cue per sentence."""
     record = await _record(registry, article_id)
     stored = await run_in_threadpool(registry.audio, record)
     if stored is None:
         raise _not_ready(record)
-    etag = f'"{stored.key}-vtt"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return FileResponse(stored.vtt_path, media_type="text/vtt; charset=utf-8", headers=headers)
+    return file_response(
+        request,
+        stored.vtt_path,
+        media_type="text/vtt; charset=utf-8",
+        etag=f'"{stored.key}-vtt"',
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 @router.get(

@@ -6,10 +6,11 @@ import re
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 
 from tts_service.api.deps import ServiceDep
 from tts_service.api.limits import get_read_guard, require_read_origin
+from tts_service.api.responders import file_response
 from tts_service.jobs import JobState
 from tts_service.schemas import ErrorResponse, ReadRequest, ReadResponse
 from tts_service.synthesis import ReadResult
@@ -126,23 +127,32 @@ def status(
 
 
 @router.get("/audio/{article_id}.mp3", name="audio", responses=_ERRORS, response_model=None)
+@router.head("/audio/{article_id}.mp3", include_in_schema=False, response_model=None)
 async def audio(article_id: str, request: Request, service: ServiceDep) -> Response:
     """The article's MP3: a static, seekable file once complete, a live stream before."""
     _check_id(article_id)
     stored = await run_in_threadpool(service.stored, article_id)
     if stored is not None:
-        etag = f'"{stored.key}"'
         headers = {
-            "ETag": etag,
             "Cache-Control": _IMMUTABLE if stored.key == article_id else "no-cache",
             "X-TTS-Engine": str(stored.meta["engine"]),
         }
-        if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        return FileResponse(stored.mp3_path, media_type="audio/mpeg", headers=headers)
+        return file_response(
+            request,
+            stored.mp3_path,
+            media_type="audio/mpeg",
+            etag=f'"{stored.key}"',
+            headers=headers,
+        )
     job = service.job(article_id)
     if job is None:
         raise HTTPException(404, "Không tìm thấy bài đọc (no audio with this id).")
+    if request.method == "HEAD":
+        # Being made: its length is not known yet, and a HEAD must not wait for it.
+        return Response(
+            media_type="audio/mpeg",
+            headers={"Cache-Control": "no-store", "X-TTS-Engine": job.engine},
+        )
     # Someone is listening now: a registry job being pre-generated goes ahead of the rest.
     service.promote(job)
     timeout = service.settings.stream_timeout_s
@@ -161,7 +171,8 @@ async def audio(article_id: str, request: Request, service: ServiceDep) -> Respo
 
 
 @router.get("/audio/{article_id}.vtt", name="vtt", responses=_ERRORS, response_model=None)
-async def vtt(article_id: str, service: ServiceDep) -> Response:
+@router.head("/audio/{article_id}.vtt", include_in_schema=False, response_model=None)
+async def vtt(article_id: str, request: Request, service: ServiceDep) -> Response:
     """The article's sentence timings as WebVTT; waits for the audio to be complete."""
     _check_id(article_id)
     stored = await run_in_threadpool(service.stored, article_id)
@@ -177,8 +188,10 @@ async def vtt(article_id: str, service: ServiceDep) -> Response:
                 "Chưa có mốc thời gian cho bài đọc này, xin thử lại sau (timings not ready).",
                 headers={"Retry-After": "5"},
             )
-    return FileResponse(
+    return file_response(
+        request,
         stored.vtt_path,
         media_type="text/vtt; charset=utf-8",
+        etag=f'"{stored.key}-vtt"',
         headers={"Cache-Control": _IMMUTABLE if stored.key == article_id else "no-cache"},
     )
