@@ -12,6 +12,7 @@ from tts_service.coordination.sql import (
     SqlLeases,
     SqlRateBudget,
     create_tables,
+    metadata,
 )
 from tts_service.storage.database import open_engine
 from tts_service.testing.clock import FakeClock
@@ -51,18 +52,35 @@ def database_url(request, tmp_path):
     return request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture(scope="session")
+def coordination_pg(postgres_server):
+    """One PostgreSQL database with the coordination tables, for the whole session.
+
+    A database per test costs a second under load; emptying three tables costs nothing.
+    """
+    name = postgres_server.create_database()
+    engine = open_engine(postgres_server.url(name))
+    create_tables(engine)
+    yield engine
+    engine.dispose()
+    postgres_server.drop_database(name)
+
+
 @pytest.fixture(params=["local", "sqlite", "postgresql"])
 def backend(request, tmp_path):
-    """Every coordination port's implementation, in turn, on a fake clock."""
+    """Every coordination port's implementation, in turn, on a fake clock, empty."""
     clock = FakeClock(start=1_000_000.0)
     if request.param == "local":
         yield Backend("local", clock)
         return
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'coordination.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = open_engine(url)
+    if request.param == "postgresql":
+        engine = request.getfixturevalue("coordination_pg")
+        with engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
+        yield Backend("postgresql", clock, engine)
+        return
+    engine = open_engine(f"sqlite:///{tmp_path / 'coordination.sqlite3'}")
     create_tables(engine)
-    yield Backend(request.param, clock, engine)
+    yield Backend("sqlite", clock, engine)
     engine.dispose()
