@@ -11,7 +11,16 @@ from __future__ import annotations
 from tts_service.coordination.breaker import SharedBreaker
 from tts_service.coordination.breaker_state import BreakerPolicy, BreakerRecord, BreakerState
 from tts_service.coordination.local import LocalBreakerStore, LocalLeases, LocalRateBudget
-from tts_service.coordination.ports import BreakerStore, Grant, Lease, Leases, RateBudget
+from tts_service.coordination.notify import LocalNotifier
+from tts_service.coordination.ports import (
+    BreakerStore,
+    Grant,
+    Lease,
+    Leases,
+    Notifier,
+    RateBudget,
+    Subscription,
+)
 
 __all__ = [
     "BreakerPolicy",
@@ -23,7 +32,10 @@ __all__ = [
     "Leases",
     "LocalBreakerStore",
     "LocalLeases",
+    "LocalNotifier",
     "LocalRateBudget",
+    "Notifier",
     "RateBudget",
     "SharedBreaker",
+    "Subscription",
 ]

@@ -17,7 +17,7 @@ from typing import Protocol, TypeVar
 
 from tts_service.coordination.breaker_state import BreakerRecord
 
-__all__ = ["BreakerStore", "Grant", "Lease", "Leases", "RateBudget"]
+__all__ = ["BreakerStore", "Grant", "Lease", "Leases", "Notifier", "RateBudget", "Subscription"]
 
 _T = TypeVar("_T")
 
@@ -114,4 +114,42 @@ class BreakerStore(Protocol):
 
     def read(self, name: str) -> BreakerRecord:
         """The record of ``name`` as it is now."""
+        ...
+
+
+class Subscription(Protocol):
+    """Messages on one channel since :meth:`Notifier.subscribe`, in the order sent."""
+
+    def wait(self, timeout_s: float) -> str | None:
+        """The next message, waiting up to ``timeout_s``; ``None`` when none came."""
+        ...
+
+    def close(self) -> None:
+        """Stop receiving."""
+        ...
+
+    def __enter__(self) -> Subscription: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class Notifier(Protocol):
+    """Wake-ups across processes: "chunk stored", "article assembled", "a job is due".
+
+    A hint, never the truth: notifications can be lost (a dropped connection, a process
+    that subscribed a moment late), so every waiter also looks at the state it waits for
+    after each wait, and waits with a timeout (docs/cluster.md, 1.4). Channels are a few
+    fixed names (``chunks``, ``articles``, ``jobs``); the message says which key.
+    """
+
+    def notify(self, channel: str, message: str) -> None:
+        """Send ``message`` to every subscriber of ``channel``, in every process."""
+        ...
+
+    def subscribe(self, channel: str) -> Subscription:
+        """Receive what is sent to ``channel`` from now on (subscribe, then look, then wait)."""
+        ...
+
+    def close(self) -> None:
+        """Stop delivering; subscriptions' waits return ``None`` from then on."""
         ...
