@@ -72,3 +72,23 @@ def test_seaweed_stops_cleanly():
     assert server.process.returncode is not None
     assert refused(server.s3_port)
     assert not server.root.exists()
+
+
+def test_a_missing_backend_skips_outside_ci_and_fails_in_ci(monkeypatch):
+    from tests.infra import common
+
+    monkeypatch.setattr(common, "REQUIRED", False)
+    with pytest.raises(pytest.skip.Exception, match="backend unavailable: no weed"):
+        common.unavailable("no weed")
+    monkeypatch.setattr(common, "REQUIRED", True)
+    with pytest.raises(pytest.fail.Exception, match="required backend cannot run: no weed"):
+        common.unavailable("no weed")
+
+
+def test_free_ports_leave_room_for_grpc_twins():
+    from tests.infra.common import free_ports
+
+    ports = free_ports(4, grpc_offset=10000)
+    assert len(set(ports)) == 4
+    assert all(20000 <= port < 55535 for port in ports)
+    assert not {port + 10000 for port in ports} & set(ports)
