@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from tests.helpers import live_server
+from tests.infra.postgres import postgres_server, postgres_url  # noqa: F401 - fixtures
+from tests.infra.seaweed import s3_location, seaweed_server  # noqa: F401 - fixtures
 from tts_service.api.main import create_app
 
 SEED_ARTICLE = (

@@ -151,6 +151,22 @@ class Settings(BaseSettings):
     # Articles per page of GET /v1/articles.
     page_size: int = Field(default=50, ge=1, le=1000)
 
+    # Cluster mode (docs/cluster.md); not read by the service yet: the cache and the
+    # registry still use cache_dir and registry_path until the wiring lands.
+    # Where audio objects live: file://<dir> or s3://bucket/prefix; unset = file://<cache_dir>.
+    storage_url: str | None = None
+    # The S3 API of a store other than AWS (SeaweedFS, MinIO, Ceph); credentials and region
+    # come from the standard AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION.
+    s3_endpoint_url: str | None = None
+    # Where the stored audio is served publicly (a CDN, a public bucket, an nginx location
+    # over the cache directory); unset = presigned URLs for S3, the Python path for files.
+    audio_public_url: str | None = None
+    # How long a presigned audio URL stays valid.
+    audio_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # The database of the index, registry, jobs and coordination: sqlite:///<file> or
+    # postgresql+psycopg://user@host:5432/db; unset = SQLite in the cache directory.
+    database_url: str | None = None
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     # Seconds a client has to send its request headers (its body: the same, then at least
@@ -164,6 +180,21 @@ class Settings(BaseSettings):
     def registry_file(self) -> Path:
         """Where the article registry's database is."""
         return self.registry_path or self.cache_dir / "registry.sqlite3"
+
+    @property
+    def storage_location(self) -> str:
+        """``TTS_STORAGE_URL``, or the cache directory as a ``file://`` URL."""
+        if self.storage_url:
+            return self.storage_url
+        return f"file://{self.cache_dir.as_posix()}"
+
+    @field_validator("storage_url")
+    @classmethod
+    def _known_storage(cls, value: str | None) -> str | None:
+        """Fail at start-up on a storage URL no store can open."""
+        if value is not None and not value.startswith(("file://", "s3://")):
+            raise ValueError(f"TTS_STORAGE_URL must start with file:// or s3://, got {value!r}")
+        return value
 
     @field_validator("engine", "cors_origins", "fetch_allowed_hosts", "read_origins", mode="before")
     @classmethod
