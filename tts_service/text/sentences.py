@@ -39,7 +39,7 @@ _LAST_WORD = re.compile(r"\S+$")
 _ITEM_START = re.compile(r"(?:[0-9]{1,2}[/)]|[a-zđ]\))\s")
 # Initials cut by the tokenizer before their last letter: "T.T." + "H cho biết".
 _INITIALS = re.compile(r"(?:[A-ZĐ]\.){2,}")
-_LONE_CAPITAL = re.compile(r"[A-ZĐ](?![\w.])")
+_LONE_CAPITAL = re.compile(r"[A-ZĐ]\.?(?!\w)")
 # A one-letter form ("H.", "P.") right after a capitalised word is an initial: "Nguyễn Văn H."
 _INITIAL_AFTER_NAME = re.compile(r"(?:^|\s)[^\W\d_a-zđ]\w*\s+[A-ZĐ]\.$")
 _FIRST_WORD = re.compile(r"\w+")

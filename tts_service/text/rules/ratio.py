@@ -3,7 +3,9 @@
 The fraction rule (260) reads "4/63" but not amounts written with thousands dots, a
 decimal comma or a magnitude word, which a slash still divides: "(2,9 tỷ/3,1 tỷ)" →
 "hai phẩy chín tỷ trên ba phẩy một tỷ". One side at least must be shaped so that it is
-no date ("1.023", "2,9" or "540 tỷ"), so "9/7" and "15/2021" are never taken here.
+no date ("1.023", "2,9" or "540 tỷ"), so "9/7" and "15/2021" are never taken here. A
+word before the slash and a number of three digits or more after it is a count against
+that number: "14,5 bác sĩ/10.000 dân" → "… bác sĩ trên mười nghìn dân".
 
 Priority 199: before phone numbers, dates and money (200–231), which would otherwise read
 "540 tỷ" and "1.200 tỷ đồng" as two amounts and leave the slash. Legal codes
@@ -16,6 +18,7 @@ import re
 
 from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import WORDS, read_numeral
+from tts_service.text.rules.measure import UNITS
 
 __all__ = ["RULES"]
 
@@ -25,7 +28,13 @@ _RATIO = re.compile(
     rf"(?<![\w/.,-])(?P<a>{_NUMBER})(?:\s*(?P<s>{_SCALE}))?\s*/\s*(?P<b>{_NUMBER})"
     rf"(?![0-9]|[/.,-][0-9])"
 )
+# A count against a large number after a word: "14,5 bác sĩ/10.000 dân".
+_PER_NUMBER = re.compile(
+    r"(?<=[^\W\d_])\s*/\s*(?P<b>[0-9]{1,3}(?:\.[0-9]{3})+|[1-9][0-9]{2,})(?![0-9]|[/.,-][0-9])"
+)
 _NOT_A_DATE = re.compile(r"[.,]")
+_WORD_BEFORE = re.compile(r"[^\W\d_]+$")
+_YEAR = re.compile(r"(?:19|20)[0-9]{2}")
 
 
 def _verbalize(match: re.Match[str]) -> str | None:
@@ -38,4 +47,20 @@ def _verbalize(match: re.Match[str]) -> str | None:
     return f"{left} {WORDS['over']} {read_numeral(b)}"
 
 
-RULES: tuple[Rule, ...] = (Rule("ratio", _RATIO, _verbalize, 199, ASCII_DIGITS),)
+def _verbalize_per_number(match: re.Match[str]) -> str | None:
+    """bác sĩ/10.000 dân: trên mười nghìn (dân); "Quý II/2021", "km/121": not ours."""
+    word = _WORD_BEFORE.search(match.string, 0, match.start())
+    number = match.group("b")
+    if word is None or not word.group().islower() or word.group() in UNITS:
+        # Quý II/2021 (a quarter), 85,6 km/121 km (the measure rule's)
+        return None
+    if _YEAR.fullmatch(number):
+        # tháng/2021, số/2024: a year, not a count against a total
+        return None
+    return f"{WORDS['over']} {read_numeral(number)}"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("ratio", _RATIO, _verbalize, 199, ASCII_DIGITS),
+    Rule("ratio_per_number", _PER_NUMBER, _verbalize_per_number, 198, ASCII_DIGITS),
+)
