@@ -24,16 +24,21 @@ __all__ = ["decode_entities", "fold_lookalikes", "space_after_date_word"]
 
 # Named or numeric entities: "&nbsp;", "&#160;", "&#xA0;". Bare "&" (R&D, KH&ĐT) is not one.
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
-_DATE_WORD = re.compile(r"(?<!\w)((?i:tháng|ngày|năm|quý))(?=[0-9])")
+_DATE_WORD = re.compile(r"(?=[tTnNqQ])(?<!\w)((?i:tháng|ngày|năm|quý))(?=[0-9])")
 
 
 @lru_cache(maxsize=1)
-def _lookalikes() -> tuple[dict[str, str], re.Pattern[str], re.Pattern[str]]:
-    """The folding table, a regex of the always-folded letters, one of the other look-alikes."""
+def _lookalikes() -> tuple[dict[str, str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The folding table; regexes of any look-alike, the always-folded ones, the others."""
     table = {row[0]: row[1] for row in load_tsv("lookalikes.tsv")}
     always = "".join(c for c in table if unicodedata.name(c).startswith(("LATIN", "AFRICAN")))
     others = "".join(c for c in table if c not in always)
-    return table, re.compile(f"[{re.escape(always)}]"), re.compile(f"[{re.escape(others)}]")
+    return (
+        table,
+        re.compile(f"[{re.escape(always + others)}]"),
+        re.compile(f"[{re.escape(always)}]"),
+        re.compile(f"[{re.escape(others)}]"),
+    )
 
 
 _WORD_RUN = re.compile(r"\w+")
@@ -57,9 +62,10 @@ def fold_lookalikes(text: str) -> str:
     "NÐ-CP" (Latin eth) → "NĐ-CP"; "Sơn" with a Cyrillic "о" + U+031B + U+0302 → "Sơn"
     composed. Cyrillic or Greek text without Latin letters ("Москва") is left alone.
     """
-    if text.isascii():
+    table, anything, always, others = _lookalikes()
+    if text.isascii() or anything.search(text) is None:
+        # Nearly every sentence: one scan, nothing to fold
         return text
-    table, always, others = _lookalikes()
     folded = always.sub(lambda m: table[m.group()], text)
     if others.search(folded) is not None:
         # Only words that hold a Latin letter too; each word is looked at once (linear).

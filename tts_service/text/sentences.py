@@ -44,7 +44,7 @@ _LONE_CAPITAL = re.compile(r"[A-ZĐ]\.?(?!\w)")
 _INITIAL_AFTER_NAME = re.compile(r"(?:^|\s)[^\W\d_a-zđ]\w*\s+[A-ZĐ]\.$")
 _FIRST_WORD = re.compile(r"\w+")
 # A full stop after a dotted abbreviation or an initial, then a space: "TP. 3/", "H. Ông".
-_DOT_SPACE = re.compile(r"(?<=[A-ZĐ]\.)\s+(?=[0-9]|[^\W\d_a-zđ])")
+_DOT_SPACE = re.compile(r"(?<=[A-ZĐ])\.\s+(?=[0-9]|[^\W\d_a-zđ])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +158,9 @@ def _split_after_dots(
     result: list[tuple[int, int]] = []
     for start, end in spans:
         for cut in _DOT_SPACE.finditer(line, start, end):
-            previous, current = line[start : cut.start()], line[cut.end() : end]
+            previous, current = line[start : cut.start() + 1], line[cut.end() : end]
             if current and not _continues(previous, current, dotted):
-                result.append((start, cut.start()))
+                result.append((start, cut.start() + 1))
                 start = cut.end()
         result.append((start, end))
     return result

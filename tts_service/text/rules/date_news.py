@@ -77,7 +77,7 @@ def _is_amount(match: re.Match[str]) -> bool:
 
 # --- one day: Chiều 13-9, Rạng sáng 5.8, Thứ Hai, 5/8, ngày 15.8. ------------------
 
-_DAY = re.compile(rf"{_PRE}{_START}(?P<d>{DAY})(?P<sep>[./-])(?P<m>{MONTH}){_END}")
+_DAY = re.compile(rf"(?=[0-9nN]){_PRE}{_START}(?P<d>{DAY})(?P<sep>[./-])(?P<m>{MONTH}){_END}")
 
 
 def _verbalize_day(match: re.Match[str]) -> str | None:
@@ -97,7 +97,7 @@ def _verbalize_day(match: re.Match[str]) -> str | None:
 # --- a range of days, month at the end: từ 3 - 9.5, đêm 16-17.12, 14-20.2.2018 ----------
 
 _DAYS = re.compile(
-    rf"{_PRE}{_START}(?P<a>{DAY})\s*[-–]\s*(?P<d>{DAY})(?P<sep>[./])(?P<m>{MONTH})"
+    rf"(?=[0-9nN]){_PRE}{_START}(?P<a>{DAY})\s*[-–]\s*(?P<d>{DAY})(?P<sep>[./])(?P<m>{MONTH})"
     rf"(?:(?P=sep)(?P<y>{YEAR}))?{_END}"
 )
 
@@ -120,7 +120,7 @@ def _verbalize_days(match: re.Match[str]) -> str | None:
 # --- two dates with dots: 15.11 - 15.12.2023, 3.2.1930 - 3.2.2024 ---------------------
 
 _SPAN = re.compile(
-    rf"{_PRE}{_START}(?P<d1>{DAY})\.(?P<m1>{MONTH})(?:\.(?P<y1>{YEAR}))?\s*[-–]\s*"
+    rf"(?=[0-9nN]){_PRE}{_START}(?P<d1>{DAY})\.(?P<m1>{MONTH})(?:\.(?P<y1>{YEAR}))?\s*[-–]\s*"
     rf"(?P<d2>{DAY})\.(?P<m2>{MONTH})(?:\.(?P<y2>{YEAR}))?{_END}"
 )
 
@@ -141,7 +141,7 @@ def _verbalize_span(match: re.Match[str]) -> str | None:
 # --- months, year at the end: từ tháng 5 - 12.2017; a quarter with a zero: quý 02/2021 --
 
 _MONTHS = re.compile(
-    rf"\b(?i:tháng)\s+(?P<m1>{MONTH})\s*[-–]\s*(?P<m2>{MONTH})\.(?P<y>{YEAR}){_END}"
+    rf"(?=[tT])\b(?i:tháng)\s+(?P<m1>{MONTH})\s*[-–]\s*(?P<m2>{MONTH})\.(?P<y>{YEAR}){_END}"
 )
 
 
@@ -151,7 +151,7 @@ def _verbalize_months(match: re.Match[str]) -> str:
     return f"tháng {first} {TO} tháng {second}{read_year(match.group('y'))}"
 
 
-_QUARTER = re.compile(rf"\b(?i:quý)\s+0(?P<q>[1-4])\s*[/.-]\s*(?P<y>{YEAR}){_END}")
+_QUARTER = re.compile(rf"(?=[qQ])\b(?i:quý)\s+0(?P<q>[1-4])\s*[/.-]\s*(?P<y>{YEAR}){_END}")
 
 
 def _verbalize_quarter(match: re.Match[str]) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from tts_service.text.rules.base import ASCII_DIGITS, Rule
+from tts_service.text.rules.base import Rule
 from tts_service.text.rules.cardinal import WORDS, read_numeral
 from tts_service.text.rules.measure import UNITS
 
@@ -25,12 +25,13 @@ __all__ = ["RULES"]
 _NUMBER = r"[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?|[0-9]+(?:,[0-9]+)?"
 _SCALE = r"tỷ|triệu|nghìn|ngàn|trăm"
 _RATIO = re.compile(
-    rf"(?<![\w/.,-])(?P<a>{_NUMBER})(?:\s*(?P<s>{_SCALE}))?\s*/\s*(?P<b>{_NUMBER})"
+    rf"(?=[0-9])(?<![\w/.,-])(?P<a>{_NUMBER})(?:\s*(?P<s>{_SCALE}))?\s*/\s*(?P<b>{_NUMBER})"
     rf"(?![0-9]|[/.,-][0-9])"
 )
 # A count against a large number after a word: "14,5 bác sĩ/10.000 dân".
 _PER_NUMBER = re.compile(
-    r"(?<=[^\W\d_])\s*/\s*(?P<b>[0-9]{1,3}(?:\.[0-9]{3})+|[1-9][0-9]{2,})(?![0-9]|[/.,-][0-9])"
+    r"(?=[ /])(?<=[^\W\d_])\s*/\s*(?P<b>[0-9]{1,3}(?:\.[0-9]{3})+|[1-9][0-9]{2,})"
+    r"(?![0-9]|[/.,-][0-9])"
 )
 _NOT_A_DATE = re.compile(r"[.,]")
 _WORD_BEFORE = re.compile(r"[^\W\d_]+$")
@@ -61,6 +62,6 @@ def _verbalize_per_number(match: re.Match[str]) -> str | None:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("ratio", _RATIO, _verbalize, 199, ASCII_DIGITS),
-    Rule("ratio_per_number", _PER_NUMBER, _verbalize_per_number, 198, ASCII_DIGITS),
+    Rule("ratio", _RATIO, _verbalize, 199, frozenset("/")),
+    Rule("ratio_per_number", _PER_NUMBER, _verbalize_per_number, 198, frozenset("/")),
 )

@@ -34,7 +34,7 @@ def _verbalize_list_marker(match: re.Match[str]) -> str:
     return f"{read_number(number) if number else spell(match.group('l'))}."
 
 
-_DOMAIN = re.compile(r"(?<![\w.])\.(?:vn|com|net|org|gov|edu|info)(?![\w.])", re.IGNORECASE)
+_DOMAIN = re.compile(r"(?=\.)(?<![\w.])\.(?:vn|com|net|org|gov|edu|info)(?![\w.])", re.IGNORECASE)
 
 
 def _verbalize_domain(match: re.Match[str]) -> str:
@@ -42,7 +42,7 @@ def _verbalize_domain(match: re.Match[str]) -> str:
     return read_address(match.group().lower())
 
 
-_INITIALS = re.compile(r"(?<![\w.])(?:[A-ZĐ]\.){2,}(?:[A-ZĐ](?![\w.]))?")
+_INITIALS = re.compile(r"(?=[A-ZĐ])(?<![\w.])(?:[A-ZĐ]\.){2,}(?:[A-ZĐ](?![\w.]))?")
 
 
 def _verbalize_initials(match: re.Match[str]) -> str:
