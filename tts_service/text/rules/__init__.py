@@ -7,6 +7,7 @@ Priorities (lower runs first, and a span claimed first is never re-read):
 10–12  url, email, hashtag (:mod:`.url`)
 13     domain_word (:mod:`.structure`): tên miền .vn
 20–22  legal_code (:mod:`.legal_code`): 15/2021/NĐ-CP, 35-NQ/TW, Nghị định 15/2021
+23     legal_code (:mod:`.party_code`): 532 - TB/TU, with a spaced dash
 35     per (:mod:`.per`, registered with the numeric rules): the "/kg" of 25.000 đồng/kg
 38     road (:mod:`.road`): QL1A, ĐT.226, Km 15
 38     initials (:mod:`.structure`): N.V.K.
@@ -38,6 +39,7 @@ from tts_service.text.rules import (
     date_news,
     legal_code,
     numeric,
+    party_code,
     ratio,
     road,
     roman,
@@ -58,6 +60,7 @@ def registered_rules(lexicon: Lexicon | None = None) -> tuple[Rule, ...]:
     rules = (
         *url.RULES,
         *legal_code.RULES,
+        *party_code.RULES,
         *road.RULES,
         *reading,
         *roman.RULES,
