@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tts_service import __version__
+
+if TYPE_CHECKING:
+    from tts_service.text.lexicon import Lexicon
 
 __all__ = ["main"]
 
@@ -61,6 +65,7 @@ Ví dụ (examples):
   echo "UBND tỉnh họp ngày 9/7/2021." | tts-service normalize
   tts-service normalize --explain bai.txt   # từng chỗ đọc khác chữ viết, và quy tắc
   tts-service normalize --lines danh-sach.txt
+  tts-service normalize --unknown kho-bai/*.txt  # chữ chưa biết đọc (tokens only spelled)
 """
 
 _PREGENERATE_EXAMPLES = """\b
@@ -161,13 +166,22 @@ def synth(
 
 
 @main.command(epilog=_NORMALIZE_EXAMPLES)
-@click.argument("source", default="-")
+@click.argument("sources", nargs=-1)
 @click.option(
     "--lines", is_flag=True, help="Normalise each input line on its own; one output line each."
 )
 @click.option("--explain", is_flag=True, help="List each rewrite with the rule that made it.")
-def normalize(source: str, lines: bool, explain: bool) -> None:
-    """Print the spoken text of FILE (or - for stdin).
+@click.option(
+    "--unknown",
+    is_flag=True,
+    help="List the tokens only spelled out or left as written, most frequent first.",
+)
+def normalize(sources: tuple[str, ...], lines: bool, explain: bool, unknown: bool) -> None:
+    """Print the spoken text of each FILE (or - for stdin, the default).
+
+    With --unknown, print instead every token the normaliser could only spell letter by
+    letter or leave as written, over all FILEs: count, token, how it was said, and the
+    sentence it was first found in, tab-separated, most frequent first.
 
     It is read with the site lexicon listeners hear, as the service chooses it at start-up:
     the one editors manage with PUT /v1/lexicon once the registry (TTS_REGISTRY_PATH, by
@@ -178,13 +192,28 @@ def normalize(source: str, lines: bool, explain: bool) -> None:
     from tts_service.settings import get_settings
     from tts_service.text.pipeline import normalize as run
 
-    text = _read_input(source)
     try:
         lexicon = site_lexicon(get_settings())
     except TTSError as exc:
         # A registry that cannot be read (locked, or from a newer version): say so plainly
         # rather than show the file's lexicon, which may not be what listeners hear.
         raise click.ClickException(str(exc)) from exc
+    if unknown:
+        from tts_service.text.unknown import count_unknown
+
+        documents = (run(_read_input(source), lexicon=lexicon) for source in sources or ("-",))
+        for item in count_unknown(documents):
+            spoken = item.spoken if item.spoken is not None else "(as written)"
+            click.echo(f"{item.count}\t{item.token}\t{spoken}\t{item.context}")
+        return
+    for source in sources or ("-",):
+        _normalize_one(_read_input(source), lexicon, lines=lines, explain=explain)
+
+
+def _normalize_one(text: str, lexicon: Lexicon | None, *, lines: bool, explain: bool) -> None:
+    """Print the spoken text of one input (``--lines``: line by line; ``--explain``: rewrites)."""
+    from tts_service.text.pipeline import normalize as run
+
     if lines:
         for line in text.splitlines():
             doc = run(line, lexicon=lexicon)

@@ -29,6 +29,7 @@ __all__ = [
     "RewriteOut",
     "SentenceOut",
     "SourceText",
+    "UnknownOut",
 ]
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -169,12 +170,25 @@ class ArticleOut(BaseModel):
     byline: str | None
 
 
+class UnknownOut(BaseModel):
+    """A token the normaliser could only spell out or leave as written: a lexicon candidate."""
+
+    start: int
+    end: int
+    token: str
+    spoken: str | None = Field(description="How it is said; null when left as written.")
+
+
 class NormalizeResponse(BaseModel):
     """The editor's "what will be read" preview."""
 
     article: ArticleOut
     spoken_text: str
     sentences: list[SentenceOut]
+    unknown: list[UnknownOut] = Field(
+        default_factory=list,
+        description="Tokens spelled letter by letter or left as written, in reading order.",
+    )
 
 
 # -- the editors' API -------------------------------------------------------------------

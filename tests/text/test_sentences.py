@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tts_service.text.lexicon import Lexicon
 from tts_service.text.sentences import split_paragraphs, split_sentences
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +69,37 @@ def test_numbers_and_codes_are_not_cut() -> None:
 def test_a_dot_glued_to_a_number_ends_no_sentence() -> None:
     # "ĐT.226" is a road, "CT.01" an expressway: no space after the dot
     assert texts("Tuyến ĐT.226 được mở rộng. Xong.") == ["Tuyến ĐT.226 được mở rộng.", "Xong."]
+
+
+def dotted(source: str) -> list[str]:
+    """Sentences as the pipeline cuts them, with the lexicon's dotted abbreviations."""
+    return texts(source, abbreviations=Lexicon.builtin().dotted_prefixes())
+
+
+def test_an_abbreviations_full_stop_can_end_the_sentence() -> None:
+    # "TP." before a list item or a word that opens sentences ends the first sentence;
+    # before a place name it does not
+    assert dotted("Kiểm tra trên địa bàn TP. 3/ Báo cáo kết quả.") == [
+        "Kiểm tra trên địa bàn TP.",
+        "3/ Báo cáo kết quả.",
+    ]
+    assert dotted("Việc này do TP. Tuy nhiên, tỉnh chưa làm.") == [
+        "Việc này do TP.",
+        "Tuy nhiên, tỉnh chưa làm.",
+    ]
+    assert dotted("Camera tại TP. Lạng Sơn được lắp.") == ["Camera tại TP. Lạng Sơn được lắp."]
+
+
+def test_initials_stay_whole_and_an_initial_after_a_name_ends_the_sentence() -> None:
+    assert dotted("Bà T.T.H cho biết như vậy.") == ["Bà T.T.H cho biết như vậy."]
+    assert dotted("Các đối tượng N.T.H. và L.V.Đ. bị bắt.") == [
+        "Các đối tượng N.T.H. và L.V.Đ. bị bắt."
+    ]
+    assert dotted("Anh Nguyễn Văn H. Ông H. cho biết thêm.") == [
+        "Anh Nguyễn Văn H.",
+        "Ông H. cho biết thêm.",
+    ]
+    assert dotted("Trú tại P. Vĩnh Trại, TP. Lạng Sơn.") == ["Trú tại P. Vĩnh Trại, TP. Lạng Sơn."]
 
 
 def test_splitting_loads_only_the_tokenizer_module() -> None:

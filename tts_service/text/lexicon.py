@@ -24,6 +24,14 @@ __all__ = ["Lexicon", "Sense"]
 
 #: Stands for "any number in digits" in a sense's cues: "TT 01/2020" → thông tư.
 NUMBER_CUE = "<số>"
+#: A year of birth or of an event, 1900–2099: "SN 1992" → sinh năm.
+YEAR_CUE = "<năm>"
+#: A proper name next (a capitalised word), unless the form itself follows a capitalised
+#: word, as an initial does: "P. Bến Thành" → phường, but "Nguyễn Văn P. Bến" is a name.
+NAME_CUE = "<tên>"
+_YEAR = re.compile(r"\s*(?:19|20)[0-9]{2}(?![0-9])")
+_NAME_AFTER = re.compile(r"\s*[^\W\d_a-zđ]")
+_CAPITALISED_BEFORE = re.compile(r"(?<![\w])[^\W\d_a-zđ]\w*\s*$")
 _WORDS = re.compile(r"\w+", re.UNICODE)
 
 
@@ -54,6 +62,12 @@ class Sense:
         for cue in self.cues:
             if cue == NUMBER_CUE:
                 if after.lstrip()[:1].isdigit():
+                    return True
+            elif cue == YEAR_CUE:
+                if _YEAR.match(after):
+                    return True
+            elif cue == NAME_CUE:
+                if _NAME_AFTER.match(after) and not _CAPITALISED_BEFORE.search(before):
                     return True
             elif words[: len(cue.split())] == cue.split():
                 return True

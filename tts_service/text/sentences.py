@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from tts_service.text.data import load_tsv
+
 __all__ = ["SentenceSpan", "split_paragraphs", "split_sentences"]
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,16 @@ _LINE = re.compile(r"[^\r\n\u2028\u2029\x85]+")
 # Python's str.strip() removes NBSP and every other Unicode space, as wanted here.
 _HEADING_NUMBER = re.compile(r"(?:[IVXLC]+|[0-9]+(?:\.[0-9]+)*|[a-zđ])[.)]")
 _LAST_WORD = re.compile(r"\S+$")
+# "3/ Chỉ thị", "2) Các sở", "b) Đẩy mạnh": a list item starts a sentence.
+_ITEM_START = re.compile(r"(?:[0-9]{1,2}[/)]|[a-zđ]\))\s")
+# Initials cut by the tokenizer before their last letter: "T.T." + "H cho biết".
+_INITIALS = re.compile(r"(?:[A-ZĐ]\.){2,}")
+_LONE_CAPITAL = re.compile(r"[A-ZĐ]\.?(?!\w)")
+# A one-letter form ("H.", "P.") right after a capitalised word is an initial: "Nguyễn Văn H."
+_INITIAL_AFTER_NAME = re.compile(r"(?:^|\s)[^\W\d_a-zđ]\w*\s+[A-ZĐ]\.$")
+_FIRST_WORD = re.compile(r"\w+")
+# A full stop after a dotted abbreviation or an initial, then a space: "TP. 3/", "H. Ông".
+_DOT_SPACE = re.compile(r"(?<=[A-ZĐ])\.\s+(?=[0-9]|[^\W\d_a-zđ])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +78,8 @@ def split_sentences(text: str, *, abbreviations: Iterable[str] = ()) -> list[Sen
     spans: list[SentenceSpan] = []
     for paragraph, (start, end) in enumerate(split_paragraphs(text)):
         line = text[start:end]
-        for piece_start, piece_end in _merge(line, _locate(line, _tokenizer()(line)), dotted):
+        pieces = _split_after_dots(line, _locate(line, _tokenizer()(line)), dotted)
+        for piece_start, piece_end in _merge(line, pieces, dotted):
             spans.append(
                 SentenceSpan(
                     paragraph, start + piece_start, start + piece_end, line[piece_start:piece_end]
@@ -132,6 +145,27 @@ def _leading_space(text: str) -> int:
     return len(text) - len(text.lstrip())
 
 
+def _split_after_dots(
+    line: str, spans: list[tuple[int, int]], dotted: frozenset[str]
+) -> list[tuple[int, int]]:
+    """Cut where underthesea did not, after an abbreviation whose full stop ends a sentence.
+
+    Its tokenizer never cuts after "TP." or a capital and a dot; :func:`_continues` says
+    where such a dot ends the sentence anyway ("… địa bàn TP. 3/ Chỉ thị …").
+    """
+    if "." not in line:
+        return spans
+    result: list[tuple[int, int]] = []
+    for start, end in spans:
+        for cut in _DOT_SPACE.finditer(line, start, end):
+            previous, current = line[start : cut.start() + 1], line[cut.end() : end]
+            if current and not _continues(previous, current, dotted):
+                result.append((start, cut.start() + 1))
+                start = cut.end()
+        result.append((start, end))
+    return result
+
+
 def _merge(
     line: str, spans: list[tuple[int, int]], dotted: frozenset[str]
 ) -> list[tuple[int, int]]:
@@ -158,5 +192,28 @@ def _continues(previous: str, current: str, dotted: frozenset[str]) -> bool:
         # "II." + "Nội dung": the heading number belongs to its heading.
         return True
     last = _LAST_WORD.search(previous)
-    # "TX. Đồng Đăng", "PGS.TS. Nguyễn Văn A": a dotted abbreviation ends no sentence.
-    return last is not None and last.group() in dotted
+    if last is None:
+        return False
+    if _INITIALS.fullmatch(last.group()) and _LONE_CAPITAL.match(current):
+        # "Bà T.T." + "H cho biết": one set of initials
+        return True
+    # "TX. Đồng Đăng", "PGS.TS. Nguyễn Văn A": a dotted abbreviation ends no sentence, unless
+    # its full stop is also the sentence's: "… địa bàn TP." + "3/ Chỉ thị …", "TP." + "Tuy
+    # nhiên, …", or it is the initial of a name: "Nguyễn Văn H." + "Ông H. cho biết".
+    return (
+        last.group() in dotted
+        and not _ITEM_START.match(current)
+        and _first_word(current) not in _openers()
+        and not _INITIAL_AFTER_NAME.search(previous)
+    )
+
+
+def _first_word(text: str) -> str:
+    word = _FIRST_WORD.match(text)
+    return word.group() if word else ""
+
+
+@lru_cache(maxsize=1)
+def _openers() -> frozenset[str]:
+    """Capitalised words that start a sentence, never a place (``data/sentence_openers.tsv``)."""
+    return frozenset(row[0] for row in load_tsv("sentence_openers.tsv"))

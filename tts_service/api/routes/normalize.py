@@ -12,7 +12,9 @@ from tts_service.schemas import (
     NormalizeResponse,
     RewriteOut,
     SentenceOut,
+    UnknownOut,
 )
+from tts_service.text.unknown import find_unknown
 
 __all__ = ["router"]
 
@@ -59,5 +61,9 @@ def normalize(body: NormalizeRequest, service: ServiceDep) -> NormalizeResponse:
                 ],
             )
             for s in document.sentences
+        ],
+        unknown=[
+            UnknownOut(start=u.start, end=u.end, token=u.token, spoken=u.spoken)
+            for u in find_unknown(document)
         ],
     )

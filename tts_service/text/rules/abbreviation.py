@@ -77,7 +77,11 @@ def make_rules(lexicon: Lexicon) -> tuple[Rule, ...]:
         text = match.string
         before = text[max(0, match.start() - _CONTEXT) : match.start()]
         after = text[match.end() : match.end() + _CONTEXT]
-        return lexicon.read(match.group(), before, after)
+        reading = lexicon.read(match.group(), before, after)
+        if reading is not None and match.group().endswith(".") and not after.strip():
+            # "… trên địa bàn TP.": the dot is also the sentence's full stop
+            return reading + "."
+        return reading
 
     builtin = Rule("abbreviation", pattern_of(lexicon.keys()), verbalize, PRIORITY)
     if not lexicon.site_keys:
