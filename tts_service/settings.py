@@ -37,6 +37,9 @@ class ApiKey(BaseModel):
     role: Role = "cms"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # A podcast feed of this key's articles at /v1/feeds/<name>.xml, under this title;
+    # None (the default) = no feed: a CMS's list of articles is public only if it says so.
+    feed_title: str | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _long_enough(self) -> ApiKey:

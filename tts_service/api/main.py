@@ -26,7 +26,16 @@ from starlette.routing import Match
 from tts_service import __version__
 from tts_service.api.errors import bilingual_detail, describe_validation
 from tts_service.api.limits import BodySizeLimitMiddleware, ReadGuard, body_limit
-from tts_service.api.routes import articles, docs, health, lexicon, normalize, player, speech
+from tts_service.api.routes import (
+    articles,
+    docs,
+    feeds,
+    health,
+    lexicon,
+    normalize,
+    player,
+    speech,
+)
 from tts_service.api.routes import metrics as metrics_route
 from tts_service.cache import AudioCache
 from tts_service.engines.registry import build_engines
@@ -227,6 +236,7 @@ def create_app(
     app.include_router(player.router)
     app.include_router(metrics_route.router)
     app.include_router(docs.router)
+    app.include_router(feeds.router)
     return app
 
 

@@ -324,6 +324,15 @@ class ArticleRegistry:
             if chunk_key not in in_use:
                 cache.remove("chunk", chunk_key)
 
+    def published(self, owner: str, *, limit: int) -> list[tuple[ArticleRecord, CachedArticle]]:
+        """``owner``'s articles with their stored audio, newest first (for its feed)."""
+        found = []
+        for record in self.store.recent_ready(owner, limit=limit):
+            stored = self.audio(record)
+            if stored is not None:
+                found.append((record, stored))
+        return found
+
     def audio(self, record: ArticleRecord) -> CachedArticle | None:
         """The stored audio a registered article is served with, if there is some."""
         if record.audio_key is None:

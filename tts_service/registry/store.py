@@ -163,6 +163,16 @@ class ArticleStore:
             ).fetchall()
         return [ArticleRecord.from_row(r) for r in rows], int(total)
 
+    def recent_ready(self, owner: str, *, limit: int) -> list[ArticleRecord]:
+        """``owner``'s articles with audio, most recently made first (a podcast feed)."""
+        with self.db.read() as db:
+            rows = db.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE owner = ? AND audio_key IS NOT NULL"
+                " ORDER BY COALESCE(ready_at, updated) DESC, id LIMIT ?",
+                (owner, limit),
+            ).fetchall()
+        return [ArticleRecord.from_row(r) for r in rows]
+
     def ids(self) -> list[str]:
         """Every registered id."""
         with self.db.read() as db:
