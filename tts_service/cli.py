@@ -31,18 +31,13 @@ def serve(host: str | None, port: int | None) -> None:
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
-    from tts_service.api.server import slow_client_protocol
+    from tts_service.api.server import uvicorn_options
     from tts_service.settings import get_settings
 
-    settings = get_settings()
-    uvicorn.run(
-        "tts_service.api.main:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level,
-        # uvicorn's own protocol waits for ever on a client that trickles its request.
-        http=slow_client_protocol(settings.header_timeout_s),
-    )
+    options = uvicorn_options(get_settings())
+    options["host"] = host or options["host"]
+    options["port"] = port or options["port"]
+    uvicorn.run("tts_service.api.main:app", **options)
 
 
 @main.command()

@@ -9,7 +9,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["ApiKey", "Settings", "get_settings"]
@@ -23,9 +31,18 @@ class ApiKey(BaseModel):
     """
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    key: SecretStr = Field(min_length=16)
+    key: SecretStr
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        """Refuse a guessable key, naming the key by its name: the value is never shown."""
+        if len(value.get_secret_value()) < 16:
+            name = info.data.get("name", "?")
+            raise ValueError(f"API key {name!r}: the key must be at least 16 characters long")
+        return value
 
     @model_validator(mode="after")
     def _signed(self) -> ApiKey:
@@ -39,7 +56,13 @@ class Settings(BaseSettings):
     """Service configuration; each field maps to ``TTS_<FIELD NAME>``."""
 
     model_config = SettingsConfigDict(
-        env_prefix="TTS_", env_file=".env", env_ignore_empty=True, extra="ignore"
+        env_prefix="TTS_",
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+        # A refused setting is named, never echoed: TTS_API_KEYS holds secrets, and a start-up
+        # error ends up in logs.
+        hide_input_in_errors=True,
     )
 
     # Engines, in fallback order: gTTS first; when Google keeps failing, eSpeak NG reads.
@@ -64,6 +87,24 @@ class Settings(BaseSettings):
     read_registered_only: bool = False
     # Origins allowed to call /v1/read (checked on Origin, else Referer); empty = any.
     read_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # Requests a client may make a minute to POST /v1/normalize (each processes its text),
+    # and at once after a quiet spell; 0 = off.
+    client_text_per_minute: float = Field(default=30.0, ge=0)
+    client_text_burst: int = Field(default=10, ge=1)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDR ranges,
+    # comma-separated; "*" = any); empty = none, clients are the TCP peers. Also read from
+    # uvicorn's own FORWARDED_ALLOW_IPS, which earlier versions of this README named.
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        validation_alias=AliasChoices(
+            "forwarded_allow_ips", "TTS_FORWARDED_ALLOW_IPS", "FORWARDED_ALLOW_IPS"
+        ),
+    )
+
+    # Untrusted text (extraction, normalisation, chunking) is processed in this many worker
+    # processes, each request's step within the deadline (seconds) or refused with 422.
+    text_workers: int = Field(default=2, ge=1, le=32)
+    text_deadline_s: float = Field(default=10.0, gt=0)
 
     # Reading a page by its URL: only these hosts (and their subdomains) are fetched.
     fetch_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
@@ -137,7 +178,14 @@ class Settings(BaseSettings):
         """Where the article registry's database is."""
         return self.registry_path or self.cache_dir / "registry.sqlite3"
 
-    @field_validator("engine", "cors_origins", "fetch_allowed_hosts", "read_origins", mode="before")
+    @field_validator(
+        "engine",
+        "cors_origins",
+        "fetch_allowed_hosts",
+        "read_origins",
+        "forwarded_allow_ips",
+        mode="before",
+    )
     @classmethod
     def _split_csv(cls, value: object) -> object:
         """Accept ``gtts,espeak`` from the environment as well as a list."""
