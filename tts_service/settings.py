@@ -97,7 +97,11 @@ class Settings(BaseSettings):
     forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         validation_alias=AliasChoices(
-            "forwarded_allow_ips", "TTS_FORWARDED_ALLOW_IPS", "FORWARDED_ALLOW_IPS"
+            # The first one set wins (the field's own name is last: in the environment it
+            # would match uvicorn's variable, case being ignored).
+            "TTS_FORWARDED_ALLOW_IPS",
+            "FORWARDED_ALLOW_IPS",
+            "forwarded_allow_ips",
         ),
     )
 
