@@ -133,6 +133,16 @@ def test_workers_read_with_the_lexicon_they_are_sent(pool):
     )
 
 
+def broken_warm_up() -> None:
+    raise SystemExit(7)
+
+
+def test_a_pool_whose_workers_cannot_start_fails_at_start_up():
+    workers = WorkerPool(2, deadline_s=1.0, warm=broken_warm_up)
+    with pytest.raises(RuntimeError, match="2 of 2 text workers could not start"):
+        workers.start()
+
+
 def test_in_process_runs_in_the_callers_process():
     isolation = InProcess()
     isolation.start()

@@ -175,8 +175,15 @@ class WorkerPool:
             if self._workers or self._closed:
                 return
         starting = [self._spawn() for _ in range(self.size)]
-        for worker in starting:
-            self._await_ready(worker)
+        ready = sum(self._await_ready(worker) for worker in starting)
+        if ready < self.size:
+            # Better to fail at start-up than to answer 503 to every request later.
+            self.close()
+            raise RuntimeError(
+                f"{self.size - ready} of {self.size} text workers could not start (see the "
+                "log; a program that starts a pool must guard its main module with "
+                "`if __name__ == '__main__':`)"
+            )
 
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe()
@@ -190,21 +197,22 @@ class WorkerPool:
             self._workers.add(worker)
         return worker
 
-    def _await_ready(self, worker: _Worker) -> None:
-        """Hand ``worker`` out once it says it is warm; start another if it died instead."""
+    def _await_ready(self, worker: _Worker) -> bool:
+        """Hand ``worker`` out once it says it is warm; False if it died instead."""
         try:
             worker.conn.recv()
         except (EOFError, OSError):
-            logger.error(
-                "a text worker died while starting (exit code %s)", worker.process.exitcode
-            )
+            worker.process.join(timeout=5)
+            code = worker.process.exitcode
+            logger.error("a text worker died while starting (exit code %s)", code)
             self._discard(worker)
-            return
+            return False
         with self._lock:
             if self._closed:
                 worker.conn.send(None)
-                return
+                return False
         self._idle.put(worker)
+        return True
 
     def _discard(self, worker: _Worker) -> None:
         with self._lock:
