@@ -108,6 +108,7 @@ def test_a_worker_that_dies_is_replaced(pool):
 
 def test_busy_when_every_worker_is_held(pool):
     workers = pool(deadline_s=0.2)
+    assert workers.max_waiting == 4  # four callers may wait per worker
     held = workers._idle.get(timeout=5)  # as if a task were running on it
     try:
         with pytest.raises(ServerBusy) as caught:
@@ -116,6 +117,18 @@ def test_busy_when_every_worker_is_held(pool):
     finally:
         workers._idle.put(held)
     assert workers.call(spin, 0.0) == "done"
+
+
+def test_callers_beyond_the_waiting_room_are_refused_at_once(pool):
+    # A 30 s deadline: a caller that waited would wait a minute; this one is refused now.
+    workers = pool(deadline_s=30.0, max_waiting=0)
+    held = workers._idle.get(timeout=5)
+    try:
+        with pytest.raises(ServerBusy):
+            workers.call(spin, 0.0)
+    finally:
+        workers._idle.put(held)
+    assert workers.max_waiting == 0 and workers._waiting == 0
 
 
 def test_workers_read_with_the_lexicon_they_are_sent(pool):

@@ -45,6 +45,10 @@ T = TypeVar("T")
 QUEUE_WAIT_FACTOR = 2.0
 #: Seconds a replacement worker may take to start (a fork of the warm server: ~0.1 s).
 RESPAWN_ALLOWANCE_S = 2.0
+#: Callers that may wait for a worker at once, per worker; more are refused at once (503).
+#: Each waits in one of the server's request threads (40 in all, ``/healthz`` among their
+#: users), so a flood of texts must not take them all.
+WAITING_PER_WORKER = 4
 
 
 class Isolation(Protocol):
@@ -135,7 +139,8 @@ class WorkerPool:
 
     A task past its deadline, or whose worker dies, raises :class:`TextTooComplex`; the
     worker is killed and a new one started in the background. A task that finds no free
-    worker within ``QUEUE_WAIT_FACTOR × deadline_s`` raises :class:`ServerBusy` (503).
+    worker within ``QUEUE_WAIT_FACTOR × deadline_s`` (+ :data:`RESPAWN_ALLOWANCE_S`), or
+    that finds ``max_waiting`` callers waiting already, raises :class:`ServerBusy` (503).
     """
 
     def __init__(
@@ -146,6 +151,7 @@ class WorkerPool:
         warm: Callable[[], object] | None = None,
         preload: Sequence[str] = (),
         start_method: Literal["forkserver", "spawn"] = "forkserver",
+        max_waiting: int | None = None,
     ) -> None:
         if size < 1 or deadline_s <= 0:
             raise ValueError("a worker pool needs at least one worker and a positive deadline")
@@ -165,6 +171,8 @@ class WorkerPool:
         self._closed = False
         #: Workers killed for running past the deadline or dying (for tests and metrics).
         self.replaced = 0
+        self.max_waiting = WAITING_PER_WORKER * size if max_waiting is None else max_waiting
+        self._waiting = 0
 
     def start(self) -> None:
         """Start every worker and wait until each is warm (at service start-up).
@@ -239,14 +247,25 @@ class WorkerPool:
         """Run ``fn(*args)`` in a worker; its result, or its exception re-raised here."""
         # Long enough for a worker killed at its deadline to be replaced.
         wait = QUEUE_WAIT_FACTOR * self.deadline_s + RESPAWN_ALLOWANCE_S
-        try:
-            worker = self._idle.get(timeout=wait)
-        except queue.Empty:
+        with self._lock:
+            full = self._waiting >= self.max_waiting
+            if not full:
+                self._waiting += 1
+        worker = None
+        if not full:
+            try:
+                worker = self._idle.get(timeout=wait)
+            except queue.Empty:
+                pass
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+        if worker is None:
             raise ServerBusy(
                 "Máy chủ đang bận xử lý văn bản, xin thử lại sau giây lát "
                 "(all text workers are busy; try again soon).",
                 retry_after=self.deadline_s,
-            ) from None
+            )
         started = time.monotonic()
         try:
             worker.conn.send((fn, args))
