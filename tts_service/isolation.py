@@ -211,9 +211,10 @@ class WorkerPool:
             worker.conn.recv()
         except (EOFError, OSError):
             worker.process.join(timeout=5)
-            code = worker.process.exitcode
-            logger.error("a text worker died while starting (exit code %s)", code)
             self._discard(worker)
+            if not self._closed:  # else close() ended it
+                code = worker.process.exitcode
+                logger.error("a text worker died while starting (exit code %s)", code)
             return False
         with self._lock:
             if self._closed:

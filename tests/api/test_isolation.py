@@ -23,6 +23,7 @@ from tts_service.synthesis import SpeechService
 # times: 10 s, frozen server); long ordinary text after it keeps the work above the
 # deadline even once every rule is linear, so the test holds whatever the rules do.
 DEADLINE_S = 0.3
+KEY = "cms-key-0123456789abcdef"
 
 
 def hostile_text(seed_text: str) -> str:
@@ -40,6 +41,7 @@ def isolated(tmp_path, serve):
         text_deadline_s=DEADLINE_S,
         client_synth_burst=50,
         client_text_burst=50,
+        api_keys=[{"name": "cms", "key": KEY}],
     )
     cache = AudioCache(settings.cache_dir, max_bytes=settings.cache_max_bytes)
     engine = FakeEngine(text_tone, name="espeak")
@@ -85,6 +87,20 @@ def test_healthz_answers_while_the_worst_input_is_processed(isolated, seed_text)
     answer = client.post("/v1/read", json={"text": "Sáng nay, UBND tỉnh họp."})
     assert answer.status_code in (200, 202), answer.text
     assert client.get(answer.json()["audio_url"]).status_code == 200
+
+
+def test_the_editors_api_checks_articles_in_the_workers_too(isolated, seed_text):
+    client, service = isolated
+    answer = client.put(
+        "/v1/articles/tin-1",
+        json={"title": "Tin", "text": hostile_text(seed_text)},
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert "text too complex" in answer.json()["detail"]
+    assert service.isolation.replaced == 1  # type: ignore[attr-defined]
+    missing = client.get("/v1/articles/tin-1", headers={"Authorization": f"Bearer {KEY}"})
+    assert missing.status_code == 404  # nothing was stored
 
 
 def test_the_workers_read_with_the_lexicon_editors_set_last(isolated):
