@@ -82,6 +82,7 @@ def test_healthz_answers_while_the_worst_input_is_processed(isolated, seed_text)
     # backtracking takes (a generous margin for a loaded machine).
     assert took < 3 * DEADLINE_S + 10
     assert service.isolation.replaced == 2  # type: ignore[attr-defined]
+    assert "tts_text_workers_killed_total 2.0" in client.get("/metrics").text
 
     # Fresh workers read the next article as usual.
     answer = client.post("/v1/read", json={"text": "Sáng nay, UBND tỉnh họp."})
