@@ -97,6 +97,24 @@ def test_a_task_past_its_deadline_is_killed_and_its_worker_replaced(pool):
         os.kill(first, 0)  # the runaway worker is gone, not left spinning
 
 
+def exhaust_memory() -> None:
+    raise MemoryError
+
+
+def test_a_task_that_exhausts_memory_is_too_complex(pool):
+    workers = pool()
+    with pytest.raises(TextTooComplex):
+        workers.call(exhaust_memory)
+    assert workers.replaced == 1
+
+
+def test_arguments_that_cannot_be_sent_leave_the_worker_free(pool):
+    workers = pool()
+    with pytest.raises(AttributeError):
+        workers.call(pid, lambda: None)  # a lambda does not pickle
+    assert workers.call(spin, 0.0) == "done"  # the only worker was given back
+
+
 def test_a_worker_that_dies_is_replaced(pool):
     workers = pool()
     with pytest.raises(TextTooComplex):

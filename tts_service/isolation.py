@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import pickle
 import queue
 import threading
@@ -104,6 +105,9 @@ def _serve(conn: Connection, warm: Callable[[], object] | None) -> None:
         fn, args = task
         try:
             reply: tuple[str, object] = ("ok", fn(*args))
+        except MemoryError:
+            # The input blew up this process's memory: leave, and the caller's 422 says so.
+            os._exit(1)
         except Exception as exc:  # every error goes back to the caller, none kills us
             try:
                 pickle.loads(pickle.dumps(exc))
@@ -269,7 +273,12 @@ class WorkerPool:
             )
         started = time.monotonic()
         try:
-            worker.conn.send((fn, args))
+            task = pickle.dumps((fn, args))
+        except Exception:
+            self._idle.put(worker)  # nothing was sent: the worker is as it was
+            raise
+        try:
+            worker.conn.send_bytes(task)
             if not worker.conn.poll(self.deadline_s):
                 logger.warning(
                     "text task %s ran past %.1f s; worker killed", fn.__name__, self.deadline_s
