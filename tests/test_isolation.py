@@ -50,7 +50,9 @@ def raise_unpicklable() -> None:
 def pool():
     pools = []
 
-    def make(size=1, deadline_s=1.0, **options):
+    # A roomy deadline for ordinary calls, so a loaded machine cannot fail them; tests that
+    # need a short one set ``deadline_s`` around the call that must overrun it.
+    def make(size=1, deadline_s=30.0, **options):
         built = WorkerPool(size, deadline_s=deadline_s, warm=ready, **options)
         pools.append(built)
         built.start()
@@ -84,10 +86,12 @@ def test_the_tasks_errors_come_back_as_they_are(pool):
 
 
 def test_a_task_past_its_deadline_is_killed_and_its_worker_replaced(pool):
-    workers = pool(deadline_s=0.5)
+    workers = pool()
     first = workers.call(pid)
+    workers.deadline_s = 0.5
     with pytest.raises(TextTooComplex) as caught:
         workers.call(spin, 60.0)
+    workers.deadline_s = 30.0
     assert "quá phức tạp" in str(caught.value) and "too complex" in str(caught.value)
     assert workers.replaced == 1
     wait_for_workers(workers, 1)
@@ -125,21 +129,24 @@ def test_a_worker_that_dies_is_replaced(pool):
 
 
 def test_busy_when_every_worker_is_held(pool):
-    workers = pool(deadline_s=0.2)
+    workers = pool()
     assert workers.max_waiting == 4  # four callers may wait per worker
     held = workers._idle.get(timeout=5)  # as if a task were running on it
+    workers.deadline_s = 0.2  # a caller waits 2 × 0.2 + 2 s for a worker
     try:
         with pytest.raises(ServerBusy) as caught:
             workers.call(spin, 0.0)
         assert "busy" in str(caught.value) and "bận" in str(caught.value)
+        assert caught.value.retry_after == 0.2
     finally:
         workers._idle.put(held)
+        workers.deadline_s = 30.0
     assert workers.call(spin, 0.0) == "done"
 
 
 def test_callers_beyond_the_waiting_room_are_refused_at_once(pool):
     # A 30 s deadline: a caller that waited would wait a minute; this one is refused now.
-    workers = pool(deadline_s=30.0, max_waiting=0)
+    workers = pool(max_waiting=0)
     held = workers._idle.get(timeout=5)
     try:
         with pytest.raises(ServerBusy):
@@ -150,7 +157,7 @@ def test_callers_beyond_the_waiting_room_are_refused_at_once(pool):
 
 
 def test_workers_read_with_the_lexicon_they_are_sent(pool):
-    workers = pool(deadline_s=30.0)
+    workers = pool()
     plain = textwork.LexiconState.of(Lexicon.builtin())
     site = textwork.LexiconState.of(Lexicon.with_site({"BQL": "Ban quản lý"}))
     text = "BQL dự án họp."
