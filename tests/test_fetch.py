@@ -8,10 +8,14 @@ test makes sure of it.
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
+import tracemalloc
 import unicodedata
+import zlib
 from collections.abc import Iterator
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -33,6 +37,27 @@ TEXT_1258 = "Thông báo: Đắk Lắk tiếp nhận hồ sơ"
 
 
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+@cache
+def double_gzip_bomb() -> bytes:
+    """64 MB of "a" gzipped twice: a few hundred bytes on the wire."""
+    return gzip.compress(gzip.compress(b"a" * (64 * 1024 * 1024), compresslevel=9))
+
+
+def raw_deflate(data: bytes) -> bytes:
+    """Deflate without the zlib wrapper, as some servers send ``Content-Encoding: deflate``."""
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+# Plain ASCII that punycode "decodes" without an error (into other text), and that a
+# UnicodeError, not a UnicodeDecodeError, refuses once a "<" follows the last "-".
+ASCII_PAGE = "<html><body><p>Lang Son don khach</p></body></html>\n-abc"
+
+# Released by the test once it has its answer: the server's handler waits on it instead of
+# sending the rest of a slow body.
+BODY_GATE = threading.Event()
 
 
 def to_1258(text: str) -> bytes:
@@ -129,6 +154,45 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(304)
             else:
                 self._send(200, PAGE.encode(), html)
+        elif path == "/gzip-gzip-bomb":
+            self._send(200, double_gzip_bomb(), [*html, ("Content-Encoding", "gzip, gzip")])
+        elif path == "/gzip-gzip":
+            body = gzip.compress(gzip.compress(PAGE.encode()))
+            self._send(
+                200, body, [*html, ("Content-Encoding", "gzip"), ("Content-Encoding", "gzip")]
+            )
+        elif path == "/deflate-gzip":
+            body = gzip.compress(zlib.compress(PAGE.encode()))
+            self._send(200, body, [*html, ("Content-Encoding", "deflate, gzip")])
+        elif path == "/raw-deflate":
+            self._send(200, raw_deflate(PAGE.encode()), [*html, ("Content-Encoding", "deflate")])
+        elif path == "/concatenated-gzip":
+            half = len(PAGE) // 2
+            body = gzip.compress(PAGE[:half].encode()) + gzip.compress(PAGE[half:].encode())
+            self._send(200, body, [*html, ("Content-Encoding", "gzip")])
+        elif path == "/br":
+            self._send(200, b"\x1b\x00\x00", [*html, ("Content-Encoding", "br")])
+        elif path == "/corrupt-gzip":
+            self._send(200, b"\x1f\x8b\x08\x00garbage", [*html, ("Content-Encoding", "gzip")])
+        elif path.startswith("/charset-"):
+            charset, _, which = path.removeprefix("/charset-").partition("/")
+            body = ASCII_PAGE if which == "ascii" else PAGE
+            self._send(200, body.encode(), [("Content-Type", f"text/html; charset={charset}")])
+        elif path == "/late-then-stall":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"<html>")
+            self.wfile.flush()
+            # One piece just before the client's deadline, then nothing until released.
+            time.sleep(SLOW_TIMEOUT_S * 0.8)
+            try:
+                self.wfile.write(b"<p>.</p>")
+                self.wfile.flush()
+            except OSError:
+                return
+            BODY_GATE.wait(30)
         elif path == "/pdf":
             self._send(200, b"%PDF-1.4", [("Content-Type", "application/pdf")])
         else:
@@ -351,6 +415,88 @@ def test_slow_body_beyond_the_time_limit(server, path):
     with pytest.raises(FetchTimeout):
         fetch(f"http://portal.gov.vn:{server}{path}", timeout=0.6)
     assert time.monotonic() - started < 2.0
+
+
+# -- Content-Encoding, charsets, the overall deadline ----------------------------------
+
+
+def test_a_double_gzip_bomb_stops_at_the_size_limit_without_inflating(server):
+    double_gzip_bomb()  # built before memory is traced
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchTooLarge) as caught:
+            fetch(f"http://portal.gov.vn:{server}/gzip-gzip-bomb")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert caught.value.limit == 100_000
+    # A few decompression pieces and the 100 KB allowed, not the 64 MB it inflates to.
+    assert peak < 4 * 1024 * 1024, peak
+
+
+@pytest.mark.parametrize(
+    "path", ["/gzip-gzip", "/deflate-gzip", "/raw-deflate", "/concatenated-gzip"]
+)
+def test_stacked_and_raw_encodings_are_decoded(server, path):
+    page = fetch(f"http://portal.gov.vn:{server}{path}")
+    assert page.html == PAGE
+
+
+def test_the_encodings_asked_for_are_the_ones_decoded(server):
+    fetch(f"http://portal.gov.vn:{server}/ok")
+    assert _Handler.seen[-1]["accept-encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize("path", ["/br", "/corrupt-gzip"])
+def test_an_encoding_that_cannot_be_undone_is_a_clean_fetch_error(server, path):
+    with pytest.raises(FetchFailed) as caught:
+        fetch(f"http://portal.gov.vn:{server}{path}")
+    assert not isinstance(caught.value, InputError)
+
+
+@pytest.mark.parametrize(
+    "charset", ["punycode", "idna", "unicode_escape", "raw-unicode-escape", "rot13", "zlib"]
+)
+@pytest.mark.parametrize(
+    ("which", "expected"), [("utf8", PAGE), ("ascii", ASCII_PAGE)], ids=["utf8", "ascii"]
+)
+def test_a_codec_that_is_not_a_charset_counts_as_unknown(server, charset, which, expected):
+    page = fetch(f"http://portal.gov.vn:{server}/charset-{charset}/{which}")
+    assert page.html == expected
+    assert page.charset != charset
+
+
+def test_a_dns_lookup_cannot_outlast_the_deadline():
+    gate, returned = threading.Event(), threading.Event()
+
+    def stuck(host: str, port: int) -> list[str]:  # noqa: ARG001 - the resolver's shape
+        gate.wait(30)
+        returned.set()
+        return ["127.0.0.1"]
+
+    try:
+        with pytest.raises(FetchTimeout):
+            fetch("http://portal.gov.vn/ok", resolver=stuck, timeout=0.3)
+        # The fetch gave up while the lookup was still waiting.
+        assert not returned.is_set()
+    finally:
+        gate.set()
+
+
+SLOW_TIMEOUT_S = 2.0
+
+
+def test_the_deadline_holds_across_reads_of_the_body(server):
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchTimeout):
+            fetch(f"http://portal.gov.vn:{server}/late-then-stall", timeout=SLOW_TIMEOUT_S)
+        took = time.monotonic() - started
+    finally:
+        BODY_GATE.set()
+    # A piece arrives at 80 % of the deadline; the next read may wait only the 20 % left,
+    # not a whole timeout again (which made 1.8 × the deadline).
+    assert took < SLOW_TIMEOUT_S * 1.4, took
 
 
 def test_error_status_and_non_html(server):

@@ -1,4 +1,4 @@
-"""Settings that guard the editors' API: key roles, and keys never printed back."""
+"""Settings: key roles, refusals that never echo secrets, and aliases operators use."""
 
 from __future__ import annotations
 
@@ -73,3 +73,16 @@ def test_one_key_cannot_belong_to_two_names():
                 {"name": "admin", "key": SECRET_KEY, "role": "admin"},
             ]
         )
+
+
+def test_an_api_key_of_16_characters_is_accepted():
+    settings = Settings(api_keys=[{"name": "cms", "key": "0123456789abcdef"}])
+    assert settings.api_keys[0].key.get_secret_value() == "0123456789abcdef"
+
+
+def test_proxies_are_named_in_either_variable(monkeypatch):
+    assert Settings().forwarded_allow_ips == ()
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.5, 10.0.0.6")
+    assert Settings().forwarded_allow_ips == ("10.0.0.5", "10.0.0.6")
+    monkeypatch.setenv("TTS_FORWARDED_ALLOW_IPS", "192.0.2.1")
+    assert Settings().forwarded_allow_ips == ("192.0.2.1",)

@@ -88,23 +88,18 @@ def serve(host: str | None, port: int | None) -> None:
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
-    from tts_service.api.server import slow_client_protocol
+    from tts_service.api.server import uvicorn_options
     from tts_service.observability.logging import configure_logging
     from tts_service.settings import get_settings
 
     settings = get_settings()
     # One format from the first line on: uvicorn's start-up lines go through our handler
-    # (log_config=None keeps uvicorn from installing its own plain "INFO:" handlers).
+    # (uvicorn_options sets log_config=None, so uvicorn installs no plain "INFO:" handlers).
     configure_logging(settings.log_level, fmt=settings.log_format)
-    uvicorn.run(
-        "tts_service.api.main:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level,
-        log_config=None,
-        # uvicorn's own protocol waits for ever on a client that trickles its request.
-        http=slow_client_protocol(settings.header_timeout_s),
-    )
+    options = uvicorn_options(settings)
+    options["host"] = host or options["host"]
+    options["port"] = port or options["port"]
+    uvicorn.run("tts_service.api.main:app", **options)
 
 
 @main.command(epilog=_SYNTH_EXAMPLES)

@@ -9,6 +9,7 @@ Hierarchy (HTTP status the API answers with)::
     │   ├── UnknownEngineError      no such engine or voice (422)
     │   ├── ExtractError            no article could be read from the page or text (422)
     │   │   └── SelectorError       the CSS selector is invalid or matches nothing (422)
+    │   ├── TextTooComplex          processing the text ran past TTS_TEXT_DEADLINE_S (422)
     │   └── TooManyRequests         this client started too many new articles (429)
     ├── SynthesisError              an engine could not turn a chunk into audio
     │   ├── SynthesisUnavailable    transient: the engine may work again later (503)
@@ -60,6 +61,7 @@ __all__ = [
     "SynthesisRejected",
     "SynthesisUnavailable",
     "TTSError",
+    "TextTooComplex",
     "TextTooLongError",
     "TooManyRedirects",
     "TooManyRequests",
@@ -89,6 +91,14 @@ class TextTooLongError(InputError):
         )
         self.length = length
         self.limit = limit
+
+
+class TextTooComplex(InputError):
+    """Raised when extracting or normalising a text runs past ``TTS_TEXT_DEADLINE_S``.
+
+    The work is stopped (its worker process killed), so one pathological input costs the
+    server at most that long; see :mod:`tts_service.isolation`.
+    """
 
 
 class UnknownEngineError(InputError):

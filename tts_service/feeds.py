@@ -96,4 +96,4 @@ def render_feed(
         _sub(entry, f"{{{ITUNES}}}duration", _duration(item.duration_s))
         _sub(entry, f"{{{ITUNES}}}title", item.title)
         _sub(entry, f"{{{ITUNES}}}episodeType", "full")
-    return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(rss, encoding="utf-8", xml_declaration=True))

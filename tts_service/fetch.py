@@ -22,21 +22,31 @@ The "Đọc nội dung" button sends us a URL; we fetch it ourselves. Every hop 
    never resolved again, so DNS rebinding between check and connect cannot move us.
 6. **Redirects** are followed by hand, and each ``Location`` goes through 1–5 again.
 
-Bodies are streamed and cut at ``max_bytes`` (decoded bytes, so a gzip bomb stops too),
-and one deadline covers every hop. Decoding honours the HTTP charset, then ``<meta
-charset>``, then charset-normalizer, and the text is NFC-normalised because
-windows-1258 pages spell "ế" as "e" + U+0302 + U+0301.
+Bodies are streamed and cut at ``max_bytes`` of *decoded* bytes. ``Content-Encoding``
+(``gzip``, ``deflate``, stacked as in ``gzip, gzip``) is undone here, a bounded piece at a
+time, so a 7 KB double-gzip page that would inflate to 2 GB stops after ``max_bytes``;
+other encodings (``br``, ``zstd``) are refused, as we never ask for them. One deadline
+covers everything — the DNS lookup, each connection, every redirect, every read of the
+body: each wait is given only the time left.
+
+Decoding honours the HTTP charset, then ``<meta charset>``, then charset-normalizer, and
+the text is NFC-normalised because windows-1258 pages spell "ế" as "e" + U+0302 + U+0301.
+A "charset" that names a codec but not a character set (``punycode`` — quadratic to
+decode —, ``idna``, ``unicode-escape``, ``rot13``, ``zlib``) counts as an unknown one.
 """
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import logging
 import re
 import socket
+import threading
 import time
 import unicodedata
-from collections.abc import Callable, Collection, Sequence
+import zlib
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -92,6 +102,14 @@ _FORBIDDEN_NETS = tuple(
     )
 )
 _LOOPBACK_NETS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+# Python codecs that decode bytes to text but are not character sets a page can be in.
+_NOT_CHARSETS = frozenset(
+    {"punycode", "idna", "unicode-escape", "raw-unicode-escape", "undefined", "utf-7"}
+)
+# Content-Encodings we undo; what we ask for, so nothing else should come.
+_ACCEPT_ENCODING = "gzip, deflate"
+# Largest piece a decompressor may produce at once: memory stays bounded by a few of these.
+_PIECE = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +231,7 @@ def _vet(
     allowed_hosts: Collection[str],
     resolver: Resolver,
     allow_loopback: bool,
+    deadline: float,
 ) -> _Target:
     """Check the URL (:func:`check_target`) and every resolved address; the pinned hop."""
     text = str(raw_url)
@@ -220,7 +239,7 @@ def _vet(
     host = _normalise_host(url.host)
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        addresses = list(resolver(host, port))
+        addresses = _resolve(resolver, host, port, deadline=deadline, url=text)
     except OSError as exc:
         raise FetchFailed(f"Không tìm thấy máy chủ {host} (DNS lookup failed).", url=text) from exc
     if not addresses:
@@ -235,12 +254,22 @@ def _vet(
     return _Target(url=url, host=host, ip=addresses[0])
 
 
+def _is_charset(name: str) -> bool:
+    """Whether ``name`` is a character set Python can decode (not ``punycode``, ``rot13``)."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        return False
+    # ``_is_text_encoding`` is False for bytes-to-bytes and text-to-text codecs (zlib, rot13).
+    return bool(getattr(info, "_is_text_encoding", True)) and info.name not in _NOT_CHARSETS
+
+
 def _decode(body: bytes, header_charset: str | None) -> tuple[str, str | None]:
     """Decode with the HTTP charset, else ``<meta charset>``, else a detected one."""
     meta = _META_CHARSET.search(body[:4096])
     candidates = [header_charset, meta.group(1).decode("ascii") if meta else None]
     for charset in candidates:
-        if not charset:
+        if not charset or not _is_charset(charset):
             continue
         try:
             return unicodedata.normalize("NFC", body.decode(charset)), charset.lower()
@@ -250,6 +279,33 @@ def _decode(body: bytes, header_charset: str | None) -> tuple[str, str | None]:
     if best is not None:
         return unicodedata.normalize("NFC", str(best)), best.encoding
     return unicodedata.normalize("NFC", body.decode("utf-8", errors="replace")), None
+
+
+def _resolve(resolver: Resolver, host: str, port: int, *, deadline: float, url: str) -> list[str]:
+    """``resolver(host, port)`` within the deadline: the system's lookup has no timeout.
+
+    A lookup still running at the deadline is left to finish in its (daemon) thread.
+    """
+    outcome: list[list[str] | OSError] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            outcome.append(list(resolver(host, port)))
+        except OSError as exc:
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name="tts-fetch-dns", daemon=True).start()
+    if not done.wait(_remaining(deadline, url)):
+        raise FetchTimeout("Trang phản hồi quá chậm (the page took too long).", url=url)
+    if not outcome:
+        raise FetchFailed(f"Không tìm thấy máy chủ {host} (DNS lookup failed).", url=url)
+    result = outcome[0]
+    if isinstance(result, OSError):
+        raise result
+    return result
 
 
 def _remaining(deadline: float, url: str) -> float:
@@ -284,25 +340,113 @@ def _send(
         ) from exc
 
 
+class _Inflate:
+    """Undo one ``gzip`` or ``deflate`` layer, at most :data:`_PIECE` bytes at a time."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._fresh = True
+        # gzip: header and trailer; deflate: zlib-wrapped, though some servers send it raw.
+        self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 16 if encoding == "gzip" else 0)
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        """The decoded bytes of ``data``, in pieces; what does not fit waits in the tail."""
+        while data:
+            try:
+                out = self._inflater.decompress(data, _PIECE)
+            except zlib.error:
+                if not (self._fresh and self.encoding == "deflate"):
+                    raise
+                self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate
+                out = self._inflater.decompress(data, _PIECE)
+            self._fresh = False
+            data = self._inflater.unconsumed_tail
+            if self._inflater.eof and self._inflater.unused_data and self.encoding == "gzip":
+                # Another gzip member follows (concatenated gzip files are one stream).
+                data = self._inflater.unused_data + data
+                self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            if out:
+                yield out
+
+    def decode(self, stream: Iterable[bytes]) -> Iterator[bytes]:
+        """Every piece of ``stream`` decoded; a stream that stops mid-layer is corrupt."""
+        seen = False
+        for data in stream:
+            seen = seen or bool(data)
+            yield from self.pieces(data)
+        if seen and not self._inflater.eof:
+            raise zlib.error(f"truncated {self.encoding} stream")
+
+
+def _decoded(raw: Iterable[bytes], encodings: Sequence[str], url: str) -> Iterator[bytes]:
+    """``raw`` with every ``Content-Encoding`` undone, lazily: the last applied goes first."""
+    stream: Iterable[bytes] = raw
+    for encoding in reversed(encodings):
+        if encoding == "identity":
+            continue
+        if encoding not in ("gzip", "x-gzip", "deflate"):
+            raise FetchFailed(
+                f"Trang dùng kiểu nén không hỗ trợ (unsupported Content-Encoding {encoding!r}).",
+                url=url,
+            )
+        stream = _Inflate("gzip" if encoding == "x-gzip" else encoding).decode(stream)
+    return iter(stream)
+
+
 def _read_body(response: httpx.Response, *, url: str, max_bytes: int, deadline: float) -> bytes:
-    """Stream the body, stopping at ``max_bytes`` or at the deadline."""
+    """Stream and decode the body, stopping at ``max_bytes`` decoded or at the deadline.
+
+    httpcore gives every read of the body the whole read timeout it had when the request
+    was sent, so a piece arriving just before the deadline would buy another full wait: a
+    timer shuts the connection's socket at the deadline instead, which ends a read waiting
+    in the kernel at once.
+    """
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise FetchTooLarge(url=url, limit=max_bytes)
+    encodings = [
+        e.strip().lower()
+        for e in response.headers.get_list("content-encoding", split_commas=True)
+        if e.strip()
+    ]
     chunks: list[bytes] = []
     size = 0
+    watchdog = threading.Timer(_remaining(deadline, url), _cut, (response,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        for chunk in response.iter_bytes():
+        for chunk in _decoded(response.iter_raw(), encodings, url):
             size += len(chunk)
             if size > max_bytes:
                 raise FetchTooLarge(url=url, limit=max_bytes)
             chunks.append(chunk)
             _remaining(deadline, url)
+    except zlib.error as exc:
+        raise FetchFailed(
+            f"Nội dung nén của trang bị hỏng (corrupt {'/'.join(encodings)} body).", url=url
+        ) from exc
     except httpx.TimeoutException as exc:
         raise FetchTimeout("Trang phản hồi quá chậm (the page took too long).", url=url) from exc
     except httpx.HTTPError as exc:
+        if time.monotonic() >= deadline:  # the watchdog cut the connection
+            raise FetchTimeout(
+                "Trang phản hồi quá chậm (the page took too long).", url=url
+            ) from exc
         raise FetchFailed(f"Tải trang bị gián đoạn (download failed): {exc}", url=url) from exc
+    finally:
+        watchdog.cancel()
     return b"".join(chunks)
+
+
+def _cut(response: httpx.Response) -> None:
+    """Shut the response's socket: a read blocked on it returns at once (the deadline)."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
 
 
 def fetch_page(
@@ -329,7 +473,10 @@ def fetch_page(
     :class:`TooManyRedirects` or :class:`FetchFailed`.
     """
     deadline = time.monotonic() + timeout
-    headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
+    headers = {
+        "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+        "Accept-Encoding": _ACCEPT_ENCODING,
+    }
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -344,6 +491,7 @@ def fetch_page(
                 allowed_hosts=allowed_hosts,
                 resolver=resolver,
                 allow_loopback=allow_loopback_for_tests,
+                deadline=deadline,
             )
             response = _send(http, target, headers, deadline)
             try:

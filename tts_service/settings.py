@@ -9,7 +9,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["ApiKey", "Role", "Settings", "get_settings"]
@@ -95,6 +102,28 @@ class Settings(BaseSettings):
     read_registered_only: bool = False
     # Origins allowed to call /v1/read (checked on Origin, else Referer); empty = any.
     read_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # Requests a client may make a minute to POST /v1/normalize (each processes its text),
+    # and at once after a quiet spell; 0 = off.
+    client_text_per_minute: float = Field(default=30.0, ge=0)
+    client_text_burst: int = Field(default=10, ge=1)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDR ranges,
+    # comma-separated; "*" = any); empty = none, clients are the TCP peers. Also read from
+    # uvicorn's own FORWARDED_ALLOW_IPS, which earlier versions of this README named.
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        validation_alias=AliasChoices(
+            # The first one set wins (the field's own name is last: in the environment it
+            # would match uvicorn's variable, case being ignored).
+            "TTS_FORWARDED_ALLOW_IPS",
+            "FORWARDED_ALLOW_IPS",
+            "forwarded_allow_ips",
+        ),
+    )
+
+    # Untrusted text (extraction, normalisation, chunking) is processed in this many worker
+    # processes, each request's step within the deadline (seconds) or refused with 422.
+    text_workers: int = Field(default=2, ge=1, le=32)
+    text_deadline_s: float = Field(default=10.0, gt=0)
 
     # Reading a page by its URL: only these hosts (and their subdomains) are fetched.
     fetch_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
@@ -199,7 +228,14 @@ class Settings(BaseSettings):
             raise ValueError(f"TTS_STORAGE_URL must start with file:// or s3://, got {value!r}")
         return value
 
-    @field_validator("engine", "cors_origins", "fetch_allowed_hosts", "read_origins", mode="before")
+    @field_validator(
+        "engine",
+        "cors_origins",
+        "fetch_allowed_hosts",
+        "read_origins",
+        "forwarded_allow_ips",
+        mode="before",
+    )
     @classmethod
     def _split_csv(cls, value: object) -> object:
         """Accept ``gtts,espeak`` from the environment as well as a list."""

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
-from tts_service import __version__
+from tts_service import __version__, textwork
 from tts_service.audio.assemble import Assembler
 from tts_service.audio.convert import to_house_format
 from tts_service.audio.vtt import render_vtt
@@ -40,17 +40,17 @@ from tts_service.errors import (
     TextTooLongError,
     UnknownEngineError,
 )
-from tts_service.extract import Article, extract_html, extract_plain
+from tts_service.extract import Article
 from tts_service.fetch import FetchedPage, check_target, fetch_page
+from tts_service.isolation import InProcess, Isolation
 from tts_service.jobs import Job, JobProgress, JobState
 from tts_service.lanes import Lane, LaneExecutor, Ticket
 from tts_service.observability.metrics import ServiceMetrics
 from tts_service.planning import ArticlePlan, Pauses, PlannedChunk, digest, plan_article
 from tts_service.settings import Settings
-from tts_service.text.chunker import chunk_document
 from tts_service.text.lexicon import Lexicon
 from tts_service.text.model import Document
-from tts_service.text.pipeline import NORMALIZER_VERSION, normalize
+from tts_service.text.pipeline import NORMALIZER_VERSION
 
 __all__ = ["Fetcher", "ReadResult", "SpeechService"]
 
@@ -201,13 +201,19 @@ class SpeechService:
         lexicon: Lexicon | None = None,
         fetcher: Fetcher = fetch_page,
         metrics: ServiceMetrics | None = None,
+        isolation: Isolation | None = None,
     ) -> None:
+        """``isolation`` runs extraction, normalisation and chunking of request text: the
+        served app passes a :class:`~tts_service.isolation.WorkerPool`; by default the work
+        runs in the caller's thread (the CLI, tests)."""
         if not engines:
             raise UnknownEngineError("no speech engine is configured")
         self.settings = settings
         self.engines = engines
         self.cache = cache
         self.lexicon = lexicon if lexicon is not None else Lexicon.load(settings.site_lexicon)
+        self.isolation: Isolation = isolation if isolation is not None else InProcess()
+        self._lexicon_state = textwork.LexiconState.of(self.lexicon)
         self.pauses = Pauses(settings.sentence_pause_ms, settings.paragraph_pause_ms)
         self._fetch = partial(
             fetcher,
@@ -238,9 +244,14 @@ class SpeechService:
         spoken text did not change is found again under the same article key.
         """
         self.lexicon = lexicon
+        self._lexicon_state = textwork.LexiconState.of(lexicon)
 
     def warm_up(self) -> None:
-        """Load the normaliser's models and data now, not on the first listener's request."""
+        """Load the normaliser's models and data now, not on the first listener's request.
+
+        A worker pool starts its processes here; each warms itself as it starts.
+        """
+        self.isolation.start()
         self.normalize("Ngày 09/7/2021, UBND tỉnh họp lần thứ XVI.")
 
     # -- planning ----------------------------------------------------------------------
@@ -285,10 +296,8 @@ class SpeechService:
             raise TextTooLongError(len(raw), raw_limit)
         if not raw.strip():
             raise EmptyTextError("Văn bản trống: không có gì để đọc (the text is empty).")
-        if text is not None:
-            article = extract_plain(raw)
-        else:
-            article = extract_html(raw, selector=selector, url=url)
+        # In a worker under TTS_TEXT_DEADLINE_S when served (TextTooComplex past it).
+        article = self.isolation.call(textwork.extract, text, html, selector, url)
         if not article.text.strip():
             raise EmptyTextError("Không tìm thấy nội dung bài viết để đọc (no article text found).")
         if len(article.text) > limit:
@@ -297,7 +306,11 @@ class SpeechService:
 
     def normalize(self, source: str) -> Document:
         """Normalise ``source`` with the site lexicon; refuse text with nothing to say."""
-        document = normalize(source, lexicon=self.lexicon)
+        # The lexicon travels with the text: a worker reads with the current one.
+        lexicon = self._lexicon_state
+        if lexicon.fingerprint != self.lexicon.fingerprint:  # set_lexicon ran in between
+            lexicon = textwork.LexiconState.of(self.lexicon)
+        document = self.isolation.call(textwork.normalize_text, source, lexicon)
         if not any(s.spoken.strip() for s in document.sentences):
             raise EmptyTextError(
                 "Văn bản không có nội dung đọc được (nothing in the text can be read aloud)."
@@ -314,7 +327,7 @@ class SpeechService:
     ) -> tuple[ArticlePlan, ...]:
         """One plan per engine of the chain, all with the same chunks."""
         limit = min(engine.max_chars for engine in chain)
-        chunks = chunk_document(document, limit)
+        chunks = self.isolation.call(textwork.chunk, document, limit)
         return tuple(
             plan_article(
                 document,
@@ -352,11 +365,14 @@ class SpeechService:
         selector: str | None = None,
         source_url: str | None = None,
         admit: Callable[[], None] | None = None,
+        charge: Callable[[], None] | None = None,
     ) -> ReadResult:
         """Answer a read request: cached audio at once, else start (or join) its job.
 
-        ``admit`` is called right before a *new* job would start (not for cached audio or a
-        running job); it refuses by raising, e.g. when the caller's budget is spent.
+        ``charge`` is called before the text of a request not seen before is processed
+        (not for a repeat); ``admit`` right before a *new* job would start (not for cached
+        audio or a running job). Either refuses by raising, e.g. when the caller's budget
+        is spent (``charge``) or the server is full (``admit``).
         """
         chain = self.chain(engine)
         self.check_voice(chain, voice)
@@ -374,6 +390,8 @@ class SpeechService:
             if found is not None:
                 self.metrics.article_lookup(hit=found.status is JobState.READY)
                 return found
+        if charge is not None:
+            charge()
         article = self.extract(text=text, html=html, selector=selector, url=source_url)
         plans = self.plan(
             self.normalize(article.text), title=title or article.title, chain=chain, voice=voice
@@ -416,12 +434,14 @@ class SpeechService:
         engine: str | None = None,
         voice: str | None = None,
         admit: Callable[[], None] | None = None,
+        charge: Callable[[], None] | None = None,
     ) -> ReadResult:
         """Fetch a page from an allowed host, extract its article and read it.
 
         A page read before is asked for with its ETag / Last-Modified; when the site says it
-        has not changed, the audio made from it last time answers at once. ``admit`` is as
-        for :meth:`read`.
+        has not changed, the audio made from it last time answers at once. ``admit`` and
+        ``charge`` are as for :meth:`read`; a page not read before is charged before it is
+        fetched (``charge`` must then be a no-op the second time, see ``ReadGuard.charge``).
         """
         self.check_url_reading(url)
         known = self.cache.get_page(url, selector)
@@ -434,6 +454,8 @@ class SpeechService:
                     return found
                 page = self._fetch(url)  # the audio was evicted: read the page afresh
         else:
+            if charge is not None:
+                charge()
             page = self._fetch(url)
         result = self.read(
             html=page.html,
@@ -442,6 +464,7 @@ class SpeechService:
             engine=engine,
             voice=voice,
             admit=admit,
+            charge=charge,
         )
         self.cache.set_page(
             url, selector, etag=page.etag, last_modified=page.last_modified, article=result.id
@@ -716,4 +739,5 @@ class SpeechService:
             close = getattr(engine, "close", None)
             if callable(close):
                 close()
+        self.isolation.close()
         self.cache.close()

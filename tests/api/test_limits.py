@@ -1,17 +1,26 @@
-"""The read endpoint's abuse limits over real HTTP: body size, client budget, job cap, origins."""
+"""The abuse limits over real HTTP: body size, client budgets, job cap, origins, client identity."""
 
 from __future__ import annotations
 
 import socket
 import threading
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import uvicorn
 
 from tests.helpers import text_tone
-from tts_service.api.limits import ClientBuckets
+from tts_service.api.limits import ClientBuckets, client_key
+from tts_service.api.main import create_app
+from tts_service.api.server import uvicorn_options
+from tts_service.cache import AudioCache
 from tts_service.engines.base import FakeEngine
+from tts_service.fetch import FetchedPage
+from tts_service.isolation import InProcess
+from tts_service.settings import Settings
+from tts_service.synthesis import SpeechService
 
 ARTICLES = [
     "Sáng nay, Ủy ban nhân dân tỉnh Lạng Sơn họp bàn kế hoạch năm 2024.",
@@ -206,3 +215,182 @@ def test_origin_allow_list(serve, make_service, engine):
     assert link.status_code == 403 and "TTS_READ_ORIGINS" in link.json()["detail"]
     # Only the read endpoint is guarded: audio links work from anywhere.
     assert client.get(allowed.json()["audio_url"]).status_code == 200
+
+
+# -- charged before the work -------------------------------------------------------------
+
+
+class CountingIsolation(InProcess):
+    """Runs text work here, and records which steps ran (to show what a refusal cost)."""
+
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+
+    def call(self, fn, /, *args):
+        self.steps.append(fn.__name__)
+        return super().call(fn, *args)
+
+
+def counted_service(tmp_path, engine, **overrides):
+    settings = Settings(cache_dir=tmp_path / "cache", engine=("espeak",), **overrides)
+    cache = AudioCache(settings.cache_dir, max_bytes=settings.cache_max_bytes)
+    isolation = CountingIsolation()
+    service = SpeechService(
+        settings, engines={engine.name: engine}, cache=cache, isolation=isolation
+    )
+    return service, isolation
+
+
+def test_normalize_has_a_budget_charged_before_the_text_is_processed(serve, tmp_path, engine):
+    service, isolation = counted_service(
+        tmp_path, engine, client_text_burst=2, client_text_per_minute=NEVER
+    )
+    client = serve(service)
+    try:
+        for text in ARTICLES[:2]:
+            assert client.post("/v1/normalize", json={"text": text}).status_code == 200
+        steps = list(isolation.steps)
+        refused = client.post("/v1/normalize", json={"text": ARTICLES[2]})
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert "too many texts to process" in refused.json()["detail"]
+        assert isolation.steps == steps  # nothing was extracted or normalised for it
+        # The read endpoint has a budget of its own.
+        assert client.post("/v1/read", json={"text": ARTICLES[2]}).status_code in (200, 202)
+    finally:
+        service.close()
+
+
+def test_read_is_charged_before_its_text_is_processed(serve, tmp_path, engine):
+    service, isolation = counted_service(
+        tmp_path, engine, client_synth_burst=1, client_synth_per_minute=NEVER
+    )
+    client = serve(service)
+    try:
+        first = client.post("/v1/read", json={"text": ARTICLES[0]})
+        assert first.status_code in (200, 202)
+        assert client.get(first.json()["audio_url"]).status_code == 200
+        assert isolation.steps == ["extract", "normalize_text", "chunk"]
+
+        refused = client.post("/v1/read", json={"text": ARTICLES[1]})
+        assert refused.status_code == 429
+        assert isolation.steps == ["extract", "normalize_text", "chunk"]
+        # A repeat of a request already answered is free, and costs no processing.
+        again = client.post("/v1/read", json={"text": ARTICLES[0]})
+        assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+        assert isolation.steps == ["extract", "normalize_text", "chunk"]
+    finally:
+        service.close()
+
+
+def test_a_page_not_read_before_is_charged_before_it_is_fetched(serve, make_service, engine):
+    fetched: list[str] = []
+
+    def fetcher(url, **_options):
+        fetched.append(url)
+        html = f"<html><body><article><p>{ARTICLES[len(fetched) - 1]}</p></article></body></html>"
+        return FetchedPage(url, url, 200, html, None, None, "utf-8")
+
+    service = make_service(
+        engine,
+        fetch_allowed_hosts=("portal.gov.vn",),
+        fetcher=fetcher,
+        client_synth_burst=1,
+        client_synth_per_minute=NEVER,
+    )
+    client = serve(service)
+    assert client.post("/v1/read", json={"url": "https://portal.gov.vn/a"}).status_code in (
+        200,
+        202,
+    )
+    refused = client.post("/v1/read", json={"url": "https://portal.gov.vn/b"})
+    assert refused.status_code == 429
+    assert fetched == ["https://portal.gov.vn/a"]
+
+
+# -- who a client is ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ("evil", "unknown"),
+        ("203.0.113.7, 10.0.0.1", "unknown"),
+        ("", "unknown"),
+        (None, "unknown"),
+    ],
+)
+def test_clients_are_keyed_by_address_and_ipv6_by_their_64(host, key):
+    assert client_key(host) == key
+
+
+@contextmanager
+def served_as_in_production(service):
+    """The app served with exactly the options ``tts-service serve`` gives uvicorn."""
+    app = create_app(service.settings, service=service)
+    options = uvicorn_options(service.settings)
+    for name in ("host", "port", "log_level"):
+        options.pop(name)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **options))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", timeout=60) as c:
+            yield c
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+def test_forwarded_headers_are_ignored_unless_the_proxy_is_named(make_service, engine):
+    service = make_service(engine, client_synth_burst=2, client_synth_per_minute=NEVER)
+    with served_as_in_production(service) as client:
+        answers = [
+            client.post(
+                "/v1/read",
+                json={"text": text},
+                headers={"X-Forwarded-For": f"198.51.100.{i}"},
+            ).status_code
+            for i, text in enumerate(ARTICLES)
+        ]
+    # Three made-up addresses from one peer are one client with a budget of two.
+    assert answers[0] in (200, 202) and answers[1] in (200, 202)
+    assert answers[2] == 429
+
+
+def test_a_named_proxy_is_believed_for_addresses_only(make_service, engine):
+    service = make_service(
+        engine,
+        client_synth_burst=1,
+        client_synth_per_minute=NEVER,
+        forwarded_allow_ips=("127.0.0.1",),
+    )
+    texts = iter(f"Tin số {n}: Ủy ban nhân dân tỉnh họp phiên thứ {n}." for n in range(1, 20))
+
+    def read(forwarded: str) -> int:
+        return client.post(
+            "/v1/read", json={"text": next(texts)}, headers={"X-Forwarded-For": forwarded}
+        ).status_code
+
+    with served_as_in_production(service) as client:
+        # Two real clients behind the proxy: a budget each.
+        assert read("203.0.113.7") in (200, 202)
+        assert read("203.0.113.8") in (200, 202)
+        assert read("203.0.113.7") == 429
+        # One IPv6 subscriber's /64 is one client, whichever address it uses.
+        assert read("2001:db8:1:2::1") in (200, 202)
+        assert read("2001:db8:1:2::2") == 429
+        # Values that are not addresses open no new budgets: they share one.
+        assert read("evil-1") in (200, 202)
+        assert read("evil-2") == 429
+        assert read("1.2.3.4.5") == 429

@@ -13,19 +13,30 @@ Four guards, each as cheap as the check allows:
   - callers whose ``Origin`` (else ``Referer``) is not in ``TTS_READ_ORIGINS`` (403), when
     that list is set. This stops other websites from embedding the service in their pages;
     it does not stop a script, which can send any header it likes;
-  - a client that starts more than ``TTS_CLIENT_SYNTH_PER_MINUTE`` new syntheses (bursts of
-    ``TTS_CLIENT_SYNTH_BURST``) with 429. Only a request that would *start* a job pays:
-    cached audio, joining a running job, audio and timings stay unlimited, so listeners of a
+  - a client that asks for more than ``TTS_CLIENT_SYNTH_PER_MINUTE`` new articles (bursts of
+    ``TTS_CLIENT_SYNTH_BURST``) with 429. A request pays *before* its text is extracted and
+    normalised (or its page fetched), so a client out of budget costs no CPU: every request
+    that is not a repeat of one already answered (same text or page, same options) pays,
+    even if its text turns out to be an article already made. Repeats — cached audio,
+    joining a running job — and audio, timings and status stay free, so listeners of a
     popular article are never refused;
   - a new synthesis while ``TTS_MAX_CONCURRENT_JOBS`` are running, with 503.
 
-A client is ``request.client.host``. Behind a reverse proxy that is the proxy unless uvicorn
-runs with ``--proxy-headers --forwarded-allow-ips=<proxy address>``, which makes it the
-address the proxy forwards; without that, all listeners share one budget.
+- :meth:`ReadGuard.check_text` refuses ``POST /v1/normalize`` (every call processes text)
+  beyond ``TTS_CLIENT_TEXT_PER_MINUTE`` (bursts of ``TTS_CLIENT_TEXT_BURST``) with 429,
+  before anything is fetched or processed.
+
+A client is the address the request came from (:func:`client_key`): an IPv4 address, or
+the /64 of an IPv6 one (one subscriber's whole prefix). ``tts-service serve`` believes
+``X-Forwarded-For`` only from the proxies named in ``TTS_FORWARDED_ALLOW_IPS`` (none by
+default); without that setting behind a proxy, all listeners share the proxy's budget. A
+forwarded value that is not an IP address counts as one shared client, so made-up values
+cannot open new budgets.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -49,6 +60,7 @@ __all__ = [
     "ClientBuckets",
     "ReadGuard",
     "body_limit",
+    "client_key",
     "get_read_guard",
     "require_read_origin",
 ]
@@ -200,6 +212,35 @@ class ClientBuckets:
         return None if granted else (1.0 - tokens) / self.rate
 
 
+#: The one bucket every request whose client address is missing or not an IP address
+#: shares (a proxy forwarding garbage, a test client).
+UNKNOWN_CLIENT = "unknown"
+
+
+def client_key(host: str | None) -> str:
+    """The budget a client address counts against: the IPv4 address, or the IPv6 /64.
+
+    A home or mobile subscriber is given a whole IPv6 /64, so each of its 2^64 addresses
+    must not be a new client. Anything that is not an IP address ("evil", "1.2.3.4, x",
+    a forged header) counts as :data:`UNKNOWN_CLIENT`.
+    """
+    if not host:
+        return UNKNOWN_CLIENT
+    try:
+        ip = ipaddress.ip_address(host.strip().split("%", 1)[0])
+    except ValueError:
+        return UNKNOWN_CLIENT
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)  # ::ffff:203.0.113.7 is 203.0.113.7
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def _client(request: Request) -> str:
+    return client_key(request.client.host if request.client is not None else None)
+
+
 def _origin(value: str) -> str | None:
     """``scheme://host[:port]`` of an Origin or Referer value, lower-cased; None if opaque."""
     parts = urlsplit(value.strip())
@@ -219,11 +260,16 @@ class ReadGuard:
         burst: int = 1,
         max_jobs: int | None = None,
         registered_only: bool = False,
+        text_per_minute: float = 0.0,
+        text_burst: int = 1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.registered_only = registered_only
         self.origins = frozenset(o for o in (_origin(v) for v in origins) if o is not None)
         self.buckets = ClientBuckets(per_minute, burst, clock=clock) if per_minute > 0 else None
+        self.text_buckets = (
+            ClientBuckets(text_per_minute, text_burst, clock=clock) if text_per_minute > 0 else None
+        )
         self.max_jobs = max_jobs
 
     @classmethod
@@ -235,6 +281,8 @@ class ReadGuard:
             burst=settings.client_synth_burst,
             max_jobs=settings.max_concurrent_jobs,
             registered_only=settings.read_registered_only,
+            text_per_minute=settings.client_text_per_minute,
+            text_burst=settings.client_text_burst,
         )
 
     def check_origin(self, request: Request) -> None:
@@ -253,13 +301,48 @@ class ReadGuard:
                 "read endpoint; allowed origins are set in TTS_READ_ORIGINS).",
             )
 
-    def admit(self, request: Request, service: SpeechService) -> Callable[[], None]:
-        """The hook ``SpeechService.read`` calls before starting a new job for ``request``.
+    def charge(self, request: Request) -> Callable[[], None]:
+        """The hook ``SpeechService.read`` calls before it fetches or processes new input.
 
-        The job cap is checked first, so a busy server does not also spend the client's
-        token. Raises :class:`ServerBusy` (503) or :class:`TooManyRequests` (429).
+        It takes one token from the client's budget, at most once per request however
+        often it is called (a page read, then its HTML). Raises :class:`TooManyRequests`.
         """
-        client = request.client.host if request.client is not None else "unknown"
+        client = _client(request)
+        spent = False
+
+        def charge() -> None:
+            nonlocal spent
+            if spent or self.buckets is None:
+                return
+            spent = True
+            wait = self.buckets.try_take(client)
+            if wait is not None:
+                raise TooManyRequests(
+                    f"Bạn đã yêu cầu đọc quá nhiều bài mới, xin thử lại sau {math.ceil(wait)} "
+                    f"giây (too many new articles from this client; retry in {math.ceil(wait)} s).",
+                    retry_after=wait,
+                )
+
+        return charge
+
+    def check_text(self, request: Request) -> None:
+        """Take a token of the client's text budget (``POST /v1/normalize``), or 429."""
+        if self.text_buckets is None:
+            return
+        wait = self.text_buckets.try_take(_client(request))
+        if wait is not None:
+            raise TooManyRequests(
+                f"Bạn đã gửi quá nhiều văn bản để xử lý, xin thử lại sau {math.ceil(wait)} giây "
+                f"(too many texts to process from this client; retry in {math.ceil(wait)} s).",
+                retry_after=wait,
+            )
+
+    def admit(self, request: Request, service: SpeechService) -> Callable[[], None]:
+        """The hook ``SpeechService.read`` calls right before starting a new job.
+
+        Raises ``HTTPException`` 403 (``TTS_READ_REGISTERED_ONLY``) or :class:`ServerBusy`
+        (503). The client's budget was charged before its text was processed (:meth:`charge`).
+        """
 
         def admit() -> None:
             if self.registered_only:
@@ -275,15 +358,6 @@ class ReadGuard:
                     "Máy chủ đang đọc quá nhiều bài, xin thử lại sau giây lát "
                     f"(the server is reading {self.max_jobs} articles already; try again soon).",
                     retry_after=BUSY_RETRY_AFTER_S,
-                )
-            if self.buckets is None:
-                return
-            wait = self.buckets.try_take(client)
-            if wait is not None:
-                raise TooManyRequests(
-                    f"Bạn đã yêu cầu đọc quá nhiều bài mới, xin thử lại sau {math.ceil(wait)} "
-                    f"giây (too many new articles from this client; retry in {math.ceil(wait)} s).",
-                    retry_after=wait,
                 )
 
         return admit

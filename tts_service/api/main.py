@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from tts_service import __version__
+from tts_service import __version__, textwork
 from tts_service.api.errors import bilingual_detail, describe_validation
 from tts_service.api.limits import BodySizeLimitMiddleware, ReadGuard, body_limit
 from tts_service.api.routes import (
@@ -55,24 +55,45 @@ from tts_service.errors import (
     TextTooLongError,
     TooManyRequests,
 )
+from tts_service.isolation import WorkerPool
 from tts_service.observability.logging import RequestIdMiddleware, configure_logging
 from tts_service.observability.metrics import HTTPMetricsMiddleware, ServiceMetrics
 from tts_service.registry.runtime import RegistryRuntime
 from tts_service.settings import Settings, get_settings
 from tts_service.synthesis import SpeechService
 
-__all__ = ["app", "build_service", "create_app"]
+__all__ = ["app", "build_service", "create_app", "text_pool"]
 
 logger = logging.getLogger(__name__)
 
 
-def build_service(settings: Settings, *, metrics: ServiceMetrics | None = None) -> SpeechService:
-    """The service with the configured engines and cache, recording into ``metrics``."""
+def build_service(
+    settings: Settings, *, metrics: ServiceMetrics | None = None, isolated: bool = False
+) -> SpeechService:
+    """The service with the configured engines and cache, recording into ``metrics``.
+
+    ``isolated`` (the served app) processes request text in ``TTS_TEXT_WORKERS`` worker
+    processes under ``TTS_TEXT_DEADLINE_S`` (:mod:`tts_service.isolation`); they start
+    with the service's :meth:`~SpeechService.warm_up`. The CLI reads in its own process.
+    """
     cache = AudioCache(settings.cache_dir, max_bytes=settings.cache_max_bytes)
     engines = build_engines(settings)
     metrics = metrics if metrics is not None else ServiceMetrics()
     metrics.hook_engines(engines)
-    return SpeechService(settings, engines=engines, cache=cache, metrics=metrics)
+    isolation = text_pool(settings) if isolated else None
+    return SpeechService(
+        settings, engines=engines, cache=cache, metrics=metrics, isolation=isolation
+    )
+
+
+def text_pool(settings: Settings) -> WorkerPool:
+    """The worker processes that extract and normalise request text (not yet started)."""
+    return WorkerPool(
+        settings.text_workers,
+        deadline_s=settings.text_deadline_s,
+        warm=textwork.warm,
+        preload=textwork.PRELOAD,
+    )
 
 
 # Asked one by one to build a 405's Allow: routes answer whether they match a method, which
@@ -91,7 +112,7 @@ def create_app(
         if owned:
             config = settings or get_settings()
             configure_logging(config.log_level, fmt=config.log_format)
-            app.state.service = build_service(config, metrics=app.state.metrics)
+            app.state.service = build_service(config, metrics=app.state.metrics, isolated=True)
             await run_in_threadpool(app.state.service.warm_up)
         # The editors' registry runs beside whichever service this app serves.
         runtime = await run_in_threadpool(RegistryRuntime, app.state.service)

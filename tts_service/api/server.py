@@ -16,6 +16,11 @@ A client past its deadline is answered 408 and disconnected (gracefully, so the 
 lost to a reset); one that sent nothing at all is just disconnected, as an idle keep-alive
 connection is. Other clients are not affected: each deadline is one timer on the event loop.
 The class is always h11, also where uvicorn would pick httptools (which has the same gap).
+
+:func:`uvicorn_options` is everything ``tts-service serve`` gives uvicorn: that protocol,
+and forwarded headers believed only from the proxies the operator names. uvicorn's own
+default believes ``X-Forwarded-For`` from 127.0.0.1, so any local process, or a proxy on
+the same host that passes the header through, could claim to be any client.
 """
 
 from __future__ import annotations
@@ -23,12 +28,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["BODY_MIN_RATE", "LINGER_S", "SlowClientProtocol", "slow_client_protocol"]
+if TYPE_CHECKING:
+    from tts_service.settings import Settings
+
+__all__ = [
+    "BODY_MIN_RATE",
+    "LINGER_S",
+    "SlowClientProtocol",
+    "slow_client_protocol",
+    "uvicorn_options",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -184,3 +198,24 @@ def slow_client_protocol(header_timeout_s: float) -> type[SlowClientProtocol]:
     """
     name = SlowClientProtocol.__name__
     return type(name, (SlowClientProtocol,), {"header_timeout_s": header_timeout_s})
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for this service: host, port, log level, protocol and proxies.
+
+    ``X-Forwarded-For`` is read only when ``TTS_FORWARDED_ALLOW_IPS`` names the proxies to
+    believe; otherwise the client is the TCP peer, whatever headers it sends.
+    """
+    proxies = list(settings.forwarded_allow_ips)
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        # The service's own handler (configure_logging) writes uvicorn's lines too.
+        "log_config": None,
+        # uvicorn's own protocol waits for ever on a client that trickles its request.
+        "http": slow_client_protocol(settings.header_timeout_s),
+        "proxy_headers": bool(proxies),
+        # Never None: uvicorn would then fall back to its default, 127.0.0.1.
+        "forwarded_allow_ips": proxies,
+    }

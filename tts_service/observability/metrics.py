@@ -24,6 +24,8 @@ Metrics and their labels (every label takes a bounded set of values)::
                                                        lane = listener | background
     tts_registry_jobs{state}                           registered articles' jobs: queued | running
     tts_registry_articles{status}                      queued | synthesising | ready | failed
+    tts_text_workers_killed_total                      read at scrape time: text workers killed
+                                                       past TTS_TEXT_DEADLINE_S (or that died)
 
 An article *hit* is a read answered with stored audio; a *miss* starts or joins a job.
 """
@@ -171,7 +173,21 @@ class _LiveCollector:
         yield opened
         yield skipped
         yield self._queued(service)
+        yield self._killed(service)
         yield from self._registry()
+
+    @staticmethod
+    def _killed(service: Observed | None) -> CounterMetricFamily:
+        killed = CounterMetricFamily(
+            "tts_text_workers_killed",
+            "Text workers killed for running past TTS_TEXT_DEADLINE_S, or that died: each "
+            "a request answered 422 'text too complex'.",
+        )
+        # Duck-typed: a WorkerPool counts them; in-process text work has none to count.
+        count = getattr(getattr(service, "isolation", None), "replaced", None)
+        if isinstance(count, int):
+            killed.add_metric([], count)
+        return killed
 
     @staticmethod
     def _queued(service: Observed | None) -> GaugeMetricFamily:

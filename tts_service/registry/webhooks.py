@@ -132,7 +132,9 @@ def verify(
         scheme, sep, value = part.strip().partition("=")
         if not sep:
             continue
-        if scheme == "t" and value.isascii() and value.isdigit():
+        # At most 12 digits (seconds until the year 33658): a longer "number" would not
+        # even convert (int() refuses 4,300 digits, a float overflows past 10^308).
+        if scheme == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
             stamp = int(value)
         elif scheme == "v1":
             candidates.append(value)

@@ -27,7 +27,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from tts_service.backoff import backoff_s
-from tts_service.errors import FetchFailed, InputError, SynthesisError, TTSError
+from tts_service.errors import (
+    FetchFailed,
+    InputError,
+    SynthesisError,
+    SynthesisUnavailable,
+    TTSError,
+)
 from tts_service.jobs import JobState
 from tts_service.lanes import Lane
 from tts_service.observability.logging import bind_request_id
@@ -155,7 +161,8 @@ def run_job(registry: ArticleRegistry, job: JobRecord, owner: str) -> JobOutcome
         content = registry.content(record)
     except InputError as exc:
         return give_up(str(exc), transient=False)
-    except FetchFailed as exc:
+    except (FetchFailed, SynthesisUnavailable) as exc:
+        # A site down, or every text worker busy (tts_service.isolation): try again later.
         return give_up(str(exc), transient=True)
     if not store.set_content(
         record.id,

@@ -215,6 +215,9 @@ async def get_job(
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
 ) -> JobOut:
     """A job's state; with ``wait`` (seconds), answers as soon as it ends or the wait is up."""
+    if not 0 < job_id < 2**63:
+        # Job ids are positive 64-bit database rows: nothing else can be looked up.
+        raise HTTPException(404, "Không có tác vụ này (no job with this id).")
     # Registered before the state is read: a job ending in between still wakes us.
     ended = registry.job_ended(job_id) if wait > 0 else None
     try:

@@ -77,10 +77,16 @@ def read(
     body: ReadRequest, request: Request, response: Response, service: ServiceDep
 ) -> ReadResponse:
     """Read an article (text, HTML or page URL): cached audio at once, new audio streams."""
-    admit = get_read_guard(request).admit(request, service)
+    guard = get_read_guard(request)
+    admit, charge = guard.admit(request, service), guard.charge(request)
     if body.url is not None:
         result = service.read_url(
-            body.url, selector=body.selector, engine=body.engine, voice=body.voice, admit=admit
+            body.url,
+            selector=body.selector,
+            engine=body.engine,
+            voice=body.voice,
+            admit=admit,
+            charge=charge,
         )
     else:
         result = service.read(
@@ -91,6 +97,7 @@ def read(
             engine=body.engine,
             voice=body.voice,
             admit=admit,
+            charge=charge,
         )
     return _answer(result, request, response)
 
@@ -104,8 +111,9 @@ def read_link(
     url: str, request: Request, response: Response, service: ServiceDep, selector: str | None = None
 ) -> RedirectResponse:
     """Read a page by its URL from a plain link: redirects to the audio."""
-    admit = get_read_guard(request).admit(request, service)
-    result = service.read_url(url, selector=selector, admit=admit)
+    guard = get_read_guard(request)
+    admit, charge = guard.admit(request, service), guard.charge(request)
+    result = service.read_url(url, selector=selector, admit=admit, charge=charge)
     answer = _answer(result, request, response)
     return RedirectResponse(answer.audio_url, status_code=303)
 
