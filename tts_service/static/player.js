@@ -31,6 +31,7 @@
   const RESUME_MIN_S = 5;
   const RESUME_TTL_MS = 30 * 24 * 3600 * 1000;
   const FIRST_AUDIO_TIMEOUT_MS = 60000;
+  const MIN_PLAYER_PX = 320;
   const MSG = {
     loading: 'Đang tải…',
     playing: 'Đang đọc',
@@ -139,18 +140,60 @@
     },
   };
 
+  // ------------------------------------------------------------------ shadow hosts
+
+  const UI_CSS = SCRIPT_URL ? new URL('player-ui.css', SCRIPT_URL).href : '/static/player-ui.css';
+
+  /**
+   * Set ``props`` on ``node`` as inline !important declarations: they outrank every page rule.
+   * Each is removed first so that it is declared last: after ``all: initial``, a physical
+   * property ("bottom") set in place would lose to its logical twin ("inset-block-end").
+   */
+  function pin(node, props) {
+    for (const [name, value] of Object.entries(props)) {
+      node.style.removeProperty(name);
+      node.style.setProperty(name, value, 'important');
+    }
+  }
+
+  /**
+   * A host element with an open shadow root holding the player's own sheet. Page CSS cannot
+   * select anything inside; the sheet's ``:host { all: initial !important }`` stops inherited
+   * page styles (colour, font, letter-spacing, text-transform) at the door, and an !important
+   * rule of the shadow tree outranks every page rule, !important and inline ones included.
+   * Until the sheet has loaded the host stays invisible (``props`` may say otherwise), so
+   * nothing unstyled flashes.
+   */
+  function mount(kind, props = {}) {
+    const host = el('div', { 'data-tts-host': kind, 'data-tts-skip': true });
+    pin(host, { visibility: 'hidden', ...props });
+    const shadow = host.attachShadow({ mode: 'open' });
+    const sheet = el('link', { rel: 'stylesheet', href: UI_CSS });
+    const shown = () => host.style.removeProperty('visibility');
+    sheet.addEventListener('load', shown, { once: true });
+    sheet.addEventListener('error', shown, { once: true });
+    shadow.append(sheet);
+    return { host, shadow };
+  }
+
   // ------------------------------------------------------------ live announcements
 
   let liveRegion = null;
   function live() {
     if (!liveRegion || !liveRegion.isConnected) {
+      // Audible at once, so visible to assistive technology at once: out of sight by position.
+      const { host, shadow } = mount('live', {
+        position: 'absolute', width: '1px', height: '1px', overflow: 'hidden',
+        'clip-path': 'inset(50%)', 'white-space': 'nowrap', visibility: 'visible',
+      });
       liveRegion = el('div', {
-        class: 'tts-sr-only tts-live',
+        class: 'tts-live',
         role: 'status',
         'aria-live': 'polite',
         'aria-atomic': 'true',
       });
-      document.body.append(liveRegion);
+      shadow.append(liveRegion);
+      document.body.append(host);
     }
     return liveRegion;
   }
@@ -170,7 +213,7 @@
   function hiddenElement(node) {
     if (SKIP_TAGS.has(node.tagName.toUpperCase())) return true;
     if (node.hidden || node.getAttribute('aria-hidden') === 'true') return true;
-    if (node.matches('[data-tts-skip], .tts-player, .tts-message')) return true;
+    if (node.matches('[data-tts-skip], [data-tts-host]')) return true;
     const style = getComputedStyle(node);
     return style.display === 'none' || style.visibility === 'hidden';
   }
@@ -386,9 +429,82 @@
     return cues;
   }
 
+  // ----------------------------------------------------------------------- dock
+
+  /**
+   * Keeps the player within reach: when its place in the article scrolls out of view it
+   * moves to the bottom of the window as a compact bar, and back when its place returns.
+   * The host moves to <body> because a transformed or overflow-hidden article would trap
+   * a fixed element; a placeholder of its height keeps the article from jumping. A control
+   * that had focus keeps it, so a listener on the seek bar stays on the seek bar, in view.
+   */
+  class Dock {
+    constructor(player) {
+      this.player = player;
+      this.docked = false;
+      this.placeholder = null;
+      this.observer = null;
+      if (typeof IntersectionObserver !== 'function') return;
+      this.observer = new IntersectionObserver((entries) => this.onChange(entries[entries.length - 1]));
+      this.observer.observe(player.host);
+    }
+
+    onChange(entry) {
+      if (!this.player.root) return;
+      if (!this.docked && entry.target === this.player.host && !entry.isIntersecting) this.dock();
+      else if (this.docked && entry.target === this.placeholder && entry.isIntersecting) this.undock();
+    }
+
+    /** Move focus back to ``control`` after the host moved, without scrolling the page. */
+    static refocus(control) {
+      if (control && control.isConnected) control.focus({ preventScroll: true });
+    }
+
+    dock() {
+      const { host, root, shadow } = this.player;
+      const focused = shadow.activeElement;
+      this.placeholder = el('div', { 'data-tts-host': 'placeholder', 'data-tts-skip': true });
+      pin(this.placeholder, { all: 'initial', display: 'block', height: `${host.offsetHeight}px`, flex: '1 1 100%' });
+      host.before(this.placeholder);
+      host.setAttribute('data-tts-docked', '');
+      root.classList.add('tts-docked');
+      document.body.append(host);
+      this.docked = true;
+      Dock.refocus(focused);
+      this.observer.unobserve(host);
+      this.observer.observe(this.placeholder);
+    }
+
+    undock() {
+      const { host, root, shadow } = this.player;
+      const focused = shadow.activeElement;
+      this.observer.unobserve(this.placeholder);
+      host.removeAttribute('data-tts-docked');
+      root.classList.remove('tts-docked', 'tts-expanded');
+      this.player.moreBtn.setAttribute('aria-expanded', 'false');
+      this.placeholder.replaceWith(host);
+      this.placeholder = null;
+      this.docked = false;
+      Dock.refocus(focused);
+      this.observer.observe(host);
+    }
+
+    /** Pixels the docked bar covers at the bottom of the window. */
+    cover() {
+      return this.docked && this.player.host ? this.player.host.offsetHeight : 0;
+    }
+
+    stop() {
+      if (this.observer) this.observer.disconnect();
+      if (this.placeholder) this.placeholder.remove();
+      this.placeholder = null;
+    }
+  }
+
   // --------------------------------------------------------------------- player
 
   const players = new Set();
+  const messages = new WeakMap();
   const base = (button) => {
     const explicit = button.dataset.ttsEndpoint || (script && script.dataset.ttsEndpoint);
     const root = explicit || (SCRIPT_URL ? SCRIPT_URL.origin : location.origin);
@@ -503,20 +619,25 @@
 
     /** Show an error beside the button (or in the player) and announce it. */
     fail(message) {
+      clearTimeout(this.loadTimer);
       announce(message);
       if (this.root && this.root.isConnected) {
         this.status.textContent = message;
         this.root.dataset.ttsState = 'error';
         return;
       }
+      // One message per button, whichever attempt made it: a retry replaces, never adds.
       this.clearMessage();
-      this.message = el('p', { class: 'tts-message', text: message });
-      this.button.after(this.message);
+      const { host, shadow } = mount('message');
+      shadow.append(el('p', { class: 'tts-message', text: message }));
+      messages.set(this.button, host);
+      this.button.after(host);
     }
 
     clearMessage() {
-      if (this.message) this.message.remove();
-      this.message = null;
+      const host = messages.get(this.button);
+      if (host) host.remove();
+      messages.delete(this.button);
     }
 
     async loadTimings() {
@@ -597,25 +718,50 @@
         el('dl', {}, ...SHORTCUTS.flatMap(([key, what]) => [el('dt', {}, el('kbd', { text: key })), el('dd', { text: what })])),
         el('p', { text: 'Phím tắt chỉ dùng được khi đang ở trong trình đọc. Trình đọc màn hình ở chế độ duyệt: dùng nút hoặc chuyển sang chế độ tương tác.' }),
       );
-      this.root = el('div', {
-        class: 'tts-player', role: 'group', 'aria-label': 'Trình đọc nội dung', 'data-tts-state': 'loading',
+      this.moreBtn = el('button', {
+        type: 'button', class: 'tts-btn tts-more', 'aria-expanded': 'false', text: 'Thêm',
+      });
+      // A named landmark: screen-reader users jump back to it from anywhere in the article.
+      this.root = el('section', {
+        class: 'tts-player', role: 'region', 'aria-label': 'Trình đọc bài viết', 'data-tts-state': 'loading',
       },
       el('div', { class: 'tts-row tts-transport' },
         this.prevBtn, this.backBtn, this.playBtn, this.fwdBtn, this.nextBtn,
-        el('div', { class: 'tts-seekbox' }, this.seek, this.timeText)),
+        el('div', { class: 'tts-seekbox' }, this.seek, this.timeText), this.moreBtn),
       el('div', { class: 'tts-row tts-extra' },
         el('label', { class: 'tts-field' }, el('span', { text: 'Tốc độ' }), this.rate),
         el('label', { class: 'tts-field' }, el('span', { text: 'Âm lượng' }), this.volume),
         this.download, this.scrollBtn, this.closeBtn),
       this.status, this.resume, help, this.audio);
+      const { host, shadow } = mount('player');
+      this.host = host;
+      this.shadow = shadow;
+      shadow.append(this.root);
       this.wire();
-      this.button.after(this.root);
+      this.place(host);
+      this.dock = new Dock(this);
       this.button.hidden = true;
       this.setLoading(false);
       this.button.hidden = true;
       this.audio.playbackRate = savedRate;
       this.audio.volume = Number(this.volume.value) / 100;
       this.audio.src = this.info.audio_url;
+    }
+
+    /**
+     * Put the player after the button; when the button sits in a narrow box (a floated
+     * toolbar of 120 px), after the nearest ancestor that leaves it room, within the article.
+     */
+    place(host) {
+      this.button.after(host);
+      const room = Math.min(MIN_PLAYER_PX, this.target.getBoundingClientRect().width || MIN_PLAYER_PX);
+      let after = this.button;
+      while (host.getBoundingClientRect().width < room - 1) {
+        const parent = after.parentElement;
+        if (!parent || parent === this.target || parent === document.body || !parent.parentElement) break;
+        after = parent;
+        after.after(host);
+      }
     }
 
     fileName() {
@@ -649,6 +795,12 @@
       this.seek.addEventListener('input', () => this.updateTime(Number(this.seek.value)));
       this.seek.addEventListener('change', () => this.seekTo(Number(this.seek.value)));
       this.seek.addEventListener('keydown', (event) => this.seekKey(event));
+      this.seek.addEventListener('blur', () => this.updateTime());
+      this.moreBtn.addEventListener('click', () => {
+        const open = this.moreBtn.getAttribute('aria-expanded') !== 'true';
+        this.moreBtn.setAttribute('aria-expanded', String(open));
+        this.root.classList.toggle('tts-expanded', open);
+      });
       this.root.addEventListener('keydown', (event) => this.shortcut(event));
 
       // Media events arrive asynchronously: ignore those that come after close().
@@ -675,10 +827,8 @@
       if (from) this.pendingSeek = from;
       this.root.dataset.ttsState = 'loading';
       this.status.textContent = MSG.loading;
-      clearTimeout(this.loadTimer);
-      this.loadTimer = setTimeout(() => {
-        if (this.root && this.root.dataset.ttsState === 'loading') this.fail(MSG.audio);
-      }, FIRST_AUDIO_TIMEOUT_MS);
+      this.started = true;
+      this.watchLoading();
       this.applyPendingSeek();
       const promise = this.audio.play();
       if (promise) {
@@ -692,6 +842,15 @@
         });
       }
       this.playBtn.focus();
+    }
+
+    /** Fail only if audio that should be playing has not started within the time allowed. */
+    watchLoading() {
+      clearTimeout(this.loadTimer);
+      this.loadTimer = setTimeout(() => {
+        const waiting = this.root && this.root.dataset.ttsState === 'loading';
+        if (waiting && this.audio && !this.audio.paused) this.fail(MSG.audio);
+      }, FIRST_AUDIO_TIMEOUT_MS);
     }
 
     applyPendingSeek() {
@@ -712,8 +871,11 @@
           this.play(this.resumeAt || 0);
           return;
         }
+        if (this.audio.readyState < 3) this.watchLoading();
         this.audio.play().catch(() => {});
       } else {
+        // Paused by the listener, even before the first sound: say so, and stop waiting.
+        this.listenerPaused = true;
         this.audio.pause();
       }
     }
@@ -794,7 +956,10 @@
       this.setPlayIcon(false);
       this.savePosition(true);
       if (this.audio.ended || this.root.dataset.ttsState === 'error') return;
-      if (this.root.dataset.ttsState !== 'loading' || this.audio.currentTime > 0) {
+      const byListener = this.listenerPaused;
+      this.listenerPaused = false;
+      if (byListener || this.root.dataset.ttsState !== 'loading' || this.audio.currentTime > 0) {
+        clearTimeout(this.loadTimer);
         this.root.dataset.ttsState = 'paused';
         this.status.textContent = this.pausedBecause || MSG.paused;
         announce(this.pausedBecause || MSG.paused);
@@ -858,19 +1023,21 @@
       this.timeText.textContent = `${clock(t)} / ${total ? clock(total) : '--:--'}`;
       if (total) {
         if (this.seek.max !== String(Math.ceil(total))) this.seek.max = String(Math.ceil(total));
-        const focused = document.activeElement === this.seek;
-        // A focused slider is announced on every change: move it in 5-second steps then.
-        if (shown != null || !focused || Math.abs(Number(this.seek.value) - t) >= 5) {
+        // A focused slider is announced on every change of its value, which would talk over
+        // the article: while it has focus it moves only when the listener moves it.
+        const focused = this.shadow && this.shadow.activeElement === this.seek;
+        if (shown != null || !focused) {
           this.seek.value = String(Math.floor(t));
           this.seek.setAttribute('aria-valuetext', `${spoken(t)} trên ${spoken(total)}`);
         }
-      } else {
+      } else if (shown != null || !(this.shadow && this.shadow.activeElement === this.seek)) {
         this.seek.setAttribute('aria-valuetext', `${spoken(t)}, đang tải phần còn lại`);
       }
     }
 
     updateCue(force, at) {
       if (!this.cues.length || !this.highlighter) return;
+      if (!this.started) return; // the resume offer is on screen: nothing is being read yet
       const t = at == null ? this.audio.currentTime : at;
       const i = this.cueAt(t);
       if (i === this.cueIndex && !force) return;
@@ -884,15 +1051,17 @@
     /** Scroll the sentence into view when it is off screen; no animation if motion is reduced. */
     reveal(range) {
       const rect = range.getBoundingClientRect();
-      const height = window.innerHeight || document.documentElement.clientHeight;
+      const height = (window.innerHeight || document.documentElement.clientHeight) - this.dock.cover();
       if (rect.top >= 0 && rect.bottom <= height) return;
       window.scrollBy({ top: rect.top - height / 3, behavior: reducedMotion() ? 'auto' : 'smooth' });
     }
 
     // -- resume and keys
 
-    offerResume(t) {
-      this.resumeAt = t;
+    offerResume(saved) {
+      // Shown as "1:02" and said as "1 phút 2 giây": both from the same whole second.
+      const t = Math.floor(saved);
+      this.resumeAt = saved;
       const question = el('p', { class: 'tts-resume-text', id: `tts-resume-${Math.random().toString(36).slice(2)}`, text: `Tiếp tục từ ${clock(t)}?` });
       const yes = el('button', { type: 'button', class: 'tts-btn tts-text-btn tts-resume-yes', text: 'Tiếp tục' });
       const no = el('button', { type: 'button', class: 'tts-btn tts-text-btn tts-resume-no', text: 'Đọc từ đầu' });
@@ -951,7 +1120,10 @@
       document.removeEventListener('play', this.onAnyPlay, true);
       window.removeEventListener('tts-player:play', this.onAnyPlay);
       window.removeEventListener('pagehide', this.onPageHide);
-      if (this.root) this.root.remove();
+      if (this.dock) this.dock.stop();
+      if (this.host) this.host.remove();
+      this.host = null;
+      this.shadow = null;
       this.root = null;
       this.audio = null;
       this.info = null;
@@ -979,7 +1151,7 @@
   }
 
   function addStyles() {
-    if (!SCRIPT_URL || document.querySelector('link[data-tts-css], link[href$="player.css"]')) return;
+    if (!SCRIPT_URL || document.querySelector('link[data-tts-css], link[href$="/player.css"]')) return;
     if (script && script.dataset.ttsCss === 'none') return;
     document.head.append(el('link', { rel: 'stylesheet', href: new URL('player.css', SCRIPT_URL).href, 'data-tts-css': '' }));
   }
