@@ -100,7 +100,8 @@ def site(make_service, _portal):
     from tts_service.engines.espeak import EspeakEngine
 
     portal_app, portal_base = _portal
-    service = make_service(EspeakEngine(), cors_origins=(portal_base,))
+    # Chunks of at most 100 characters, as Google takes them: sentences read in phrases.
+    service = make_service(EspeakEngine(max_chars=100), cors_origins=(portal_base,))
     app = create_app(service.settings, service=service)
     if not any(getattr(route, "path", None) == "/demo" for route in app.routes):
         app.include_router(player.router)

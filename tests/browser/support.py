@@ -84,8 +84,17 @@ def squash(text: str | None) -> str:
     return "".join((text or "").split())
 
 
+CUE_TIME = re.compile(r"<((?:\d+:)?\d{2}:\d{2}\.\d{3})>")
+
+
+def _cue_text(payload: str) -> str:
+    text = re.sub(r"<[^>]*>", "", payload)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def parse_vtt(source: str) -> list[dict[str, object]]:
-    """Cues of a WebVTT file, in order: id, start, end, settings, text (entities decoded)."""
+    """Cues of a WebVTT file, in order: id, start, end, text (tags stripped, entities
+    decoded) and phrases: the pieces between cue timestamps, each with start and end."""
     cues = []
     for block in re.split(r"\n{2,}", source.strip()):
         lines = block.splitlines()
@@ -93,15 +102,23 @@ def parse_vtt(source: str) -> list[dict[str, object]]:
         if at is None:
             continue
         start, rest = (part.strip() for part in lines[at].split("-->"))
-        end = rest.split()[0]
-        text = " ".join(lines[at + 1 :])
-        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        end = _secs(rest.split()[0])
+        payload = " ".join(lines[at + 1 :])
+        parts = CUE_TIME.split(payload)
+        phrases = [
+            {"start": _secs(start) if k == 0 else _secs(parts[k - 1]), "text": _cue_text(part)}
+            for k, part in enumerate(parts)
+            if k % 2 == 0 and _cue_text(part).strip()
+        ]
+        for phrase, following in zip(phrases, [*phrases[1:], {"start": end}], strict=True):
+            phrase["end"] = following["start"]
         cues.append(
             {
                 "id": lines[at - 1] if at else "",
                 "start": _secs(start),
-                "end": _secs(end),
-                "text": text,
+                "end": end,
+                "text": _cue_text(payload),
+                "phrases": phrases if len(phrases) > 1 else [],
             }
         )
     return cues
@@ -112,11 +129,6 @@ def _secs(stamp: str) -> float:
     for part in stamp.split(":"):
         total = total * 60 + float(part)
     return total
-
-
-def sentence_cues(cues: list[dict[str, object]]) -> list[dict[str, object]]:
-    """The sentence cues (``s<n>``) of a VTT file, leaving phrase cues out."""
-    return [cue for cue in cues if re.fullmatch(r"s\d+", str(cue["id"]))]
 
 
 def wait_playing(page, beyond: float = 0.3) -> None:
@@ -148,12 +160,12 @@ def vtt_of(page) -> str:
 
 
 def cues_of(page) -> list[dict[str, object]]:
-    """The sentence cues of the article the player is reading."""
-    return sentence_cues(parse_vtt(vtt_of(page)))
+    """The cues of the article the player is reading (one per sentence, with phrases)."""
+    return parse_vtt(vtt_of(page))
 
 
 def open_player(page, site: str, *, highlight: str | None = None) -> list[dict[str, object]]:
-    """Open /demo, press "Đọc nội dung", wait for audio and timings; return the sentence cues."""
+    """Open /demo, press "Đọc nội dung", wait for audio and timings; return the cues."""
     page.goto(f"{site}/demo")
     if highlight:
         page.eval_on_selector(READ, "(b, mode) => { b.dataset.ttsHighlight = mode; }", highlight)

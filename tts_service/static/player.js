@@ -331,6 +331,7 @@
   // ------------------------------------------------------------------ highlight
 
   const HIGHLIGHT = 'tts-current';
+  const PHRASE = 'tts-phrase';
   const canHighlight = () => typeof Highlight === 'function' && !!(window.CSS && CSS.highlights);
 
   /** Shows one sentence as highlighted: CSS Custom Highlight API, else <mark> wrappers. */
@@ -355,6 +356,26 @@
         this.wrap(range);
       }
       return range;
+    }
+
+    /**
+     * Mark the phrase being read inside the sentence (Highlight API only: nesting <mark>s
+     * in the fallback would rewrite the page's DOM twice a sentence for little gain).
+     */
+    showPhrase(span, text) {
+      this.clearPhrase();
+      if (this.mode !== 'api' || !span) return null;
+      const range = this.index.range(span, text);
+      if (!range) return null;
+      this.phrase = new Highlight(range);
+      this.phrase.priority = 1;
+      CSS.highlights.set(PHRASE, this.phrase);
+      return range;
+    }
+
+    clearPhrase() {
+      if (this.phrase && CSS.highlights.get(PHRASE) === this.phrase) CSS.highlights.delete(PHRASE);
+      this.phrase = null;
     }
 
     /** Wrap each text-node piece of ``range`` in <mark>; elements and listeners are untouched. */
@@ -383,6 +404,7 @@
         if (CSS.highlights.get(HIGHLIGHT) === this.current) CSS.highlights.delete(HIGHLIGHT);
         this.current = null;
       }
+      this.clearPhrase();
       if (this.marks.length) {
         const parents = new Set();
         for (const mark of this.marks) {
@@ -413,7 +435,13 @@
     return parts.reduce((acc, part) => acc * 60 + part, 0);
   }
 
-  /** Cues of a WebVTT file: {id, start, end, text}. */
+  const CUE_TIME = /<((?:\d+:)?\d{2}:\d{2}\.\d{3})>/;
+  const cueText = (payload) => decodeEntities(payload.replace(/<[^>]*>/g, ''));
+
+  /**
+   * Cues of a WebVTT file: {id, start, end, text, phrases}. Cue timestamps inside a cue
+   * ("… Lạng Sơn, <00:00:11.208>Cụm thi đua …") split it into phrases {start, end, text}.
+   */
   function parseVtt(source) {
     const cues = [];
     const blocks = source.replace(/\r\n?/g, '\n').split(/\n{2,}/);
@@ -423,8 +451,21 @@
       if (at < 0) continue;
       const [from, rest] = lines[at].split('-->');
       const to = rest.trim().split(/\s+/)[0];
-      const text = decodeEntities(lines.slice(at + 1).join(' ').replace(/<[^>]*>/g, ''));
-      cues.push({ id: at > 0 ? lines[at - 1].trim() : '', start: seconds(from), end: seconds(to), text });
+      const payload = lines.slice(at + 1).join(' ');
+      const cue = { id: at > 0 ? lines[at - 1].trim() : '', start: seconds(from), end: seconds(to) };
+      cue.text = cueText(payload);
+      const parts = payload.split(CUE_TIME);
+      cue.phrases = [];
+      for (let k = 0; k < parts.length; k += 2) {
+        const start = k ? seconds(parts[k - 1]) : cue.start;
+        const text = cueText(parts[k]);
+        if (text.trim()) cue.phrases.push({ start, end: cue.end, text });
+      }
+      cue.phrases.forEach((phrase, k, all) => {
+        if (k + 1 < all.length) phrase.end = all[k + 1].start;
+      });
+      if (cue.phrases.length < 2) cue.phrases = [];
+      cues.push(cue);
     }
     return cues;
   }
@@ -499,6 +540,16 @@
       if (this.placeholder) this.placeholder.remove();
       this.placeholder = null;
     }
+  }
+
+  /** Index of the phrase playing at ``t`` among a cue's phrases, or -1. */
+  function phraseAt(phrases, t) {
+    let found = -1;
+    for (let k = 0; k < phrases.length; k++) {
+      if (phrases[k].start <= t + 0.001) found = k;
+      else break;
+    }
+    return found;
   }
 
   // --------------------------------------------------------------------- player
@@ -665,6 +716,18 @@
         const span = this.index.locate(cue.text, cursor);
         if (span) cursor = span[1];
         return span;
+      });
+      // Each phrase is looked for inside its sentence only, in order.
+      this.phraseSpans = cues.map((cue, i) => {
+        const sentence = this.spans[i];
+        if (!sentence) return [];
+        let from = sentence[0];
+        return cue.phrases.map((phrase) => {
+          const span = this.index.locate(phrase.text, from);
+          if (!span || span[1] > sentence[1]) return null;
+          from = span[1];
+          return span;
+        });
       });
       if (cues.length) this.total = Math.max(this.total, cues[cues.length - 1].end);
       this.root.dataset.ttsCues = String(cues.length);
@@ -936,6 +999,16 @@
 
     onPlaying() {
       clearTimeout(this.loadTimer);
+      // timeupdate comes about 4 times a second: at 2× a phrase boundary would show up to
+      // half a second late. Follow the audio every frame while it plays (never in the
+      // background, where frames stop and timeupdate carries on).
+      cancelAnimationFrame(this.frame);
+      const follow = () => {
+        if (!this.audio || this.audio.paused) return;
+        this.updateCue(false);
+        this.frame = requestAnimationFrame(follow);
+      };
+      this.frame = requestAnimationFrame(follow);
       if (this.root.dataset.ttsState !== 'playing') {
         this.root.dataset.ttsState = 'playing';
         this.status.textContent = MSG.playing;
@@ -1040,11 +1113,20 @@
       if (!this.started) return; // the resume offer is on screen: nothing is being read yet
       const t = at == null ? this.audio.currentTime : at;
       const i = this.cueAt(t);
-      if (i === this.cueIndex && !force) return;
-      this.cueIndex = i;
       const cue = this.cues[i];
+      const k = cue ? phraseAt(cue.phrases, t) : -1;
+      if (i === this.cueIndex && k === this.phraseIndex && !force) return;
+      const sentenceChanged = i !== this.cueIndex || force;
+      this.cueIndex = i;
+      this.phraseIndex = k;
       this.root.dataset.ttsCue = cue ? cue.id : '';
-      const range = cue ? this.highlighter.show(this.spans[i], cue.text) : (this.highlighter.clear(), null);
+      this.root.dataset.ttsPhrase = k >= 0 ? `${cue.id}.${k}` : '';
+      let range = null;
+      if (sentenceChanged) {
+        range = cue ? this.highlighter.show(this.spans[i], cue.text) : (this.highlighter.clear(), null);
+      }
+      if (k >= 0) this.highlighter.showPhrase(this.phraseSpans[i][k], cue.phrases[k].text);
+      else this.highlighter.clearPhrase();
       if (range && this.autoScroll && !this.audio.paused) this.reveal(range);
     }
 
