@@ -45,6 +45,14 @@
     blocked: 'Trình duyệt chưa cho phát âm thanh. Nhấn nút Phát để nghe.',
     otherAudio: 'Đã tạm dừng vì có âm thanh khác đang phát',
   };
+  const SCHEMES = [
+    ['yellow', 'Vàng (mặc định)'],
+    ['blue', 'Xanh nhạt'],
+    ['contrast', 'Tương phản cao: chữ vàng trên nền đen'],
+  ];
+  const DEFAULT_SETTINGS = { highlight: true, scheme: 'yellow', enlarge: false };
+  const BLOCKS = 'p, li, blockquote, h2, h3, h4, h5, h6, dd, figcaption, td';
+  const SELECTION_KEYS = 'Alt+Shift+D';
   const SHORTCUTS = [
     ['K', 'Phát hoặc tạm dừng'],
     ['J', 'Lùi 10 giây'],
@@ -52,6 +60,8 @@
     [',', 'Câu trước'],
     ['.', 'Câu sau'],
     ['← →', 'Trên thanh vị trí: lùi hoặc tiến 5 giây'],
+    ['Alt+Shift+D', 'Trong bài, khi đã chọn một đoạn: đọc đoạn chọn'],
+    ['Esc', 'Đóng bảng cài đặt'],
   ];
   const ICONS = {
     play: 'M8 5v14l11-7z',
@@ -289,6 +299,19 @@
           i += ch.length;
         }
       });
+    }
+
+    /** The first key position at or after the start of ``range`` (a selection). */
+    keyAt(range) {
+      for (let i = 0; i < this.keys.length; i++) {
+        const node = this.nodes[this.owner[i]];
+        try {
+          if (range.comparePoint(node, this.starts[i]) >= 0) return i;
+        } catch {
+          /* a node the range cannot compare (another document): keep looking */
+        }
+      }
+      return 0;
     }
 
     /** Where ``text`` occurs at or after key position ``from``: [start, end) or null. */
@@ -556,6 +579,22 @@
 
   const players = new Set();
   const messages = new WeakMap();
+  let mediaOwner = null;
+
+  /** The article a button reads: data-tts-target, else the page's main content. */
+  function targetOf(button) {
+    const selector = button.dataset.ttsTarget;
+    const found = selector ? document.querySelector(selector) : null;
+    return found || document.querySelector('main, article, [role="main"]') || document.body;
+  }
+
+  /** The block-level element (paragraph, list item…) holding ``node``, inside ``root``. */
+  function blockOf(node, root) {
+    for (let at = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement; at && at !== root; at = at.parentElement) {
+      if (!getComputedStyle(at).display.startsWith('inline')) return at;
+    }
+    return null;
+  }
   const base = (button) => {
     const explicit = button.dataset.ttsEndpoint || (script && script.dataset.ttsEndpoint);
     const root = explicit || (SCRIPT_URL ? SCRIPT_URL.origin : location.origin);
@@ -563,9 +602,13 @@
   };
 
   class Player {
-    constructor(button) {
+    /** ``choice``: {text, range} to read only what the listener selected in the article. */
+    constructor(button, choice = null) {
       this.button = button;
-      this.target = this.findTarget();
+      this.choice = choice;
+      this.target = targetOf(button);
+      this.settings = { ...DEFAULT_SETTINGS, ...(storage.get('settings') || {}) };
+      this.hereHosts = [];
       this.cues = [];
       this.spans = [];
       this.cueIndex = -1;
@@ -574,24 +617,19 @@
       this.state = 'idle';
       this.lastSaved = 0;
       this.loadTimer = 0;
-      this.autoScroll = button.dataset.ttsScroll !== 'false';
+      this.autoScroll = typeof this.settings.scroll === 'boolean' ? this.settings.scroll : button.dataset.ttsScroll !== 'false';
       this.buttonLabel = button.innerHTML;
       this.onAnyPlay = this.onAnyPlay.bind(this);
       this.onPageHide = () => this.savePosition(true);
       players.add(this);
     }
 
-    findTarget() {
-      const selector = this.button.dataset.ttsTarget;
-      const found = selector ? document.querySelector(selector) : null;
-      return found || document.querySelector('main, article, [role="main"]') || document.body;
-    }
-
     title() {
       const explicit = this.button.dataset.ttsTitle;
       const heading = this.target.querySelector('h1');
       const text = explicit || (heading && heading.textContent) || document.title || '';
-      return text.replace(/\s+/g, ' ').trim().slice(0, 500) || null;
+      const title = text.replace(/\s+/g, ' ').trim().slice(0, 480) || null;
+      return title && this.choice ? `${title} (đoạn chọn)` : title;
     }
 
     // -- loading
@@ -599,7 +637,7 @@
     async start() {
       if (this.state === 'loading') return;
       this.clearMessage();
-      const { text } = collect(this.target);
+      const text = this.choice ? this.choice.text : collect(this.target).text;
       if (!text.trim()) {
         this.fail(MSG.empty);
         return;
@@ -623,7 +661,10 @@
       }
       this.info = info;
       this.index = new TextIndex(this.target);
-      this.highlighter = new Highlighter(this.index, this.button.dataset.ttsHighlight || 'auto');
+      this.highlightMode = this.button.dataset.ttsHighlight || 'auto';
+      this.highlighter = new Highlighter(this.index, this.settings.highlight ? this.highlightMode : 'none');
+      // A selection is found where it was selected, not at an earlier copy of its words.
+      this.firstKey = this.choice ? this.index.keyAt(this.choice.range) : 0;
       if (info.duration_s) this.total = info.duration_s;
       this.build();
       this.loadTimings();
@@ -711,7 +752,7 @@
     setCues(cues) {
       if (!this.root) return;
       this.cues = cues;
-      let cursor = 0;
+      let cursor = this.firstKey || 0;
       this.spans = cues.map((cue) => {
         const span = this.index.locate(cue.text, cursor);
         if (span) cursor = span[1];
@@ -731,6 +772,7 @@
       });
       if (cues.length) this.total = Math.max(this.total, cues[cues.length - 1].end);
       this.root.dataset.ttsCues = String(cues.length);
+      if (!this.choice) this.addFromHere();
       this.updateTime();
       this.updateCue(true);
     }
@@ -774,6 +816,7 @@
         text: 'Tự cuộn',
       });
       this.closeBtn = button('tts-close', 'Đóng trình đọc', 'close');
+      this.buildSettings(savedRate);
       this.status = el('p', { class: 'tts-status', text: MSG.loading });
       this.resume = el('div', { class: 'tts-resume', hidden: true });
       const help = el('details', { class: 'tts-help' },
@@ -794,8 +837,8 @@
       el('div', { class: 'tts-row tts-extra' },
         el('label', { class: 'tts-field' }, el('span', { text: 'Tốc độ' }), this.rate),
         el('label', { class: 'tts-field' }, el('span', { text: 'Âm lượng' }), this.volume),
-        this.download, this.scrollBtn, this.closeBtn),
-      this.status, this.resume, help, this.audio);
+        this.download, this.scrollBtn, this.settingsBtn, this.closeBtn),
+      this.settingsPanel, this.status, this.resume, help, this.audio);
       const { host, shadow } = mount('player');
       this.host = host;
       this.shadow = shadow;
@@ -841,14 +884,9 @@
       this.backBtn.addEventListener('click', () => this.skip(-10));
       this.fwdBtn.addEventListener('click', () => this.skip(10));
       this.closeBtn.addEventListener('click', () => this.close());
-      this.scrollBtn.addEventListener('click', () => {
-        this.autoScroll = !this.autoScroll;
-        this.scrollBtn.setAttribute('aria-pressed', String(this.autoScroll));
-      });
-      this.rate.addEventListener('change', () => {
-        a.playbackRate = Number(this.rate.value);
-        storage.set('rate', a.playbackRate);
-      });
+      this.scrollBtn.addEventListener('click', () => this.setScroll(!this.autoScroll));
+      this.wireSettings();
+      this.rate.addEventListener('change', () => this.setRate(this.rate.value));
       this.volume.addEventListener('input', () => {
         a.volume = Number(this.volume.value) / 100;
         this.volume.setAttribute('aria-valuetext', `${this.volume.value}%`);
@@ -879,6 +917,191 @@
       document.addEventListener('play', this.onAnyPlay, true);
       window.addEventListener('tts-player:play', this.onAnyPlay);
       window.addEventListener('pagehide', this.onPageHide);
+    }
+
+    // -- settings (remembered per site: localStorage belongs to the page's origin)
+
+    buildSettings(savedRate) {
+      const id = `tts-settings-${Math.random().toString(36).slice(2)}`;
+      this.settingsBtn = el('button', {
+        type: 'button', class: 'tts-btn tts-settings-btn', 'aria-expanded': 'false', 'aria-controls': id,
+        text: 'Cài đặt',
+      });
+      const check = (cls, label, on) => {
+        const input = el('input', { type: 'checkbox', class: cls, checked: on });
+        return [input, el('label', { class: 'tts-check' }, input, el('span', { text: label }))];
+      };
+      let highlightRow;
+      let scrollRow;
+      let enlargeRow;
+      [this.optHighlight, highlightRow] = check('tts-opt-highlight', 'Tô sáng câu và cụm từ đang đọc', this.settings.highlight);
+      [this.optScroll, scrollRow] = check('tts-opt-scroll', 'Tự cuộn theo câu đang đọc', this.autoScroll);
+      [this.optEnlarge, enlargeRow] = check('tts-opt-enlarge', 'Phóng to chữ của đoạn đang đọc', this.settings.enlarge);
+      this.optRate = el('select', { class: 'tts-rate tts-opt-rate' });
+      for (const rate of RATES) {
+        const label = `${String(rate).replace('.', ',')}×`;
+        this.optRate.append(el('option', { value: String(rate), text: label, selected: rate === savedRate }));
+      }
+      const name = `${id}-scheme`;
+      this.optSchemes = SCHEMES.map(([value, label]) => {
+        const input = el('input', { type: 'radio', name, value, checked: value === this.settings.scheme });
+        return [input, el('label', { class: 'tts-check' }, input, el('span', { text: label }))];
+      });
+      this.settingsPanel = el('div', {
+        id, class: 'tts-settings', role: 'group', 'aria-label': 'Cài đặt trình đọc', hidden: true,
+      },
+      el('label', { class: 'tts-field' }, el('span', { text: 'Tốc độ mặc định' }), this.optRate),
+      highlightRow,
+      el('fieldset', { class: 'tts-schemes' }, el('legend', { text: 'Màu tô sáng' }),
+        ...this.optSchemes.map(([, row]) => row)),
+      scrollRow, enlargeRow,
+      el('p', { class: 'tts-note', text: 'Cài đặt được nhớ cho trang này trên trình duyệt này.' }));
+    }
+
+    wireSettings() {
+      this.settingsBtn.addEventListener('click', () => this.toggleSettings());
+      this.settingsPanel.addEventListener('keydown', (event) => {
+        if (event.key !== 'Escape') return;
+        event.preventDefault();
+        this.toggleSettings(false);
+        this.settingsBtn.focus();
+      });
+      this.optRate.addEventListener('change', () => this.setRate(this.optRate.value));
+      this.optScroll.addEventListener('change', () => this.setScroll(this.optScroll.checked));
+      this.optHighlight.addEventListener('change', () => {
+        this.saveSettings({ highlight: this.optHighlight.checked });
+        this.highlighter.clear();
+        this.highlighter.mode = this.optHighlight.checked ? new Highlighter(this.index, this.highlightMode).mode : 'none';
+        this.updateCue(true);
+      });
+      this.optEnlarge.addEventListener('change', () => {
+        this.saveSettings({ enlarge: this.optEnlarge.checked });
+        this.updateCue(true);
+      });
+      for (const [input] of this.optSchemes) {
+        input.addEventListener('change', () => {
+          if (!input.checked) return;
+          this.saveSettings({ scheme: input.value });
+          this.applyScheme();
+        });
+      }
+      this.applyScheme();
+    }
+
+    toggleSettings(open = this.settingsPanel.hidden) {
+      this.settingsPanel.hidden = !open;
+      this.settingsBtn.setAttribute('aria-expanded', String(open));
+      if (open) this.optRate.focus();
+    }
+
+    saveSettings(change) {
+      Object.assign(this.settings, change);
+      storage.set('settings', this.settings);
+    }
+
+    applyScheme() {
+      const root = document.documentElement;
+      if (this.settings.scheme && this.settings.scheme !== 'yellow') root.dataset.ttsScheme = this.settings.scheme;
+      else delete root.dataset.ttsScheme;
+    }
+
+    setRate(value) {
+      const rate = Number(value) || 1;
+      this.audio.playbackRate = rate;
+      this.rate.value = String(rate);
+      this.optRate.value = String(rate);
+      storage.set('rate', rate);
+    }
+
+    setScroll(on) {
+      this.autoScroll = on;
+      this.scrollBtn.setAttribute('aria-pressed', String(on));
+      this.optScroll.checked = on;
+      this.saveSettings({ scroll: on });
+    }
+
+    /** Enlarge the block being read (low-vision readers), and only that one. */
+    enlarge(range) {
+      const block = range && this.settings.enlarge ? blockOf(range.startContainer, this.target) : null;
+      if (this.enlarged && this.enlarged !== block) this.enlarged.classList.remove('tts-enlarged');
+      this.enlarged = block;
+      if (block) block.classList.add('tts-enlarged');
+    }
+
+    // -- "Đọc từ đây": a control at the start of every paragraph that has a sentence
+
+    addFromHere() {
+      this.removeFromHere();
+      const seen = new Set();
+      this.spans.forEach((span, i) => {
+        if (!span) return;
+        const block = blockOf(this.index.nodes[this.index.owner[span[0]]], this.target);
+        if (!block || seen.has(block) || !block.matches(BLOCKS)) return;
+        seen.add(block);
+        const { host, shadow } = mount('here');
+        const words = this.cues[i].text.split(/\s+/).slice(0, 6).join(' ');
+        const control = el('button', {
+          type: 'button', class: 'tts-here', text: 'Đọc từ đây', 'aria-label': `Đọc từ đây: ${words}…`,
+        });
+        control.addEventListener('click', () => this.play(this.cues[i].start + 0.01));
+        shadow.append(control);
+        block.prepend(host);
+        this.hereHosts.push(host);
+      });
+    }
+
+    removeFromHere() {
+      for (const host of this.hereHosts) host.remove();
+      this.hereHosts = [];
+    }
+
+    // -- Media Session: lock screen, notification and headset buttons
+
+    claimMediaSession() {
+      const session = navigator.mediaSession;
+      if (!session || typeof MediaMetadata !== 'function' || !this.info) return;
+      const og = document.querySelector('meta[property="og:image"]');
+      const artwork = og && og.content ? [{ src: new URL(og.content, location.href).href }] : [];
+      session.metadata = new MediaMetadata({
+        title: this.info.title || this.title() || document.title,
+        artist: location.hostname,
+        album: 'Đọc nội dung',
+        artwork,
+      });
+      const handle = (action, handler) => {
+        try {
+          session.setActionHandler(action, handler);
+        } catch {
+          /* an action this browser does not know */
+        }
+      };
+      handle('play', () => this.audio && this.audio.play().catch(() => {}));
+      handle('pause', () => {
+        if (!this.audio) return;
+        this.listenerPaused = true;
+        this.audio.pause();
+      });
+      handle('seekbackward', (details) => this.skip(-((details && details.seekOffset) || 10)));
+      handle('seekforward', (details) => this.skip((details && details.seekOffset) || 10));
+      handle('seekto', (details) => this.seekTo(details.seekTime));
+      handle('previoustrack', () => this.sentence(-1));
+      handle('nexttrack', () => this.sentence(1));
+      mediaOwner = this;
+    }
+
+    releaseMediaSession() {
+      const session = navigator.mediaSession;
+      if (!session || mediaOwner !== this) return;
+      for (const action of ['play', 'pause', 'seekbackward', 'seekforward', 'seekto', 'previoustrack', 'nexttrack']) {
+        try {
+          session.setActionHandler(action, null);
+        } catch {
+          /* ignore */
+        }
+      }
+      session.metadata = null;
+      session.playbackState = 'none';
+      mediaOwner = null;
     }
 
     // -- playback
@@ -1018,6 +1241,8 @@
 
     onPlay() {
       this.setPlayIcon(true);
+      this.claimMediaSession();
+      if (navigator.mediaSession) navigator.mediaSession.playbackState = 'playing';
       window.dispatchEvent(new CustomEvent('tts-player:play', { detail: { player: this } }));
       // Two voices at once are unintelligible: pause the page's other media.
       for (const media of document.querySelectorAll('audio, video')) {
@@ -1027,6 +1252,7 @@
 
     onPause() {
       this.setPlayIcon(false);
+      if (navigator.mediaSession && mediaOwner === this) navigator.mediaSession.playbackState = 'paused';
       this.savePosition(true);
       if (this.audio.ended || this.root.dataset.ttsState === 'error') return;
       const byListener = this.listenerPaused;
@@ -1124,6 +1350,8 @@
       let range = null;
       if (sentenceChanged) {
         range = cue ? this.highlighter.show(this.spans[i], cue.text) : (this.highlighter.clear(), null);
+        const where = range || (cue && this.spans[i] ? this.index.range(this.spans[i], cue.text) : null);
+        this.enlarge(where);
       }
       if (k >= 0) this.highlighter.showPhrase(this.phraseSpans[i][k], cue.phrases[k].text);
       else this.highlighter.clearPhrase();
@@ -1203,6 +1431,10 @@
       window.removeEventListener('tts-player:play', this.onAnyPlay);
       window.removeEventListener('pagehide', this.onPageHide);
       if (this.dock) this.dock.stop();
+      this.removeFromHere();
+      this.enlarge(null);
+      this.releaseMediaSession();
+      delete document.documentElement.dataset.ttsScheme;
       if (this.host) this.host.remove();
       this.host = null;
       this.shadow = null;
@@ -1221,15 +1453,70 @@
 
   const active = new WeakMap();
 
-  function activate(button) {
+  function activate(button, choice = null) {
     const existing = active.get(button);
-    if (existing && (existing.state === 'loading' || existing.root)) {
-      if (existing.root) existing.playBtn.focus();
-      return;
+    if (existing && existing.state === 'loading') return;
+    if (existing && existing.root) {
+      if (!choice) {
+        existing.playBtn.focus();
+        return;
+      }
+      existing.close();
     }
-    const player = new Player(button);
+    const player = new Player(button, choice);
     active.set(button, player);
     player.start();
+  }
+
+  // ------------------------------------------------------------------ selection
+
+  /** The listener's selection when it lies inside an article with a read button. */
+  function selectedChoice() {
+    const selection = document.getSelection();
+    if (!selection || selection.isCollapsed || !selection.rangeCount) return null;
+    const range = selection.getRangeAt(0);
+    const text = selection.toString().replace(/\s+/g, ' ').trim();
+    if (!keyOf(text)) return null;
+    for (const button of document.querySelectorAll('[data-tts-read]')) {
+      if (targetOf(button).contains(range.commonAncestorContainer)) {
+        return { button, text, range: range.cloneRange() };
+      }
+    }
+    return null;
+  }
+
+  /** The small "Đọc đoạn chọn" button shown under a selection in the article. */
+  const picker = { host: null, control: null, choice: null };
+
+  function showPicker() {
+    const choice = selectedChoice();
+    picker.choice = choice;
+    if (!choice) {
+      if (picker.host) picker.host.remove();
+      return;
+    }
+    if (!picker.host) {
+      const { host, shadow } = mount('select');
+      picker.host = host;
+      picker.control = el('button', {
+        type: 'button', class: 'tts-btn tts-pick', 'aria-keyshortcuts': SELECTION_KEYS, text: 'Đọc đoạn chọn',
+      });
+      // Keep the selection: a press on the button must not clear it before the click.
+      picker.control.addEventListener('mousedown', (event) => event.preventDefault());
+      picker.control.addEventListener('click', () => readChoice(picker.choice));
+      shadow.append(picker.control);
+    }
+    const rects = choice.range.getClientRects();
+    const last = rects.length ? rects[rects.length - 1] : choice.range.getBoundingClientRect();
+    picker.host.style.setProperty('--tts-x', `${Math.max(0, last.left + window.scrollX)}px`);
+    picker.host.style.setProperty('--tts-y', `${last.bottom + window.scrollY + 6}px`);
+    if (!picker.host.isConnected) document.body.append(picker.host);
+  }
+
+  function readChoice(choice) {
+    if (!choice) return;
+    if (picker.host) picker.host.remove();
+    activate(choice.button, choice);
   }
 
   function addStyles() {
@@ -1241,6 +1528,19 @@
   function init() {
     addStyles();
     live();
+    let pickTimer = 0;
+    document.addEventListener('selectionchange', () => {
+      clearTimeout(pickTimer);
+      pickTimer = setTimeout(showPicker, 150);
+    });
+    // The keyboard way to read a selection (made with Shift+arrows, caret browsing…).
+    document.addEventListener('keydown', (event) => {
+      if (!(event.altKey && event.shiftKey && !event.ctrlKey && event.code === 'KeyD')) return;
+      const choice = selectedChoice();
+      if (!choice) return;
+      event.preventDefault();
+      readChoice(choice);
+    });
     document.addEventListener('click', (event) => {
       const button = event.target.closest && event.target.closest('[data-tts-read]');
       if (!button || button.getAttribute('aria-disabled') === 'true') return;
