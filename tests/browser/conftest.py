@@ -35,6 +35,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "axe: the test runs axe-core in its page (CSP bypassed)")
+
+
 def unavailable(reason: str) -> None:
     """Skip (or fail, when browser tests are required) with ``reason``."""
     message = f"browser tests skipped: {reason}"
@@ -120,9 +124,14 @@ def portal(site, _portal):
 
 
 @pytest.fixture
-def context(browser):
-    """A fresh browser context (own storage) per test; closes with the test."""
-    ctx = browser.new_context(viewport={"width": 1100, "height": 800}, locale="vi-VN")
+def context(browser, request):
+    """A fresh browser context (own storage) per test; closes with the test. Tests marked
+    ``axe`` bypass the page's CSP: axe-core injects styles, which the demo's CSP forbids."""
+    ctx = browser.new_context(
+        viewport={"width": 1100, "height": 800},
+        locale="vi-VN",
+        bypass_csp=request.node.get_closest_marker("axe") is not None,
+    )
     yield ctx
     ctx.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import httpx
+import pytest
 
 from tests.browser.support import (
     READ,
@@ -82,6 +83,7 @@ def test_auto_scroll_keeps_the_focused_control_in_view(browser, site):
         context.close()
 
 
+@pytest.mark.axe
 def test_page_css_cannot_restyle_the_player(page, portal, axe_source):
     # Defect 3: a portal's aggressive article CSS (with !important) on the page around it.
     from tests.browser.support import axe_violations

@@ -1116,6 +1116,8 @@
       this.started = true;
       this.watchLoading();
       this.applyPendingSeek();
+      // Show where reading resumes at once, not when the seek completes.
+      if (from) this.updateCue(true, from);
       const promise = this.audio.play();
       if (promise) {
         promise.catch((error) => {
