@@ -132,6 +132,12 @@ def test_trigger_button_has_a_default_look_portals_can_override(page, portal):
     assert (
         page.eval_on_selector(READ, "b => getComputedStyle(b).backgroundColor") == "rgb(122, 15, 9)"
     )
+    # While its player is open the button is hidden, whatever display its look gives it.
+    page.click(READ)
+    wait_cues(page)
+    assert not page.is_visible(READ)
+    page.click(".tts-close")
+    assert page.is_visible(READ)
 
 
 def test_a_failed_retry_replaces_the_error_instead_of_adding_one(page, site):
