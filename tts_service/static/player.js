@@ -10,6 +10,14 @@
  * data-tts-highlight ("auto" | "mark" | "none"), data-tts-scroll ("true" | "false").
  * Elements inside the article marked data-tts-skip (toolbars, share buttons) are not read.
  *
+ * The player, its messages and its live region live in shadow roots (player-ui.css), so
+ * the page's CSS cannot restyle them; it is a landmark ("Trình đọc bài viết") and docks at
+ * the bottom of the window when its place scrolls away. The sentence being read and the
+ * phrase inside it (VTT cue timestamps) are highlighted in the page (player.css). A text
+ * selection in the article can be read on its own ("Đọc đoạn chọn", Alt+Shift+D); each
+ * paragraph gets "Đọc từ đây" while the player is open. Settings are kept per site in
+ * localStorage; Media Session gives lock-screen and headset controls.
+ *
  * Keyboard, only while focus is inside the player (so they never reach the page or the
  * screen reader's own keys): K play/pause (Space/Enter press the focused button),
  * J back 10 s, L forward 10 s, comma previous sentence, period next sentence; on the seek
