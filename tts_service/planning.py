@@ -30,7 +30,8 @@ __all__ = [
 ]
 
 # Bump when the assembled bytes change for the same chunks (tag layout, pause frames…).
-ASSEMBLY_VERSION = "1"
+# 2: the VTT marks each chunk's phrase inside its sentence cue (cue timestamps).
+ASSEMBLY_VERSION = "2"
 
 
 def digest(payload: object) -> str:

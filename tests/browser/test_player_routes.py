@@ -20,7 +20,12 @@ def client():
 
 @pytest.mark.parametrize(
     ("name", "media_type"),
-    [("player.js", "text/javascript"), ("player.css", "text/css"), ("demo.css", "text/css")],
+    [
+        ("player.js", "text/javascript"),
+        ("player.css", "text/css"),
+        ("player-ui.css", "text/css"),
+        ("demo.css", "text/css"),
+    ],
 )
 def test_assets_have_types_etags_and_security_headers(client, name, media_type):
     response = client.get(f"/static/{name}")
@@ -59,7 +64,8 @@ def test_demo_page_is_self_only_and_shows_the_clean_article(client):
     assert '<p class="article-byline">Vy Quản – Sở Kế hoạch và Đầu tư</p>' in page
     article = page[page.index('<article id="noi-dung"') : page.index("</article>")]
     body = article[article.index('<div class="article-body">') :]
-    assert "Skip to main content" not in article
+    assert "Skip to main content" not in page
+    assert '<a class="skip-link" href="#main">Chuyển đến nội dung chính</a>' in page
     assert "Quyết tâm thực hiện thắng lợi" not in article
     assert "Chế độ ban đêm" not in body
     assert "<script" not in article
@@ -79,7 +85,6 @@ def test_seed_parsing():
 
 def test_article_text_is_escaped():
     article = player.DemoArticle(
-        skip_link="Skip",
         slogan="<b>slogan</b>",
         tools=(),
         font_controls=False,

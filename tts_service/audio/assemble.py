@@ -11,7 +11,8 @@ from tts_service.audio.encode import silence
 from tts_service.audio.format import HOUSE_FORMAT
 from tts_service.audio.id3 import id3_title_tag
 from tts_service.audio.mp3 import parse_frames
-from tts_service.audio.vtt import Cue
+from tts_service.audio.phrases import split_phrases
+from tts_service.audio.vtt import Cue, Phrase
 from tts_service.planning import ArticlePlan, PlannedChunk
 
 __all__ = ["Assembler"]
@@ -29,6 +30,8 @@ class Assembler:
         self._frames = 0
         self._previous: PlannedChunk | None = None
         self._spans: dict[int, list[int]] = {}
+        # Per sentence: (first frame, spoken text) of each chunk read, for phrase cues.
+        self._chunks: dict[int, list[tuple[int, str]]] = {}
 
     def header(self) -> bytes:
         """The ID3 tag that opens the file: the article's title, or its first sentence."""
@@ -53,6 +56,7 @@ class Assembler:
         self._frames += len(parse_frames(frames))
         span = self._spans.setdefault(chunk.chunk.sentence, [start, self._frames])
         span[1] = self._frames
+        self._chunks.setdefault(chunk.chunk.sentence, []).append((start, chunk.chunk.text))
         self._previous = chunk
         return pause + frames
 
@@ -62,10 +66,20 @@ class Assembler:
         return self._frames * HOUSE_FORMAT.frame_seconds
 
     def cues(self) -> list[Cue]:
-        """One cue per sentence that was read, with the sentence as written."""
+        """One cue per sentence that was read, with the sentence as written and, when it
+        was read in several chunks, where each chunk's written text starts."""
         step = HOUSE_FORMAT.frame_seconds
         by_index = {s.index: s for s in self.plan.document.sentences}
-        return [
-            Cue(index, start * step, end * step, by_index[index].text)
-            for index, (start, end) in sorted(self._spans.items())
-        ]
+        cues = []
+        for index, (start, end) in sorted(self._spans.items()):
+            sentence = by_index[index]
+            chunks = self._chunks[index]
+            pieces = split_phrases(sentence, [text for _, text in chunks])
+            phrases: tuple[Phrase, ...] = ()
+            if pieces is not None and len(pieces) > 1:
+                phrases = tuple(
+                    Phrase(first * step, piece)
+                    for (first, _), piece in zip(chunks, pieces, strict=True)
+                )
+            cues.append(Cue(index, start * step, end * step, sentence.text, phrases))
+        return cues

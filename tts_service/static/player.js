@@ -10,6 +10,14 @@
  * data-tts-highlight ("auto" | "mark" | "none"), data-tts-scroll ("true" | "false").
  * Elements inside the article marked data-tts-skip (toolbars, share buttons) are not read.
  *
+ * The player, its messages and its live region live in shadow roots (player-ui.css), so
+ * the page's CSS cannot restyle them; it is a landmark ("Trình đọc bài viết") and docks at
+ * the bottom of the window when its place scrolls away. The sentence being read and the
+ * phrase inside it (VTT cue timestamps) are highlighted in the page (player.css). A text
+ * selection in the article can be read on its own ("Đọc đoạn chọn", Alt+Shift+D); each
+ * paragraph gets "Đọc từ đây" while the player is open. Settings are kept per site in
+ * localStorage; Media Session gives lock-screen and headset controls.
+ *
  * Keyboard, only while focus is inside the player (so they never reach the page or the
  * screen reader's own keys): K play/pause (Space/Enter press the focused button),
  * J back 10 s, L forward 10 s, comma previous sentence, period next sentence; on the seek
@@ -31,6 +39,7 @@
   const RESUME_MIN_S = 5;
   const RESUME_TTL_MS = 30 * 24 * 3600 * 1000;
   const FIRST_AUDIO_TIMEOUT_MS = 60000;
+  const MIN_PLAYER_PX = 320;
   const MSG = {
     loading: 'Đang tải…',
     playing: 'Đang đọc',
@@ -44,6 +53,14 @@
     blocked: 'Trình duyệt chưa cho phát âm thanh. Nhấn nút Phát để nghe.',
     otherAudio: 'Đã tạm dừng vì có âm thanh khác đang phát',
   };
+  const SCHEMES = [
+    ['yellow', 'Vàng (mặc định)'],
+    ['blue', 'Xanh nhạt'],
+    ['contrast', 'Tương phản cao: chữ vàng trên nền đen'],
+  ];
+  const DEFAULT_SETTINGS = { highlight: true, scheme: 'yellow', enlarge: false };
+  const BLOCKS = 'p, li, blockquote, h2, h3, h4, h5, h6, dd, figcaption, td';
+  const SELECTION_KEYS = 'Alt+Shift+D';
   const SHORTCUTS = [
     ['K', 'Phát hoặc tạm dừng'],
     ['J', 'Lùi 10 giây'],
@@ -51,6 +68,8 @@
     [',', 'Câu trước'],
     ['.', 'Câu sau'],
     ['← →', 'Trên thanh vị trí: lùi hoặc tiến 5 giây'],
+    ['Alt+Shift+D', 'Trong bài, khi đã chọn một đoạn: đọc đoạn chọn'],
+    ['Esc', 'Đóng bảng cài đặt'],
   ];
   const ICONS = {
     play: 'M8 5v14l11-7z',
@@ -139,18 +158,60 @@
     },
   };
 
+  // ------------------------------------------------------------------ shadow hosts
+
+  const UI_CSS = SCRIPT_URL ? new URL('player-ui.css', SCRIPT_URL).href : '/static/player-ui.css';
+
+  /**
+   * Set ``props`` on ``node`` as inline !important declarations: they outrank every page rule.
+   * Each is removed first so that it is declared last: after ``all: initial``, a physical
+   * property ("bottom") set in place would lose to its logical twin ("inset-block-end").
+   */
+  function pin(node, props) {
+    for (const [name, value] of Object.entries(props)) {
+      node.style.removeProperty(name);
+      node.style.setProperty(name, value, 'important');
+    }
+  }
+
+  /**
+   * A host element with an open shadow root holding the player's own sheet. Page CSS cannot
+   * select anything inside; the sheet's ``:host { all: initial !important }`` stops inherited
+   * page styles (colour, font, letter-spacing, text-transform) at the door, and an !important
+   * rule of the shadow tree outranks every page rule, !important and inline ones included.
+   * Until the sheet has loaded the host stays invisible (``props`` may say otherwise), so
+   * nothing unstyled flashes.
+   */
+  function mount(kind, props = {}) {
+    const host = el('div', { 'data-tts-host': kind, 'data-tts-skip': true });
+    pin(host, { visibility: 'hidden', ...props });
+    const shadow = host.attachShadow({ mode: 'open' });
+    const sheet = el('link', { rel: 'stylesheet', href: UI_CSS });
+    const shown = () => host.style.removeProperty('visibility');
+    sheet.addEventListener('load', shown, { once: true });
+    sheet.addEventListener('error', shown, { once: true });
+    shadow.append(sheet);
+    return { host, shadow };
+  }
+
   // ------------------------------------------------------------ live announcements
 
   let liveRegion = null;
   function live() {
     if (!liveRegion || !liveRegion.isConnected) {
+      // Audible at once, so visible to assistive technology at once: out of sight by position.
+      const { host, shadow } = mount('live', {
+        position: 'absolute', width: '1px', height: '1px', overflow: 'hidden',
+        'clip-path': 'inset(50%)', 'white-space': 'nowrap', visibility: 'visible',
+      });
       liveRegion = el('div', {
-        class: 'tts-sr-only tts-live',
+        class: 'tts-live',
         role: 'status',
         'aria-live': 'polite',
         'aria-atomic': 'true',
       });
-      document.body.append(liveRegion);
+      shadow.append(liveRegion);
+      document.body.append(host);
     }
     return liveRegion;
   }
@@ -170,7 +231,7 @@
   function hiddenElement(node) {
     if (SKIP_TAGS.has(node.tagName.toUpperCase())) return true;
     if (node.hidden || node.getAttribute('aria-hidden') === 'true') return true;
-    if (node.matches('[data-tts-skip], .tts-player, .tts-message')) return true;
+    if (node.matches('[data-tts-skip], [data-tts-host]')) return true;
     const style = getComputedStyle(node);
     return style.display === 'none' || style.visibility === 'hidden';
   }
@@ -248,6 +309,19 @@
       });
     }
 
+    /** The first key position at or after the start of ``range`` (a selection). */
+    keyAt(range) {
+      for (let i = 0; i < this.keys.length; i++) {
+        const node = this.nodes[this.owner[i]];
+        try {
+          if (range.comparePoint(node, this.starts[i]) >= 0) return i;
+        } catch {
+          /* a node the range cannot compare (another document): keep looking */
+        }
+      }
+      return 0;
+    }
+
     /** Where ``text`` occurs at or after key position ``from``: [start, end) or null. */
     locate(text, from) {
       const key = keyOf(text);
@@ -288,6 +362,7 @@
   // ------------------------------------------------------------------ highlight
 
   const HIGHLIGHT = 'tts-current';
+  const PHRASE = 'tts-phrase';
   const canHighlight = () => typeof Highlight === 'function' && !!(window.CSS && CSS.highlights);
 
   /** Shows one sentence as highlighted: CSS Custom Highlight API, else <mark> wrappers. */
@@ -312,6 +387,26 @@
         this.wrap(range);
       }
       return range;
+    }
+
+    /**
+     * Mark the phrase being read inside the sentence (Highlight API only: nesting <mark>s
+     * in the fallback would rewrite the page's DOM twice a sentence for little gain).
+     */
+    showPhrase(span, text) {
+      this.clearPhrase();
+      if (this.mode !== 'api' || !span) return null;
+      const range = this.index.range(span, text);
+      if (!range) return null;
+      this.phrase = new Highlight(range);
+      this.phrase.priority = 1;
+      CSS.highlights.set(PHRASE, this.phrase);
+      return range;
+    }
+
+    clearPhrase() {
+      if (this.phrase && CSS.highlights.get(PHRASE) === this.phrase) CSS.highlights.delete(PHRASE);
+      this.phrase = null;
     }
 
     /** Wrap each text-node piece of ``range`` in <mark>; elements and listeners are untouched. */
@@ -340,6 +435,7 @@
         if (CSS.highlights.get(HIGHLIGHT) === this.current) CSS.highlights.delete(HIGHLIGHT);
         this.current = null;
       }
+      this.clearPhrase();
       if (this.marks.length) {
         const parents = new Set();
         for (const mark of this.marks) {
@@ -370,7 +466,13 @@
     return parts.reduce((acc, part) => acc * 60 + part, 0);
   }
 
-  /** Cues of a WebVTT file: {id, start, end, text}. */
+  const CUE_TIME = /<((?:\d+:)?\d{2}:\d{2}\.\d{3})>/;
+  const cueText = (payload) => decodeEntities(payload.replace(/<[^>]*>/g, ''));
+
+  /**
+   * Cues of a WebVTT file: {id, start, end, text, phrases}. Cue timestamps inside a cue
+   * ("… Lạng Sơn, <00:00:11.208>Cụm thi đua …") split it into phrases {start, end, text}.
+   */
   function parseVtt(source) {
     const cues = [];
     const blocks = source.replace(/\r\n?/g, '\n').split(/\n{2,}/);
@@ -380,15 +482,127 @@
       if (at < 0) continue;
       const [from, rest] = lines[at].split('-->');
       const to = rest.trim().split(/\s+/)[0];
-      const text = decodeEntities(lines.slice(at + 1).join(' ').replace(/<[^>]*>/g, ''));
-      cues.push({ id: at > 0 ? lines[at - 1].trim() : '', start: seconds(from), end: seconds(to), text });
+      const payload = lines.slice(at + 1).join(' ');
+      const cue = { id: at > 0 ? lines[at - 1].trim() : '', start: seconds(from), end: seconds(to) };
+      cue.text = cueText(payload);
+      const parts = payload.split(CUE_TIME);
+      cue.phrases = [];
+      for (let k = 0; k < parts.length; k += 2) {
+        const start = k ? seconds(parts[k - 1]) : cue.start;
+        const text = cueText(parts[k]);
+        if (text.trim()) cue.phrases.push({ start, end: cue.end, text });
+      }
+      cue.phrases.forEach((phrase, k, all) => {
+        if (k + 1 < all.length) phrase.end = all[k + 1].start;
+      });
+      if (cue.phrases.length < 2) cue.phrases = [];
+      cues.push(cue);
     }
     return cues;
+  }
+
+  // ----------------------------------------------------------------------- dock
+
+  /**
+   * Keeps the player within reach: when its place in the article scrolls out of view it
+   * moves to the bottom of the window as a compact bar, and back when its place returns.
+   * The host moves to <body> because a transformed or overflow-hidden article would trap
+   * a fixed element; a placeholder of its height keeps the article from jumping. A control
+   * that had focus keeps it, so a listener on the seek bar stays on the seek bar, in view.
+   */
+  class Dock {
+    constructor(player) {
+      this.player = player;
+      this.docked = false;
+      this.placeholder = null;
+      this.observer = null;
+      if (typeof IntersectionObserver !== 'function') return;
+      this.observer = new IntersectionObserver((entries) => this.onChange(entries[entries.length - 1]));
+      this.observer.observe(player.host);
+    }
+
+    onChange(entry) {
+      if (!this.player.root) return;
+      if (!this.docked && entry.target === this.player.host && !entry.isIntersecting) this.dock();
+      else if (this.docked && entry.target === this.placeholder && entry.isIntersecting) this.undock();
+    }
+
+    /** Move focus back to ``control`` after the host moved, without scrolling the page. */
+    static refocus(control) {
+      if (control && control.isConnected) control.focus({ preventScroll: true });
+    }
+
+    dock() {
+      const { host, root, shadow } = this.player;
+      const focused = shadow.activeElement;
+      this.placeholder = el('div', { 'data-tts-host': 'placeholder', 'data-tts-skip': true });
+      pin(this.placeholder, { all: 'initial', display: 'block', height: `${host.offsetHeight}px`, flex: '1 1 100%' });
+      host.before(this.placeholder);
+      host.setAttribute('data-tts-docked', '');
+      root.classList.add('tts-docked');
+      document.body.append(host);
+      this.docked = true;
+      Dock.refocus(focused);
+      this.observer.unobserve(host);
+      this.observer.observe(this.placeholder);
+    }
+
+    undock() {
+      const { host, root, shadow } = this.player;
+      const focused = shadow.activeElement;
+      this.observer.unobserve(this.placeholder);
+      host.removeAttribute('data-tts-docked');
+      root.classList.remove('tts-docked', 'tts-expanded');
+      this.player.moreBtn.setAttribute('aria-expanded', 'false');
+      this.placeholder.replaceWith(host);
+      this.placeholder = null;
+      this.docked = false;
+      Dock.refocus(focused);
+      this.observer.observe(host);
+    }
+
+    /** Pixels the docked bar covers at the bottom of the window. */
+    cover() {
+      return this.docked && this.player.host ? this.player.host.offsetHeight : 0;
+    }
+
+    stop() {
+      if (this.observer) this.observer.disconnect();
+      if (this.placeholder) this.placeholder.remove();
+      this.placeholder = null;
+    }
+  }
+
+  /** Index of the phrase playing at ``t`` among a cue's phrases, or -1. */
+  function phraseAt(phrases, t) {
+    let found = -1;
+    for (let k = 0; k < phrases.length; k++) {
+      if (phrases[k].start <= t + 0.001) found = k;
+      else break;
+    }
+    return found;
   }
 
   // --------------------------------------------------------------------- player
 
   const players = new Set();
+  const messages = new WeakMap();
+  let mediaOwner = null;
+
+  /** The article a button reads: data-tts-target, else the page's main content. */
+  function targetOf(button) {
+    const selector = button.dataset.ttsTarget;
+    const found = selector ? document.querySelector(selector) : null;
+    return found || document.querySelector('main, article, [role="main"]') || document.body;
+  }
+
+  /** The block-level element (paragraph, list item…) holding ``node``, inside ``root``. */
+  function blockOf(node, root) {
+    for (let at = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement; at && at !== root; at = at.parentElement) {
+      if (!getComputedStyle(at).display.startsWith('inline')) return at;
+    }
+    return null;
+  }
   const base = (button) => {
     const explicit = button.dataset.ttsEndpoint || (script && script.dataset.ttsEndpoint);
     const root = explicit || (SCRIPT_URL ? SCRIPT_URL.origin : location.origin);
@@ -396,9 +610,13 @@
   };
 
   class Player {
-    constructor(button) {
+    /** ``choice``: {text, range} to read only what the listener selected in the article. */
+    constructor(button, choice = null) {
       this.button = button;
-      this.target = this.findTarget();
+      this.choice = choice;
+      this.target = targetOf(button);
+      this.settings = { ...DEFAULT_SETTINGS, ...(storage.get('settings') || {}) };
+      this.hereHosts = [];
       this.cues = [];
       this.spans = [];
       this.cueIndex = -1;
@@ -407,24 +625,19 @@
       this.state = 'idle';
       this.lastSaved = 0;
       this.loadTimer = 0;
-      this.autoScroll = button.dataset.ttsScroll !== 'false';
+      this.autoScroll = typeof this.settings.scroll === 'boolean' ? this.settings.scroll : button.dataset.ttsScroll !== 'false';
       this.buttonLabel = button.innerHTML;
       this.onAnyPlay = this.onAnyPlay.bind(this);
       this.onPageHide = () => this.savePosition(true);
       players.add(this);
     }
 
-    findTarget() {
-      const selector = this.button.dataset.ttsTarget;
-      const found = selector ? document.querySelector(selector) : null;
-      return found || document.querySelector('main, article, [role="main"]') || document.body;
-    }
-
     title() {
       const explicit = this.button.dataset.ttsTitle;
       const heading = this.target.querySelector('h1');
       const text = explicit || (heading && heading.textContent) || document.title || '';
-      return text.replace(/\s+/g, ' ').trim().slice(0, 500) || null;
+      const title = text.replace(/\s+/g, ' ').trim().slice(0, 480) || null;
+      return title && this.choice ? `${title} (đoạn chọn)` : title;
     }
 
     // -- loading
@@ -432,7 +645,7 @@
     async start() {
       if (this.state === 'loading') return;
       this.clearMessage();
-      const { text } = collect(this.target);
+      const text = this.choice ? this.choice.text : collect(this.target).text;
       if (!text.trim()) {
         this.fail(MSG.empty);
         return;
@@ -456,7 +669,10 @@
       }
       this.info = info;
       this.index = new TextIndex(this.target);
-      this.highlighter = new Highlighter(this.index, this.button.dataset.ttsHighlight || 'auto');
+      this.highlightMode = this.button.dataset.ttsHighlight || 'auto';
+      this.highlighter = new Highlighter(this.index, this.settings.highlight ? this.highlightMode : 'none');
+      // A selection is found where it was selected, not at an earlier copy of its words.
+      this.firstKey = this.choice ? this.index.keyAt(this.choice.range) : 0;
       if (info.duration_s) this.total = info.duration_s;
       this.build();
       this.loadTimings();
@@ -503,20 +719,25 @@
 
     /** Show an error beside the button (or in the player) and announce it. */
     fail(message) {
+      clearTimeout(this.loadTimer);
       announce(message);
       if (this.root && this.root.isConnected) {
         this.status.textContent = message;
         this.root.dataset.ttsState = 'error';
         return;
       }
+      // One message per button, whichever attempt made it: a retry replaces, never adds.
       this.clearMessage();
-      this.message = el('p', { class: 'tts-message', text: message });
-      this.button.after(this.message);
+      const { host, shadow } = mount('message');
+      shadow.append(el('p', { class: 'tts-message', text: message }));
+      messages.set(this.button, host);
+      this.button.after(host);
     }
 
     clearMessage() {
-      if (this.message) this.message.remove();
-      this.message = null;
+      const host = messages.get(this.button);
+      if (host) host.remove();
+      messages.delete(this.button);
     }
 
     async loadTimings() {
@@ -539,14 +760,27 @@
     setCues(cues) {
       if (!this.root) return;
       this.cues = cues;
-      let cursor = 0;
+      let cursor = this.firstKey || 0;
       this.spans = cues.map((cue) => {
         const span = this.index.locate(cue.text, cursor);
         if (span) cursor = span[1];
         return span;
       });
+      // Each phrase is looked for inside its sentence only, in order.
+      this.phraseSpans = cues.map((cue, i) => {
+        const sentence = this.spans[i];
+        if (!sentence) return [];
+        let from = sentence[0];
+        return cue.phrases.map((phrase) => {
+          const span = this.index.locate(phrase.text, from);
+          if (!span || span[1] > sentence[1]) return null;
+          from = span[1];
+          return span;
+        });
+      });
       if (cues.length) this.total = Math.max(this.total, cues[cues.length - 1].end);
       this.root.dataset.ttsCues = String(cues.length);
+      if (!this.choice) this.addFromHere();
       this.updateTime();
       this.updateCue(true);
     }
@@ -590,6 +824,7 @@
         text: 'Tự cuộn',
       });
       this.closeBtn = button('tts-close', 'Đóng trình đọc', 'close');
+      this.buildSettings(savedRate);
       this.status = el('p', { class: 'tts-status', text: MSG.loading });
       this.resume = el('div', { class: 'tts-resume', hidden: true });
       const help = el('details', { class: 'tts-help' },
@@ -597,25 +832,50 @@
         el('dl', {}, ...SHORTCUTS.flatMap(([key, what]) => [el('dt', {}, el('kbd', { text: key })), el('dd', { text: what })])),
         el('p', { text: 'Phím tắt chỉ dùng được khi đang ở trong trình đọc. Trình đọc màn hình ở chế độ duyệt: dùng nút hoặc chuyển sang chế độ tương tác.' }),
       );
-      this.root = el('div', {
-        class: 'tts-player', role: 'group', 'aria-label': 'Trình đọc nội dung', 'data-tts-state': 'loading',
+      this.moreBtn = el('button', {
+        type: 'button', class: 'tts-btn tts-more', 'aria-expanded': 'false', text: 'Thêm',
+      });
+      // A named landmark: screen-reader users jump back to it from anywhere in the article.
+      this.root = el('section', {
+        class: 'tts-player', role: 'region', 'aria-label': 'Trình đọc bài viết', 'data-tts-state': 'loading',
       },
       el('div', { class: 'tts-row tts-transport' },
         this.prevBtn, this.backBtn, this.playBtn, this.fwdBtn, this.nextBtn,
-        el('div', { class: 'tts-seekbox' }, this.seek, this.timeText)),
+        el('div', { class: 'tts-seekbox' }, this.seek, this.timeText), this.moreBtn),
       el('div', { class: 'tts-row tts-extra' },
         el('label', { class: 'tts-field' }, el('span', { text: 'Tốc độ' }), this.rate),
         el('label', { class: 'tts-field' }, el('span', { text: 'Âm lượng' }), this.volume),
-        this.download, this.scrollBtn, this.closeBtn),
-      this.status, this.resume, help, this.audio);
+        this.download, this.scrollBtn, this.settingsBtn, this.closeBtn),
+      this.settingsPanel, this.status, this.resume, help, this.audio);
+      const { host, shadow } = mount('player');
+      this.host = host;
+      this.shadow = shadow;
+      shadow.append(this.root);
       this.wire();
-      this.button.after(this.root);
+      this.place(host);
+      this.dock = new Dock(this);
       this.button.hidden = true;
       this.setLoading(false);
       this.button.hidden = true;
       this.audio.playbackRate = savedRate;
       this.audio.volume = Number(this.volume.value) / 100;
       this.audio.src = this.info.audio_url;
+    }
+
+    /**
+     * Put the player after the button; when the button sits in a narrow box (a floated
+     * toolbar of 120 px), after the nearest ancestor that leaves it room, within the article.
+     */
+    place(host) {
+      this.button.after(host);
+      const room = Math.min(MIN_PLAYER_PX, this.target.getBoundingClientRect().width || MIN_PLAYER_PX);
+      let after = this.button;
+      while (host.getBoundingClientRect().width < room - 1) {
+        const parent = after.parentElement;
+        if (!parent || parent === this.target || parent === document.body || !parent.parentElement) break;
+        after = parent;
+        after.after(host);
+      }
     }
 
     fileName() {
@@ -632,14 +892,9 @@
       this.backBtn.addEventListener('click', () => this.skip(-10));
       this.fwdBtn.addEventListener('click', () => this.skip(10));
       this.closeBtn.addEventListener('click', () => this.close());
-      this.scrollBtn.addEventListener('click', () => {
-        this.autoScroll = !this.autoScroll;
-        this.scrollBtn.setAttribute('aria-pressed', String(this.autoScroll));
-      });
-      this.rate.addEventListener('change', () => {
-        a.playbackRate = Number(this.rate.value);
-        storage.set('rate', a.playbackRate);
-      });
+      this.scrollBtn.addEventListener('click', () => this.setScroll(!this.autoScroll));
+      this.wireSettings();
+      this.rate.addEventListener('change', () => this.setRate(this.rate.value));
       this.volume.addEventListener('input', () => {
         a.volume = Number(this.volume.value) / 100;
         this.volume.setAttribute('aria-valuetext', `${this.volume.value}%`);
@@ -649,6 +904,12 @@
       this.seek.addEventListener('input', () => this.updateTime(Number(this.seek.value)));
       this.seek.addEventListener('change', () => this.seekTo(Number(this.seek.value)));
       this.seek.addEventListener('keydown', (event) => this.seekKey(event));
+      this.seek.addEventListener('blur', () => this.updateTime());
+      this.moreBtn.addEventListener('click', () => {
+        const open = this.moreBtn.getAttribute('aria-expanded') !== 'true';
+        this.moreBtn.setAttribute('aria-expanded', String(open));
+        this.root.classList.toggle('tts-expanded', open);
+      });
       this.root.addEventListener('keydown', (event) => this.shortcut(event));
 
       // Media events arrive asynchronously: ignore those that come after close().
@@ -666,6 +927,191 @@
       window.addEventListener('pagehide', this.onPageHide);
     }
 
+    // -- settings (remembered per site: localStorage belongs to the page's origin)
+
+    buildSettings(savedRate) {
+      const id = `tts-settings-${Math.random().toString(36).slice(2)}`;
+      this.settingsBtn = el('button', {
+        type: 'button', class: 'tts-btn tts-settings-btn', 'aria-expanded': 'false', 'aria-controls': id,
+        text: 'Cài đặt',
+      });
+      const check = (cls, label, on) => {
+        const input = el('input', { type: 'checkbox', class: cls, checked: on });
+        return [input, el('label', { class: 'tts-check' }, input, el('span', { text: label }))];
+      };
+      let highlightRow;
+      let scrollRow;
+      let enlargeRow;
+      [this.optHighlight, highlightRow] = check('tts-opt-highlight', 'Tô sáng câu và cụm từ đang đọc', this.settings.highlight);
+      [this.optScroll, scrollRow] = check('tts-opt-scroll', 'Tự cuộn theo câu đang đọc', this.autoScroll);
+      [this.optEnlarge, enlargeRow] = check('tts-opt-enlarge', 'Phóng to chữ của đoạn đang đọc', this.settings.enlarge);
+      this.optRate = el('select', { class: 'tts-rate tts-opt-rate' });
+      for (const rate of RATES) {
+        const label = `${String(rate).replace('.', ',')}×`;
+        this.optRate.append(el('option', { value: String(rate), text: label, selected: rate === savedRate }));
+      }
+      const name = `${id}-scheme`;
+      this.optSchemes = SCHEMES.map(([value, label]) => {
+        const input = el('input', { type: 'radio', name, value, checked: value === this.settings.scheme });
+        return [input, el('label', { class: 'tts-check' }, input, el('span', { text: label }))];
+      });
+      this.settingsPanel = el('div', {
+        id, class: 'tts-settings', role: 'group', 'aria-label': 'Cài đặt trình đọc', hidden: true,
+      },
+      el('label', { class: 'tts-field' }, el('span', { text: 'Tốc độ mặc định' }), this.optRate),
+      highlightRow,
+      el('fieldset', { class: 'tts-schemes' }, el('legend', { text: 'Màu tô sáng' }),
+        ...this.optSchemes.map(([, row]) => row)),
+      scrollRow, enlargeRow,
+      el('p', { class: 'tts-note', text: 'Cài đặt được nhớ cho trang này trên trình duyệt này.' }));
+    }
+
+    wireSettings() {
+      this.settingsBtn.addEventListener('click', () => this.toggleSettings());
+      this.settingsPanel.addEventListener('keydown', (event) => {
+        if (event.key !== 'Escape') return;
+        event.preventDefault();
+        this.toggleSettings(false);
+        this.settingsBtn.focus();
+      });
+      this.optRate.addEventListener('change', () => this.setRate(this.optRate.value));
+      this.optScroll.addEventListener('change', () => this.setScroll(this.optScroll.checked));
+      this.optHighlight.addEventListener('change', () => {
+        this.saveSettings({ highlight: this.optHighlight.checked });
+        this.highlighter.clear();
+        this.highlighter.mode = this.optHighlight.checked ? new Highlighter(this.index, this.highlightMode).mode : 'none';
+        this.updateCue(true);
+      });
+      this.optEnlarge.addEventListener('change', () => {
+        this.saveSettings({ enlarge: this.optEnlarge.checked });
+        this.updateCue(true);
+      });
+      for (const [input] of this.optSchemes) {
+        input.addEventListener('change', () => {
+          if (!input.checked) return;
+          this.saveSettings({ scheme: input.value });
+          this.applyScheme();
+        });
+      }
+      this.applyScheme();
+    }
+
+    toggleSettings(open = this.settingsPanel.hidden) {
+      this.settingsPanel.hidden = !open;
+      this.settingsBtn.setAttribute('aria-expanded', String(open));
+      if (open) this.optRate.focus();
+    }
+
+    saveSettings(change) {
+      Object.assign(this.settings, change);
+      storage.set('settings', this.settings);
+    }
+
+    applyScheme() {
+      const root = document.documentElement;
+      if (this.settings.scheme && this.settings.scheme !== 'yellow') root.dataset.ttsScheme = this.settings.scheme;
+      else delete root.dataset.ttsScheme;
+    }
+
+    setRate(value) {
+      const rate = Number(value) || 1;
+      this.audio.playbackRate = rate;
+      this.rate.value = String(rate);
+      this.optRate.value = String(rate);
+      storage.set('rate', rate);
+    }
+
+    setScroll(on) {
+      this.autoScroll = on;
+      this.scrollBtn.setAttribute('aria-pressed', String(on));
+      this.optScroll.checked = on;
+      this.saveSettings({ scroll: on });
+    }
+
+    /** Enlarge the block being read (low-vision readers), and only that one. */
+    enlarge(range) {
+      const block = range && this.settings.enlarge ? blockOf(range.startContainer, this.target) : null;
+      if (this.enlarged && this.enlarged !== block) this.enlarged.classList.remove('tts-enlarged');
+      this.enlarged = block;
+      if (block) block.classList.add('tts-enlarged');
+    }
+
+    // -- "Đọc từ đây": a control at the start of every paragraph that has a sentence
+
+    addFromHere() {
+      this.removeFromHere();
+      const seen = new Set();
+      this.spans.forEach((span, i) => {
+        if (!span) return;
+        const block = blockOf(this.index.nodes[this.index.owner[span[0]]], this.target);
+        if (!block || seen.has(block) || !block.matches(BLOCKS)) return;
+        seen.add(block);
+        const { host, shadow } = mount('here');
+        const words = this.cues[i].text.split(/\s+/).slice(0, 6).join(' ');
+        const control = el('button', {
+          type: 'button', class: 'tts-here', text: 'Đọc từ đây', 'aria-label': `Đọc từ đây: ${words}…`,
+        });
+        control.addEventListener('click', () => this.play(this.cues[i].start + 0.01));
+        shadow.append(control);
+        block.prepend(host);
+        this.hereHosts.push(host);
+      });
+    }
+
+    removeFromHere() {
+      for (const host of this.hereHosts) host.remove();
+      this.hereHosts = [];
+    }
+
+    // -- Media Session: lock screen, notification and headset buttons
+
+    claimMediaSession() {
+      const session = navigator.mediaSession;
+      if (!session || typeof MediaMetadata !== 'function' || !this.info) return;
+      const og = document.querySelector('meta[property="og:image"]');
+      const artwork = og && og.content ? [{ src: new URL(og.content, location.href).href }] : [];
+      session.metadata = new MediaMetadata({
+        title: this.info.title || this.title() || document.title,
+        artist: location.hostname,
+        album: 'Đọc nội dung',
+        artwork,
+      });
+      const handle = (action, handler) => {
+        try {
+          session.setActionHandler(action, handler);
+        } catch {
+          /* an action this browser does not know */
+        }
+      };
+      handle('play', () => this.audio && this.audio.play().catch(() => {}));
+      handle('pause', () => {
+        if (!this.audio) return;
+        this.listenerPaused = true;
+        this.audio.pause();
+      });
+      handle('seekbackward', (details) => this.skip(-((details && details.seekOffset) || 10)));
+      handle('seekforward', (details) => this.skip((details && details.seekOffset) || 10));
+      handle('seekto', (details) => this.seekTo(details.seekTime));
+      handle('previoustrack', () => this.sentence(-1));
+      handle('nexttrack', () => this.sentence(1));
+      mediaOwner = this;
+    }
+
+    releaseMediaSession() {
+      const session = navigator.mediaSession;
+      if (!session || mediaOwner !== this) return;
+      for (const action of ['play', 'pause', 'seekbackward', 'seekforward', 'seekto', 'previoustrack', 'nexttrack']) {
+        try {
+          session.setActionHandler(action, null);
+        } catch {
+          /* ignore */
+        }
+      }
+      session.metadata = null;
+      session.playbackState = 'none';
+      mediaOwner = null;
+    }
+
     // -- playback
 
     /** Start from ``from`` seconds; only ever called from the listener's own press. */
@@ -675,11 +1121,11 @@
       if (from) this.pendingSeek = from;
       this.root.dataset.ttsState = 'loading';
       this.status.textContent = MSG.loading;
-      clearTimeout(this.loadTimer);
-      this.loadTimer = setTimeout(() => {
-        if (this.root && this.root.dataset.ttsState === 'loading') this.fail(MSG.audio);
-      }, FIRST_AUDIO_TIMEOUT_MS);
+      this.started = true;
+      this.watchLoading();
       this.applyPendingSeek();
+      // Show where reading resumes at once, not when the seek completes.
+      if (from) this.updateCue(true, from);
       const promise = this.audio.play();
       if (promise) {
         promise.catch((error) => {
@@ -692,6 +1138,15 @@
         });
       }
       this.playBtn.focus();
+    }
+
+    /** Fail only if audio that should be playing has not started within the time allowed. */
+    watchLoading() {
+      clearTimeout(this.loadTimer);
+      this.loadTimer = setTimeout(() => {
+        const waiting = this.root && this.root.dataset.ttsState === 'loading';
+        if (waiting && this.audio && !this.audio.paused) this.fail(MSG.audio);
+      }, FIRST_AUDIO_TIMEOUT_MS);
     }
 
     applyPendingSeek() {
@@ -712,8 +1167,11 @@
           this.play(this.resumeAt || 0);
           return;
         }
+        if (this.audio.readyState < 3) this.watchLoading();
         this.audio.play().catch(() => {});
       } else {
+        // Paused by the listener, even before the first sound: say so, and stop waiting.
+        this.listenerPaused = true;
         this.audio.pause();
       }
     }
@@ -774,6 +1232,16 @@
 
     onPlaying() {
       clearTimeout(this.loadTimer);
+      // timeupdate comes about 4 times a second: at 2× a phrase boundary would show up to
+      // half a second late. Follow the audio every frame while it plays (never in the
+      // background, where frames stop and timeupdate carries on).
+      cancelAnimationFrame(this.frame);
+      const follow = () => {
+        if (!this.audio || this.audio.paused) return;
+        this.updateCue(false);
+        this.frame = requestAnimationFrame(follow);
+      };
+      this.frame = requestAnimationFrame(follow);
       if (this.root.dataset.ttsState !== 'playing') {
         this.root.dataset.ttsState = 'playing';
         this.status.textContent = MSG.playing;
@@ -783,6 +1251,8 @@
 
     onPlay() {
       this.setPlayIcon(true);
+      this.claimMediaSession();
+      if (navigator.mediaSession) navigator.mediaSession.playbackState = 'playing';
       window.dispatchEvent(new CustomEvent('tts-player:play', { detail: { player: this } }));
       // Two voices at once are unintelligible: pause the page's other media.
       for (const media of document.querySelectorAll('audio, video')) {
@@ -792,9 +1262,13 @@
 
     onPause() {
       this.setPlayIcon(false);
+      if (navigator.mediaSession && mediaOwner === this) navigator.mediaSession.playbackState = 'paused';
       this.savePosition(true);
       if (this.audio.ended || this.root.dataset.ttsState === 'error') return;
-      if (this.root.dataset.ttsState !== 'loading' || this.audio.currentTime > 0) {
+      const byListener = this.listenerPaused;
+      this.listenerPaused = false;
+      if (byListener || this.root.dataset.ttsState !== 'loading' || this.audio.currentTime > 0) {
+        clearTimeout(this.loadTimer);
         this.root.dataset.ttsState = 'paused';
         this.status.textContent = this.pausedBecause || MSG.paused;
         announce(this.pausedBecause || MSG.paused);
@@ -858,41 +1332,56 @@
       this.timeText.textContent = `${clock(t)} / ${total ? clock(total) : '--:--'}`;
       if (total) {
         if (this.seek.max !== String(Math.ceil(total))) this.seek.max = String(Math.ceil(total));
-        const focused = document.activeElement === this.seek;
-        // A focused slider is announced on every change: move it in 5-second steps then.
-        if (shown != null || !focused || Math.abs(Number(this.seek.value) - t) >= 5) {
+        // A focused slider is announced on every change of its value, which would talk over
+        // the article: while it has focus it moves only when the listener moves it.
+        const focused = this.shadow && this.shadow.activeElement === this.seek;
+        if (shown != null || !focused) {
           this.seek.value = String(Math.floor(t));
           this.seek.setAttribute('aria-valuetext', `${spoken(t)} trên ${spoken(total)}`);
         }
-      } else {
+      } else if (shown != null || !(this.shadow && this.shadow.activeElement === this.seek)) {
         this.seek.setAttribute('aria-valuetext', `${spoken(t)}, đang tải phần còn lại`);
       }
     }
 
     updateCue(force, at) {
       if (!this.cues.length || !this.highlighter) return;
+      if (!this.started) return; // the resume offer is on screen: nothing is being read yet
       const t = at == null ? this.audio.currentTime : at;
       const i = this.cueAt(t);
-      if (i === this.cueIndex && !force) return;
-      this.cueIndex = i;
       const cue = this.cues[i];
+      const k = cue ? phraseAt(cue.phrases, t) : -1;
+      if (i === this.cueIndex && k === this.phraseIndex && !force) return;
+      const sentenceChanged = i !== this.cueIndex || force;
+      this.cueIndex = i;
+      this.phraseIndex = k;
       this.root.dataset.ttsCue = cue ? cue.id : '';
-      const range = cue ? this.highlighter.show(this.spans[i], cue.text) : (this.highlighter.clear(), null);
+      this.root.dataset.ttsPhrase = k >= 0 ? `${cue.id}.${k}` : '';
+      let range = null;
+      if (sentenceChanged) {
+        range = cue ? this.highlighter.show(this.spans[i], cue.text) : (this.highlighter.clear(), null);
+        const where = range || (cue && this.spans[i] ? this.index.range(this.spans[i], cue.text) : null);
+        this.enlarge(where);
+      }
+      if (k >= 0) this.highlighter.showPhrase(this.phraseSpans[i][k], cue.phrases[k].text);
+      else this.highlighter.clearPhrase();
       if (range && this.autoScroll && !this.audio.paused) this.reveal(range);
     }
 
     /** Scroll the sentence into view when it is off screen; no animation if motion is reduced. */
     reveal(range) {
       const rect = range.getBoundingClientRect();
-      const height = window.innerHeight || document.documentElement.clientHeight;
+      const height = (window.innerHeight || document.documentElement.clientHeight) - this.dock.cover();
       if (rect.top >= 0 && rect.bottom <= height) return;
       window.scrollBy({ top: rect.top - height / 3, behavior: reducedMotion() ? 'auto' : 'smooth' });
     }
 
     // -- resume and keys
 
-    offerResume(t) {
-      this.resumeAt = t;
+    offerResume(saved) {
+      // Shown as "1:02" and said as "1 phút 2 giây": both from the same whole second.
+      const t = Math.floor(saved);
+      this.resumeAt = saved;
       const question = el('p', { class: 'tts-resume-text', id: `tts-resume-${Math.random().toString(36).slice(2)}`, text: `Tiếp tục từ ${clock(t)}?` });
       const yes = el('button', { type: 'button', class: 'tts-btn tts-text-btn tts-resume-yes', text: 'Tiếp tục' });
       const no = el('button', { type: 'button', class: 'tts-btn tts-text-btn tts-resume-no', text: 'Đọc từ đầu' });
@@ -951,7 +1440,14 @@
       document.removeEventListener('play', this.onAnyPlay, true);
       window.removeEventListener('tts-player:play', this.onAnyPlay);
       window.removeEventListener('pagehide', this.onPageHide);
-      if (this.root) this.root.remove();
+      if (this.dock) this.dock.stop();
+      this.removeFromHere();
+      this.enlarge(null);
+      this.releaseMediaSession();
+      delete document.documentElement.dataset.ttsScheme;
+      if (this.host) this.host.remove();
+      this.host = null;
+      this.shadow = null;
       this.root = null;
       this.audio = null;
       this.info = null;
@@ -967,19 +1463,74 @@
 
   const active = new WeakMap();
 
-  function activate(button) {
+  function activate(button, choice = null) {
     const existing = active.get(button);
-    if (existing && (existing.state === 'loading' || existing.root)) {
-      if (existing.root) existing.playBtn.focus();
-      return;
+    if (existing && existing.state === 'loading') return;
+    if (existing && existing.root) {
+      if (!choice) {
+        existing.playBtn.focus();
+        return;
+      }
+      existing.close();
     }
-    const player = new Player(button);
+    const player = new Player(button, choice);
     active.set(button, player);
     player.start();
   }
 
+  // ------------------------------------------------------------------ selection
+
+  /** The listener's selection when it lies inside an article with a read button. */
+  function selectedChoice() {
+    const selection = document.getSelection();
+    if (!selection || selection.isCollapsed || !selection.rangeCount) return null;
+    const range = selection.getRangeAt(0);
+    const text = selection.toString().replace(/\s+/g, ' ').trim();
+    if (!keyOf(text)) return null;
+    for (const button of document.querySelectorAll('[data-tts-read]')) {
+      if (targetOf(button).contains(range.commonAncestorContainer)) {
+        return { button, text, range: range.cloneRange() };
+      }
+    }
+    return null;
+  }
+
+  /** The small "Đọc đoạn chọn" button shown under a selection in the article. */
+  const picker = { host: null, control: null, choice: null };
+
+  function showPicker() {
+    const choice = selectedChoice();
+    picker.choice = choice;
+    if (!choice) {
+      if (picker.host) picker.host.remove();
+      return;
+    }
+    if (!picker.host) {
+      const { host, shadow } = mount('select');
+      picker.host = host;
+      picker.control = el('button', {
+        type: 'button', class: 'tts-btn tts-pick', 'aria-keyshortcuts': SELECTION_KEYS, text: 'Đọc đoạn chọn',
+      });
+      // Keep the selection: a press on the button must not clear it before the click.
+      picker.control.addEventListener('mousedown', (event) => event.preventDefault());
+      picker.control.addEventListener('click', () => readChoice(picker.choice));
+      shadow.append(picker.control);
+    }
+    const rects = choice.range.getClientRects();
+    const last = rects.length ? rects[rects.length - 1] : choice.range.getBoundingClientRect();
+    picker.host.style.setProperty('--tts-x', `${Math.max(0, last.left + window.scrollX)}px`);
+    picker.host.style.setProperty('--tts-y', `${last.bottom + window.scrollY + 6}px`);
+    if (!picker.host.isConnected) document.body.append(picker.host);
+  }
+
+  function readChoice(choice) {
+    if (!choice) return;
+    if (picker.host) picker.host.remove();
+    activate(choice.button, choice);
+  }
+
   function addStyles() {
-    if (!SCRIPT_URL || document.querySelector('link[data-tts-css], link[href$="player.css"]')) return;
+    if (!SCRIPT_URL || document.querySelector('link[data-tts-css], link[href$="/player.css"]')) return;
     if (script && script.dataset.ttsCss === 'none') return;
     document.head.append(el('link', { rel: 'stylesheet', href: new URL('player.css', SCRIPT_URL).href, 'data-tts-css': '' }));
   }
@@ -987,6 +1538,19 @@
   function init() {
     addStyles();
     live();
+    let pickTimer = 0;
+    document.addEventListener('selectionchange', () => {
+      clearTimeout(pickTimer);
+      pickTimer = setTimeout(showPicker, 150);
+    });
+    // The keyboard way to read a selection (made with Shift+arrows, caret browsing…).
+    document.addEventListener('keydown', (event) => {
+      if (!(event.altKey && event.shiftKey && !event.ctrlKey && event.code === 'KeyD')) return;
+      const choice = selectedChoice();
+      if (!choice) return;
+      event.preventDefault();
+      readChoice(choice);
+    });
     document.addEventListener('click', (event) => {
       const button = event.target.closest && event.target.closest('[data-tts-read]');
       if (!button || button.getAttribute('aria-disabled') === 'true') return;

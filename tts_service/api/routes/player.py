@@ -24,6 +24,7 @@ router = APIRouter(tags=["player"])
 _ASSETS = {
     "player.js": "text/javascript; charset=utf-8",
     "player.css": "text/css; charset=utf-8",
+    "player-ui.css": "text/css; charset=utf-8",
     "demo.css": "text/css; charset=utf-8",
 }
 _SECURITY = {
@@ -40,6 +41,9 @@ _ASSET_CACHE = "public, max-age=300"
 # The portal's own toolbar; the demo renders each label found in the seed's chrome line.
 _TOOLS = ("Chế độ ban đêm", "In trang", "Xuất PDF")
 _READ_LABEL = "Đọc nội dung"
+# The seed's chrome opens with the portal's English "Skip to main content"; the demo's
+# listeners are Vietnamese, and a screen reader would read it in the Vietnamese voice.
+_SKIP_LABEL = "Chuyển đến nội dung chính"
 _FONT_CONTROLS = "-A A +A"
 _SENTENCE_END = re.compile(r"[.!?…:;\"”)]$")
 _BYLINE_INDENT = 20
@@ -50,7 +54,6 @@ _CAPTION_MAX = 120
 class DemoArticle:
     """The seed article split into the portal's chrome and the article itself."""
 
-    skip_link: str
     slogan: str
     tools: tuple[str, ...]
     font_controls: bool
@@ -95,7 +98,7 @@ def parse_seed_article(text: str) -> DemoArticle:
     tools_line = next((line for line in chrome if _READ_LABEL in line), "")
     others = [line for line in chrome if line not in (tools_line, _FONT_CONTROLS)]
     return DemoArticle(
-        skip_link=others[0] if others else "Skip to main content",
+        # others[0] is the portal's skip link, replaced by a Vietnamese one (_SKIP_LABEL).
         slogan=" ".join(others[1:]),
         tools=tuple(tool for tool in _TOOLS if tool in tools_line),
         font_controls=_FONT_CONTROLS in chrome,
@@ -149,7 +152,7 @@ def render_demo(article: DemoArticle, *, static_base: str = "/static") -> str:
     template = Template(_static("demo.html").decode("utf-8"))
     return template.substitute(
         static=html.escape(static_base),
-        skip=html.escape(article.skip_link),
+        skip=html.escape(_SKIP_LABEL),
         slogan=html.escape(article.slogan),
         title=html.escape(article.title),
         fonts=_fonts_html(article),
