@@ -301,30 +301,36 @@ class AudioCache:
 
     # -- pages read by URL: validators for conditional requests --------------------------
 
-    def get_page(self, url: str, selector: str | None) -> tuple[str | None, str | None, str] | None:
-        """``(etag, last_modified, article id)`` of the last read of a page, if any."""
+    def get_page(self, url: str, reading: str) -> tuple[str | None, str | None, str] | None:
+        """``(etag, last_modified, article id)`` of the last read of a page, if any.
+
+        ``reading`` is the key of how the page is read (selector, engines, voice,
+        normaliser, lexicon): the same page read another way is other audio. It is kept
+        in the ``selector`` column, whose old rows (a bare selector) simply never match.
+        """
         with self._index() as db:
             row = db.execute(
                 "SELECT etag, last_modified, article FROM pages WHERE url = ? AND selector = ?",
-                (url, selector or ""),
+                (url, reading),
             ).fetchone()
         return (row[0], row[1], str(row[2])) if row else None
 
     def set_page(
         self,
         url: str,
-        selector: str | None,
+        reading: str,
         *,
         etag: str | None,
         last_modified: str | None,
         article: str,
     ) -> None:
-        """Remember how a page was last read, so an unchanged page is not read again."""
+        """Remember how a page was last read (``reading``: see :meth:`get_page`), so an
+        unchanged page is not read again the same way."""
         with self._index() as db:
             db.execute(
                 "INSERT OR REPLACE INTO pages (url, selector, etag, last_modified, article) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (url, selector or "", etag, last_modified, article),
+                (url, reading, etag, last_modified, article),
             )
 
     # -- bookkeeping -------------------------------------------------------------------

@@ -424,7 +424,16 @@ class SpeechService:
         for :meth:`read`.
         """
         self.check_url_reading(url)
-        known = self.cache.get_page(url, selector)
+        chain = self.chain(engine)
+        self.check_voice(chain, voice)
+        # The page's validators are remembered per way of reading it: with another engine
+        # chain, voice, normaliser or lexicon, the same unchanged page is other audio. Keyed
+        # by the URL alone, one ``engine: "espeak"`` request would answer every later plain
+        # link with eSpeak for as long as the page answers 304.
+        reading = self._request_key(
+            page=url, selector=selector, chain=[e.name for e in chain], voice=voice
+        )
+        known = self.cache.get_page(url, reading)
         if known is not None:
             page = self._fetch(url, etag=known[0], last_modified=known[1])
             if page.not_modified:
@@ -444,7 +453,7 @@ class SpeechService:
             admit=admit,
         )
         self.cache.set_page(
-            url, selector, etag=page.etag, last_modified=page.last_modified, article=result.id
+            url, reading, etag=page.etag, last_modified=page.last_modified, article=result.id
         )
         return result
 
