@@ -48,6 +48,11 @@ class Job:
     engine: str = ""
     # Whose chunks these are: a listener's, or a registry job's that yields to listeners.
     lane: Lane = Lane.LISTENER
+    # Who started it: a listener (``Lane.LISTENER``) or the registry; unlike ``lane`` this
+    # never changes, so a registry job a listener joined still counts as the registry's.
+    origin: Lane = Lane.LISTENER
+    # The client (address) whose request started it, for the per-client share of jobs.
+    client: str | None = None
     result_key: str | None = None
     error: SynthesisError | None = None
     duration: float = 0.0

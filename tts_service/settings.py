@@ -57,8 +57,13 @@ class Settings(BaseSettings):
     # New syntheses a client may start a minute, and at once after a quiet spell; 0 = off.
     client_synth_per_minute: float = Field(default=10.0, ge=0)
     client_synth_burst: int = Field(default=5, ge=1)
-    # Articles being read at once, across all clients; a new one beyond that gets 503.
+    # Articles listeners have being read at once, across all clients; a new one beyond that
+    # gets 503. Registry jobs are not counted: they have TTS_WORKERS threads of their own.
     max_concurrent_jobs: int = Field(default=16, ge=1)
+    # Of those, how many one client may have at once (beyond it: 429), so a client keeping to
+    # its per-minute budget with long articles cannot take every slot: with the defaults at
+    # least four clients are always served.
+    client_max_jobs: int = Field(default=4, ge=1)
     # Refuse new syntheses on /v1/read: listeners get only audio made already (registered
     # articles by id, or audio read before). For portals that register every article.
     read_registered_only: bool = False

@@ -352,11 +352,13 @@ class SpeechService:
         selector: str | None = None,
         source_url: str | None = None,
         admit: Callable[[], None] | None = None,
+        client: str | None = None,
     ) -> ReadResult:
         """Answer a read request: cached audio at once, else start (or join) its job.
 
         ``admit`` is called right before a *new* job would start (not for cached audio or a
         running job); it refuses by raising, e.g. when the caller's budget is spent.
+        ``client`` is who asks: a job it starts counts against its share.
         """
         chain = self.chain(engine)
         self.check_voice(chain, voice)
@@ -381,7 +383,7 @@ class SpeechService:
         # The next identical request skips extraction and normalisation: it finds the
         # article (or its job, or its fallback) under this alias.
         self.cache.set_alias(request_key, plans[0].key)
-        job = self.start(plans, admit=admit)
+        job = self.start(plans, admit=admit, client=client)
         if job is None:
             found = self.find(plans[0].key)
             if found is not None:
@@ -416,12 +418,13 @@ class SpeechService:
         engine: str | None = None,
         voice: str | None = None,
         admit: Callable[[], None] | None = None,
+        client: str | None = None,
     ) -> ReadResult:
         """Fetch a page from an allowed host, extract its article and read it.
 
         A page read before is asked for with its ETag / Last-Modified; when the site says it
-        has not changed, the audio made from it last time answers at once. ``admit`` is as
-        for :meth:`read`.
+        has not changed, the audio made from it last time answers at once. ``admit`` and
+        ``client`` are as for :meth:`read`.
         """
         self.check_url_reading(url)
         chain = self.chain(engine)
@@ -451,6 +454,7 @@ class SpeechService:
             engine=engine,
             voice=voice,
             admit=admit,
+            client=client,
         )
         self.cache.set_page(
             url, reading, etag=page.etag, last_modified=page.last_modified, article=result.id
@@ -528,6 +532,21 @@ class SpeechService:
         with self._lock:
             return sum(1 for job in self._jobs.values() if job.state is JobState.PENDING)
 
+    def listener_jobs(self, client: str | None = None) -> int:
+        """Articles being read that listeners started (of ``client`` only, if given).
+
+        Registry jobs run on threads of their own (``TTS_WORKERS``) and are not counted:
+        they must not use up the listeners' ``TTS_MAX_CONCURRENT_JOBS``.
+        """
+        with self._lock:
+            return sum(
+                1
+                for job in self._jobs.values()
+                if job.state is JobState.PENDING
+                and job.origin is Lane.LISTENER
+                and (client is None or job.client == client)
+            )
+
     def start(
         self,
         plans: tuple[ArticlePlan, ...],
@@ -535,6 +554,7 @@ class SpeechService:
         admit: Callable[[], None] | None = None,
         retry_failed: bool = False,
         lane: Lane = Lane.LISTENER,
+        client: str | None = None,
     ) -> Job | None:
         """Start or join the job for ``plans``; ``None`` when the audio is already stored.
 
@@ -543,6 +563,7 @@ class SpeechService:
         recently is returned as it is (listeners get 503 until its Retry-After), unless
         ``retry_failed``: a registry job retrying after its backoff must really try again.
         ``lane`` is whose job it is; a listener joining a background job promotes it.
+        ``client`` is who asked for it, counted by :meth:`listener_jobs`.
         """
         key = plans[0].key
         self._prune()
@@ -560,7 +581,8 @@ class SpeechService:
                 admit()
             job = Job(plans=plans, progress=JobProgress(total_chunks=len(plans[0].chunks)))
             job.engine = plans[0].engine
-            job.lane = lane
+            job.lane = job.origin = lane
+            job.client = client
             self._jobs[key] = job
         self.metrics.job_started()
         # In the caller's context, so the job's log lines carry the request id of the

@@ -17,7 +17,11 @@ Four guards, each as cheap as the check allows:
     ``TTS_CLIENT_SYNTH_BURST``) with 429. Only a request that would *start* a job pays:
     cached audio, joining a running job, audio and timings stay unlimited, so listeners of a
     popular article are never refused;
-  - a new synthesis while ``TTS_MAX_CONCURRENT_JOBS`` are running, with 503.
+  - a new synthesis while ``TTS_MAX_CONCURRENT_JOBS`` listeners' articles are being read,
+    with 503 (registry jobs run on threads of their own and are not counted);
+  - a new synthesis from a client that already has ``TTS_CLIENT_MAX_JOBS`` articles being
+    read, with 429: its fair share. A per-minute budget alone does not bound it: ten long
+    articles a minute, each read for minutes, would soon hold every slot.
 
 A client is ``request.client.host``. Behind a reverse proxy that is the proxy unless uvicorn
 runs with ``--proxy-headers --forwarded-allow-ips=<proxy address>``, which makes it the
@@ -218,6 +222,7 @@ class ReadGuard:
         per_minute: float = 0.0,
         burst: int = 1,
         max_jobs: int | None = None,
+        client_max_jobs: int | None = None,
         registered_only: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -225,6 +230,7 @@ class ReadGuard:
         self.origins = frozenset(o for o in (_origin(v) for v in origins) if o is not None)
         self.buckets = ClientBuckets(per_minute, burst, clock=clock) if per_minute > 0 else None
         self.max_jobs = max_jobs
+        self.client_max_jobs = client_max_jobs
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadGuard:
@@ -234,6 +240,7 @@ class ReadGuard:
             per_minute=settings.client_synth_per_minute,
             burst=settings.client_synth_burst,
             max_jobs=settings.max_concurrent_jobs,
+            client_max_jobs=settings.client_max_jobs,
             registered_only=settings.read_registered_only,
         )
 
@@ -253,13 +260,18 @@ class ReadGuard:
                 "read endpoint; allowed origins are set in TTS_READ_ORIGINS).",
             )
 
+    @staticmethod
+    def client(request: Request) -> str:
+        """Who is asking: the budgets and the share of jobs are counted per client."""
+        return request.client.host if request.client is not None else "unknown"
+
     def admit(self, request: Request, service: SpeechService) -> Callable[[], None]:
         """The hook ``SpeechService.read`` calls before starting a new job for ``request``.
 
-        The job cap is checked first, so a busy server does not also spend the client's
+        The job caps are checked first, so a busy server does not also spend the client's
         token. Raises :class:`ServerBusy` (503) or :class:`TooManyRequests` (429).
         """
-        client = request.client.host if request.client is not None else "unknown"
+        client = self.client(request)
 
         def admit() -> None:
             if self.registered_only:
@@ -270,10 +282,18 @@ class ReadGuard:
                     "Dịch vụ chỉ đọc các bài đã được đăng ký trước; hãy dùng "
                     "/v1/articles/{id}/audio (only registered articles are read here).",
                 )
-            if self.max_jobs is not None and service.pending_jobs >= self.max_jobs:
+            if self.max_jobs is not None and service.listener_jobs() >= self.max_jobs:
                 raise ServerBusy(
                     "Máy chủ đang đọc quá nhiều bài, xin thử lại sau giây lát "
                     f"(the server is reading {self.max_jobs} articles already; try again soon).",
+                    retry_after=BUSY_RETRY_AFTER_S,
+                )
+            share = self.client_max_jobs
+            if share is not None and service.listener_jobs(client) >= share:
+                raise TooManyRequests(
+                    f"Bạn đang có {share} bài đang được đọc, xin chờ một bài xong rồi thử lại "
+                    f"(this client has {share} articles being read already; "
+                    "try again when one is done).",
                     retry_after=BUSY_RETRY_AFTER_S,
                 )
             if self.buckets is None:

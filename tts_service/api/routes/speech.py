@@ -76,10 +76,16 @@ def read(
     body: ReadRequest, request: Request, response: Response, service: ServiceDep
 ) -> ReadResponse:
     """Read an article (text, HTML or page URL): cached audio at once, new audio streams."""
-    admit = get_read_guard(request).admit(request, service)
+    guard = get_read_guard(request)
+    admit, client = guard.admit(request, service), guard.client(request)
     if body.url is not None:
         result = service.read_url(
-            body.url, selector=body.selector, engine=body.engine, voice=body.voice, admit=admit
+            body.url,
+            selector=body.selector,
+            engine=body.engine,
+            voice=body.voice,
+            admit=admit,
+            client=client,
         )
     else:
         result = service.read(
@@ -90,6 +96,7 @@ def read(
             engine=body.engine,
             voice=body.voice,
             admit=admit,
+            client=client,
         )
     return _answer(result, request, response)
 
@@ -103,8 +110,9 @@ def read_link(
     url: str, request: Request, response: Response, service: ServiceDep, selector: str | None = None
 ) -> RedirectResponse:
     """Read a page by its URL from a plain link: redirects to the audio."""
-    admit = get_read_guard(request).admit(request, service)
-    result = service.read_url(url, selector=selector, admit=admit)
+    guard = get_read_guard(request)
+    admit, client = guard.admit(request, service), guard.client(request)
+    result = service.read_url(url, selector=selector, admit=admit, client=client)
     answer = _answer(result, request, response)
     return RedirectResponse(answer.audio_url, status_code=303)
 
