@@ -83,7 +83,8 @@ def synth(
             job = service.synthesize_blocking(plans, on_chunk=lambda j: bar.update(1))
         stored = service.stored(job.result_key or job.id)
         if stored is None:
-            output.write_bytes(job.audio())
+            with output.open("wb") as fh:
+                fh.writelines(service.audio_parts(job))
         else:
             output.write_bytes(stored.mp3_path.read_bytes())
             if vtt is not None:

@@ -102,7 +102,8 @@ class Settings(BaseSettings):
 
     sentence_pause_ms: int = Field(default=350, ge=0, le=5000)
     paragraph_pause_ms: int = Field(default=800, ge=0, le=10000)
-    # How long a stream waits for the next chunk before giving up on the listener's behalf.
+    # How long a stream that has started waits for the next chunk before giving up on the
+    # listener's behalf. Not while its article is queued: it waits to start, however long.
     stream_timeout_s: float = Field(default=120.0, gt=0)
     # How long audio read by a fallback voice stands in for the primary voice's audio.
     fallback_ttl_s: float = Field(default=600.0, ge=0)

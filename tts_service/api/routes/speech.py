@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from tts_service.api.deps import ServiceDep
 from tts_service.api.limits import get_read_guard, require_read_origin
 from tts_service.jobs import JobState
+from tts_service.live import follow
 from tts_service.schemas import ErrorResponse, ReadRequest, ReadResponse
 from tts_service.synthesis import ReadResult
 
@@ -57,6 +58,7 @@ def _answer(result: ReadResult, request: Request, response: Response) -> ReadRes
         engine=result.engine,
         chars=result.chars,
         title=result.title,
+        queue_position=result.queue_position,
     )
 
 
@@ -153,19 +155,20 @@ async def audio(article_id: str, request: Request, service: ServiceDep) -> Respo
         raise HTTPException(404, "Không tìm thấy bài đọc (no audio with this id).")
     # Someone is listening now: a registry job being pre-generated goes ahead of the rest.
     service.promote(job)
-    timeout = service.settings.stream_timeout_s
-    await job.wait_started(timeout)
-    if job.state is JobState.FAILED or not job.started:
+    # Queued is not failed: however long the queue, the stream starts with the first chunk
+    # (articles take turns for the engines, so each starts within a turn of the others).
+    await job.wait_started(None)
+    if job.state is JobState.FAILED:
         raise HTTPException(
             503,
             "Không đọc được bài viết lúc này, xin thử lại sau (speech engines unavailable).",
             headers={"Retry-After": "30"},
         )
+    # Complete but not stored (the disk was full), or in progress: the stored chunks (and
+    # those the job kept when the cache refused them), followed as they come.
     headers = {"Cache-Control": "no-store", "X-TTS-Engine": job.engine}
-    if job.state is JobState.READY:
-        # Complete but not on disk (the cache could not store it): serve it from memory.
-        return Response(job.audio(), media_type="audio/mpeg", headers=headers)
-    return StreamingResponse(job.stream(timeout), media_type="audio/mpeg", headers=headers)
+    stream = follow(job, service.chunk_reader(job), timeout=service.settings.stream_timeout_s)
+    return StreamingResponse(stream, media_type="audio/mpeg", headers=headers)
 
 
 @router.get("/audio/{article_id}.vtt", name="vtt", responses=_ERRORS, response_model=None)
