@@ -71,3 +71,25 @@ def test_memory_does_not_grow_with_the_article(make_service):
     # the article's growth to the peak, and keep it after.
     assert large[0] - small[0] < audio_growth / 4, (small, large)
     assert large[1] - small[1] < audio_growth / 20, (small, large)
+
+
+def test_a_chunk_evicted_before_a_listener_reads_it_is_read_again(make_service):
+    # 40 chunks of 20 KB, and the article again: twice what a 1 MiB cache keeps, so most
+    # chunks are evicted as soon as the article is stored.
+    tone = tone_mp3(5.0)
+    engine = FakeEngine(lambda text: tone, name="fake", concurrency=2)
+    service = make_service(engine, cache_max_bytes=1024 * 1024)
+    plans = service.plan(service.normalize(article(40)), title=None, chain=service.chain(None))
+    job = service.start(plans)
+    assert job.wait(60) and job.state is JobState.READY
+    stored = service.stored(job.id)
+    data = stored.mp3_path.read_bytes()
+    evicted = sum(not service.cache.has_chunk(pc.key) for pc in plans[0].chunks)
+    assert evicted > 10
+    calls = len(engine.calls)
+    # A listener who comes now (the job is still in memory) follows its chunks.
+    streamed = b"".join(service.audio_parts(job))
+    assert streamed == data
+    # Every chunk was read again: each one read back into the full cache evicts the oldest
+    # chunk still there, which is always one the listener has not reached yet.
+    assert len(engine.calls) == calls + 40

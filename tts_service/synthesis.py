@@ -65,7 +65,7 @@ logger = logging.getLogger(__name__)
 # How long a failed article answers 503 before a new request may try again.
 FAILED_RETRY_AFTER_S = 30.0
 # How long a finished job is kept in memory, so a stream that is still draining, or an
-# article the disk could not store, can be served from memory.
+# article the disk could not store, can be served from its chunks.
 FINISHED_GRACE_S = 120.0
 
 
@@ -494,7 +494,7 @@ class SpeechService:
     def stored(self, article_id: str) -> CachedArticle | None:
         """The cached article for an id, following a fallback alias if there is one.
 
-        An article finished while the disk was full is written now, from memory, if the
+        An article finished while the disk was full is written now, from its chunks, if the
         disk takes it: once space returns it is served as a static, seekable file again.
         """
         article = self.cache.get_article(article_id)
@@ -741,16 +741,18 @@ class SpeechService:
         """How ``job``'s listeners read its chunks: from the cache, else from the job
         (chunks the cache refused), else read again (evicted before the article was
         stored: a cache far smaller than the articles being read at once)."""
-        chunks = {pc.key: (plan, pc) for plan in job.plans for pc in plan.chunks}
 
         def read(key: str) -> bytes | None:
             frames = job.kept(key) or self.cache.get_chunk(key)
-            if frames is None and key in chunks:
-                plan, planned = chunks[key]
-                logger.warning("chunk %s of article %s was evicted; reading it again", key, job.id)
-                engine = self.engines[plan.engine]
-                frames = self._source.submit(engine, planned, plan.voice).result()
-            return frames
+            if frames is not None:
+                return frames
+            for plan in job.plans:
+                for planned in plan.chunks:
+                    if planned.key == key:
+                        logger.warning("chunk %s of %s was evicted; reading it again", key, job.id)
+                        engine = self.engines[plan.engine]
+                        return self._source.submit(engine, planned, plan.voice).result()
+            return None
 
         return read
 
