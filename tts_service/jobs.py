@@ -95,6 +95,12 @@ class Job:
         return self._first_chunk.is_set()
 
     @property
+    def listening(self) -> int:
+        """How many listeners are waiting on or following this job right now."""
+        with self._lock:
+            return len(self._listeners)
+
+    @property
     def header(self) -> bytes:
         """The bytes that open the article: its ID3 tag."""
         return self._header

@@ -90,7 +90,7 @@ def test_a_queued_listener_gets_its_place_then_the_stream_not_an_error(serve, ma
     listener = threading.Thread(target=listen)
     listener.start()
     job = service.job(third.json()["id"])
-    eventually(lambda: bool(job._listeners), "the listener waiting for C")
+    eventually(lambda: job.listening == 1, "the listener waiting for C")
     # Outlast the stream timeout several times over while C is still queued.
     threading.Event().wait(0.3)
     gate.opened.set()
@@ -147,7 +147,7 @@ def test_every_listener_gets_the_whole_article_however_it_joins_or_reads(serve, 
     slow.start()
     midway = threading.Thread(target=lambda: heard.update(midway=client.get(url).content))
     midway.start()
-    eventually(lambda: len(job._listeners) == 3, "three listeners following")
+    eventually(lambda: job.listening == 3, "three listeners following")
     gate.opened.set()
     for thread in (early, slow, midway):
         thread.join(BOUND_S)
