@@ -58,6 +58,7 @@ _SERVICE_ENV = {
     "TTS_LOG_LEVEL": "warning",
     "TTS_CLIENT_SYNTH_PER_MINUTE": "0",  # the per-client budget would answer 429
     "TTS_MAX_CONCURRENT_JOBS": "1000",  # the job cap would answer 503 to 100 new articles
+    "TTS_CLIENT_MAX_JOBS": "1000",  # every simulated listener is on 127.0.0.1
 }
 
 

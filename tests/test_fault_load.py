@@ -108,6 +108,7 @@ def test_listeners_get_complete_audio_or_a_clean_503_under_faults(serve, make_se
     service = make_service(
         *build_engines(settings).values(),
         client_synth_per_minute=0,
+        client_max_jobs=len(REQUESTS),  # every listener is on 127.0.0.1
         stream_timeout_s=HTTP_TIMEOUT_S,
     )
     base_url = str(serve(service).base_url)

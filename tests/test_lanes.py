@@ -134,3 +134,25 @@ def test_the_lane_outside_any_executor_is_the_listeners():
 @pytest.mark.parametrize(("workers", "reserved", "slots"), [(8, 2, 6), (2, 1, 1), (1, 1, 1)])
 def test_background_always_keeps_one_thread(workers, reserved, slots):
     assert LaneExecutor(workers, reserved=reserved).background_slots == slots
+
+
+def test_articles_take_turns_within_a_lane(work):
+    pool = LaneExecutor(1, name="test")
+    hold, _ = pool.submit(work.task("hold"), Lane.LISTENER)
+    work.wait_started(1)
+    # A long article queued first, then two short ones: they do not wait for all of it.
+    long = [
+        pool.submit(work.task(f"a{n}", block=False), Lane.LISTENER, group="a") for n in range(4)
+    ]
+    short = [
+        pool.submit(work.task(f"{g}{n}", block=False), Lane.LISTENER, group=g)
+        for g in "bc"
+        for n in range(2)
+    ]
+    assert pool.queued(Lane.LISTENER) == 8
+    work.release.set()
+    for future, _ in long + short:
+        future.result(10)
+    assert work.started == ["hold", "a0", "b0", "c0", "a1", "b1", "c1", "a2", "a3"]
+    hold.result(10)
+    pool.shutdown()

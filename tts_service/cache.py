@@ -37,7 +37,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,19 +224,22 @@ class AudioCache:
             self._touch("article", key)
         return CachedArticle(key, mp3, vtt, meta)
 
-    def put_article(self, key: str, *, mp3: bytes, vtt: str, meta: dict[str, Any]) -> None:
+    def put_article(
+        self, key: str, *, mp3: bytes | Iterable[bytes], vtt: str, meta: dict[str, Any]
+    ) -> None:
         """Store an article; the metadata file is renamed into place last.
 
-        When any file or the index entry cannot be written (a full disk), the files
-        already written are removed again and :class:`CacheError` is raised.
+        ``mp3`` may come in parts (an article written from its stored chunks, never whole
+        in memory). When any file or the index entry cannot be written (a full disk), the
+        files already written are removed again and :class:`CacheError` is raised.
         """
         vtt_bytes = vtt.encode("utf-8")
         meta_bytes = json.dumps(meta, ensure_ascii=False).encode("utf-8")
         try:
-            self._write_atomic(self._path("articles", key, ".mp3"), mp3)
+            size = self._write_atomic(self._path("articles", key, ".mp3"), mp3)
             self._write_atomic(self._path("articles", key, ".vtt"), vtt_bytes)
             self._write_atomic(self._path("articles", key, ".json"), meta_bytes)
-            self._record("article", key, len(mp3) + len(vtt_bytes) + len(meta_bytes))
+            self._record("article", key, size + len(vtt_bytes) + len(meta_bytes))
         except CacheError:
             with self._index() as db:
                 indexed = db.execute(
@@ -301,30 +304,36 @@ class AudioCache:
 
     # -- pages read by URL: validators for conditional requests --------------------------
 
-    def get_page(self, url: str, selector: str | None) -> tuple[str | None, str | None, str] | None:
-        """``(etag, last_modified, article id)`` of the last read of a page, if any."""
+    def get_page(self, url: str, reading: str) -> tuple[str | None, str | None, str] | None:
+        """``(etag, last_modified, article id)`` of the last read of a page, if any.
+
+        ``reading`` is the key of how the page is read (selector, engines, voice,
+        normaliser, lexicon): the same page read another way is other audio. It is kept
+        in the ``selector`` column, whose old rows (a bare selector) simply never match.
+        """
         with self._index() as db:
             row = db.execute(
                 "SELECT etag, last_modified, article FROM pages WHERE url = ? AND selector = ?",
-                (url, selector or ""),
+                (url, reading),
             ).fetchone()
         return (row[0], row[1], str(row[2])) if row else None
 
     def set_page(
         self,
         url: str,
-        selector: str | None,
+        reading: str,
         *,
         etag: str | None,
         last_modified: str | None,
         article: str,
     ) -> None:
-        """Remember how a page was last read, so an unchanged page is not read again."""
+        """Remember how a page was last read (``reading``: see :meth:`get_page`), so an
+        unchanged page is not read again the same way."""
         with self._index() as db:
             db.execute(
                 "INSERT OR REPLACE INTO pages (url, selector, etag, last_modified, article) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (url, selector or "", etag, last_modified, article),
+                (url, reading, etag, last_modified, article),
             )
 
     # -- bookkeeping -------------------------------------------------------------------
@@ -367,18 +376,26 @@ class AudioCache:
             except sqlite3.Error as exc:
                 raise CacheError(f"the cache index failed: {exc}") from exc
 
-    def _write_atomic(self, path: Path, data: bytes) -> None:
+    def _write_atomic(self, path: Path, data: bytes | Iterable[bytes]) -> int:
+        """Write ``data`` (bytes, or parts) to ``path`` atomically; the bytes written."""
         tmp = self.root / "tmp" / f"{path.name}.{uuid.uuid4().hex}.part"
+        written = 0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as fh:
-                fh.write(data)
+                for part in (data,) if isinstance(data, bytes) else data:
+                    fh.write(part)
+                    written += len(part)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise CacheError(f"cannot write {path.name} to the cache: {exc}") from exc
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # the parts failed (a chunk gone): nothing is left
+            raise
+        return written
 
     def _record(self, kind: str, key: str, size: int) -> None:
         with self._index() as db:

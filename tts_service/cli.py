@@ -146,7 +146,9 @@ def synth(
                 job = service.synthesize_blocking(plans, on_chunk=lambda j: bar.update(1))
             stored = service.stored(job.result_key or job.id)
             if stored is None:
-                output.write_bytes(job.audio())
+                # Not in the cache (the disk refused it): written from the job's chunks.
+                with output.open("wb") as fh:
+                    fh.writelines(service.audio_parts(job))
                 click.echo(f"{output}: {job.duration:.1f} s, engine {job.engine}", err=True)
                 return
         output.write_bytes(stored.mp3_path.read_bytes())

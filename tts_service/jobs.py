@@ -1,7 +1,13 @@
 """A synthesis job: the live state of one article being read, shared by its listeners.
 
-The job's worker thread appends bytes; any number of listeners on the event loop stream
-them as they arrive. Listeners are woken with ``loop.call_soon_threadsafe``, so a stream
+The job's worker thread publishes the article as it is made: its ID3 tag, then one
+:class:`~tts_service.live.Piece` per chunk (the chunk's cache key and the pause before
+it). The audio itself is in the cache, not here: listeners follow the stored chunks
+(:func:`tts_service.live.follow`), so a job holds a few bytes per chunk however long its
+article, and memory grows with listeners, not with article sizes. Only a chunk the cache
+would not keep (a full disk) is kept in the job, so its listeners still get it.
+
+Listeners on the event loop are woken with ``loop.call_soon_threadsafe``, so a stream
 never polls and never blocks the event loop.
 """
 
@@ -16,6 +22,7 @@ from enum import StrEnum
 
 from tts_service.errors import SynthesisError
 from tts_service.lanes import Lane
+from tts_service.live import Piece
 from tts_service.planning import ArticlePlan
 
 __all__ = ["Job", "JobState", "JobProgress"]
@@ -40,7 +47,10 @@ class JobProgress:
 
 @dataclass(eq=False)
 class Job:
-    """One article being synthesised under the id of its primary plan."""
+    """One article being synthesised under the id of its primary plan.
+
+    It is a :class:`~tts_service.live.Track`: what its listeners follow.
+    """
 
     plans: tuple[ArticlePlan, ...]
     progress: JobProgress
@@ -48,14 +58,26 @@ class Job:
     engine: str = ""
     # Whose chunks these are: a listener's, or a registry job's that yields to listeners.
     lane: Lane = Lane.LISTENER
+    # Who started it: a listener (``Lane.LISTENER``) or the registry; unlike ``lane`` this
+    # never changes, so a registry job a listener joined still counts as the registry's.
+    origin: Lane = Lane.LISTENER
+    # The client (address) whose request started it, for the per-client share of jobs.
+    client: str | None = None
+    # Order of admission: jobs waiting for their first chunk are served in this order.
+    seq: int = 0
     result_key: str | None = None
     error: SynthesisError | None = None
     duration: float = 0.0
+    # Bytes of the article so far (tag, pauses and frames).
+    size: int = 0
     finished_at: float | None = None
-    # Set when the finished audio could not be written (disk full): storing it again, from
-    # memory, once space returns. Returns True when it is stored.
+    # Set when the finished audio could not be written (disk full): storing it again once
+    # space returns. Returns True when it is stored.
     retry_store: Callable[[], bool] | None = None
-    _segments: list[bytes] = field(default_factory=list)
+    _header: bytes = b""
+    _pieces: list[Piece] = field(default_factory=list)
+    # Chunks the cache refused (a full disk), by key: the stream and a later store need them.
+    _kept: dict[str, bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=set)
     _first_chunk: threading.Event = field(default_factory=threading.Event)
@@ -68,18 +90,46 @@ class Job:
 
     @property
     def started(self) -> bool:
-        """True once the first chunk's audio (not just the tag) is in the stream."""
+        """True once the first chunk's audio (not just the tag) is in the stream, or the
+        job ended."""
         return self._first_chunk.is_set()
+
+    @property
+    def listening(self) -> int:
+        """How many listeners are waiting on or following this job right now."""
+        with self._lock:
+            return len(self._listeners)
+
+    @property
+    def header(self) -> bytes:
+        """The bytes that open the article: its ID3 tag."""
+        return self._header
 
     # -- written by the worker thread --------------------------------------------------
 
-    def append(self, data: bytes, *, chunk: bool = True) -> None:
-        """Add bytes to the stream and wake every listener."""
+    def begin(self, header: bytes) -> None:
+        """Set the article's opening bytes (before any piece)."""
         with self._lock:
-            self._segments.append(data)
-        if chunk:
-            self._first_chunk.set()
+            self._header = header
+            self.size = len(header)
+
+    def append(self, piece: Piece, size: int) -> None:
+        """Publish the next chunk (``size`` bytes with its pause) and wake every listener."""
+        with self._lock:
+            self._pieces.append(piece)
+            self.size += size
+        self._first_chunk.set()
         self._notify()
+
+    def keep(self, key: str, frames: bytes) -> None:
+        """Hold a chunk the cache did not store, for this job's listeners and its store."""
+        with self._lock:
+            self._kept[key] = frames
+
+    def kept(self, key: str) -> bytes | None:
+        """A chunk held by :meth:`keep`, if any."""
+        with self._lock:
+            return self._kept.get(key)
 
     def finish(self, *, key: str, engine: str, duration: float) -> None:
         """Mark the job stored under ``key``; listeners drain and end."""
@@ -115,50 +165,34 @@ class Job:
 
     # -- read by listeners -------------------------------------------------------------
 
+    def pieces_from(self, start: int) -> tuple[list[Piece], bool]:
+        """The pieces published from index ``start`` on, and whether the job has ended
+        (both read at once, so an ended job's list is complete)."""
+        with self._lock:
+            return self._pieces[start:], self.state is not JobState.PENDING
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block this thread until the job is ready or failed; False on timeout."""
         return self._done.wait(timeout)
 
-    def audio(self) -> bytes:
-        """All bytes produced so far."""
-        with self._lock:
-            return b"".join(self._segments)
+    async def wait_started(self, timeout: float | None) -> bool:
+        """Wait until the first chunk (or the end) arrived; False on timeout.
 
-    async def wait_started(self, timeout: float) -> bool:
-        """Wait until the first chunk (or the end) arrived; False on timeout."""
-        async for _ in self._changes(timeout):
+        ``None`` waits as long as the job is queued: it will start, or end.
+        """
+        async for _ in self.changes(timeout):
             if self.started:
                 return True
         return self.started
 
     async def wait_finished(self, timeout: float) -> bool:
         """Wait until the job is ready or failed; False on timeout."""
-        async for _ in self._changes(timeout):
+        async for _ in self.changes(timeout):
             if self.state is not JobState.PENDING:
                 return True
         return self.state is not JobState.PENDING
 
-    async def stream(self, timeout: float) -> AsyncIterator[bytes]:
-        """Yield the stream's bytes from the start, as they are produced, until the end.
-
-        Ends early when no new audio arrives for ``timeout`` seconds, or when the job fails.
-        """
-        sent = 0
-        async for _ in self._changes(timeout):
-            with self._lock:
-                new = self._segments[sent:]
-                state = self.state
-            sent += len(new)
-            if new:
-                yield b"".join(new)
-            if state is not JobState.PENDING:
-                with self._lock:
-                    rest = self._segments[sent:]
-                if rest:
-                    yield b"".join(rest)
-                return
-
-    async def _changes(self, timeout: float) -> AsyncIterator[None]:
+    async def changes(self, timeout: float | None) -> AsyncIterator[None]:
         """Yield once now and again after every change, until a wait times out."""
         loop = asyncio.get_running_loop()
         event = asyncio.Event()

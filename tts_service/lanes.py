@@ -17,13 +17,19 @@ listeners.
 A chunk is promoted (:meth:`LaneExecutor.promote`) when a listener starts waiting for it:
 one who opens a registered article that is still being made, or whose new article shares
 a sentence with a background one.
+
+Within a lane, work is served in turns by *group* (an article): one chunk of each article
+waiting, then the next of each. First come, first served by chunk would make the sixteenth
+of sixteen long articles wait for the fifteen others' thousands of chunks before its first
+one — its listener hears nothing for minutes. In turns, every article starts within a turn
+of the others and each advances at its share of the engine.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import Context, ContextVar, copy_context
@@ -82,6 +88,7 @@ def in_lane(ticket: Ticket) -> Iterator[None]:
 class _Task(Generic[T]):
     fn: Callable[[], T]
     ticket: Ticket
+    group: Hashable = None
     future: Future[T] = field(default_factory=Future)
     # The submitter's context (its request id, for the logs): the work runs inside it.
     context: Context = field(default_factory=copy_context)
@@ -103,7 +110,10 @@ class LaneExecutor:
         self.workers = workers
         self.background_slots = max(1, workers - max(0, reserved))
         self._name = name
-        self._queues: dict[Lane, deque[_Task[object]]] = {lane: deque() for lane in Lane}
+        # Per lane, each group's queued work, the groups in the order of their next turn.
+        self._queues: dict[Lane, OrderedDict[Hashable, deque[_Task[object]]]] = {
+            lane: OrderedDict() for lane in Lane
+        }
         self._busy: dict[Lane, int] = dict.fromkeys(Lane, 0)
         self._idle = 0
         self._threads: list[threading.Thread] = []
@@ -112,14 +122,19 @@ class LaneExecutor:
 
     # -- submitting ------------------------------------------------------------------------
 
-    def submit(self, fn: Callable[[], T], lane: Lane) -> tuple[Future[T], Ticket]:
-        """Queue ``fn`` in ``lane``; its future, and the ticket to promote it by."""
-        task: _Task[T] = _Task(fn, Ticket(lane))
+    def submit(
+        self, fn: Callable[[], T], lane: Lane, *, group: Hashable = None
+    ) -> tuple[Future[T], Ticket]:
+        """Queue ``fn`` in ``lane``; its future, and the ticket to promote it by.
+
+        Work of one ``group`` (an article) runs in the order submitted; groups take turns.
+        """
+        task: _Task[T] = _Task(fn, Ticket(lane), group)
         with self._cond:
             if self._closed:
                 raise RuntimeError("the executor is shut down")
-            self._queues[lane].append(task)  # type: ignore[arg-type]
-            waiting = sum(len(queue) for queue in self._queues.values())
+            self._enqueue(lane, task)  # type: ignore[arg-type]
+            waiting = sum(self._count(lane) for lane in Lane)
             if waiting > self._idle and len(self._threads) < self.workers:
                 thread = threading.Thread(
                     target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True
@@ -137,17 +152,41 @@ class LaneExecutor:
                 return
             ticket.lane = Lane.LISTENER
             background = self._queues[Lane.BACKGROUND]
-            for task in background:
-                if task.ticket is ticket:
-                    background.remove(task)
-                    self._queues[Lane.LISTENER].append(task)
-                    self._cond.notify_all()
-                    break
+            for group, queue in background.items():
+                for task in queue:
+                    if task.ticket is ticket:
+                        queue.remove(task)
+                        if not queue:
+                            del background[group]
+                        self._enqueue(Lane.LISTENER, task)
+                        self._cond.notify_all()
+                        return
 
     def queued(self, lane: Lane) -> int:
         """How many pieces of work wait in ``lane`` (for metrics)."""
         with self._cond:
-            return len(self._queues[lane])
+            return self._count(lane)
+
+    def _enqueue(self, lane: Lane, task: _Task[object]) -> None:
+        """Queue ``task`` behind its group's work; a new group takes the last turn."""
+        queue = self._queues[lane].get(task.group)
+        if queue is None:
+            queue = self._queues[lane][task.group] = deque()
+        queue.append(task)
+
+    def _count(self, lane: Lane) -> int:
+        return sum(len(queue) for queue in self._queues[lane].values())
+
+    def _pop(self, lane: Lane) -> _Task[object]:
+        """The next task of the group whose turn it is; the group goes to the back."""
+        groups = self._queues[lane]
+        group, queue = next(iter(groups.items()))
+        task = queue.popleft()
+        if queue:
+            groups.move_to_end(group)
+        else:
+            del groups[group]
+        return task
 
     def running(self, lane: Lane) -> int:
         """How many threads run work that was queued in ``lane``."""
@@ -159,9 +198,9 @@ class LaneExecutor:
     def _next(self) -> tuple[_Task[object], Lane] | None:
         """The next task a free thread may take, under the lock; ``None`` to keep waiting."""
         if self._queues[Lane.LISTENER]:
-            return self._queues[Lane.LISTENER].popleft(), Lane.LISTENER
+            return self._pop(Lane.LISTENER), Lane.LISTENER
         if self._queues[Lane.BACKGROUND] and self._busy[Lane.BACKGROUND] < self.background_slots:
-            return self._queues[Lane.BACKGROUND].popleft(), Lane.BACKGROUND
+            return self._pop(Lane.BACKGROUND), Lane.BACKGROUND
         return None
 
     def _work(self) -> None:
@@ -203,9 +242,10 @@ class LaneExecutor:
         with self._cond:
             self._closed = True
             if cancel_futures:
-                for queue in self._queues.values():
-                    dropped.extend(queue)
-                    queue.clear()
+                for groups in self._queues.values():
+                    for queue in groups.values():
+                        dropped.extend(queue)
+                    groups.clear()
             self._cond.notify_all()
         # Outside the lock: cancelling runs the futures' callbacks, which take their own.
         for task in dropped:

@@ -127,6 +127,12 @@ class ReadResponse(BaseModel):
     engine: str = Field(description="Engine that produced (or is producing) the audio.")
     chars: int = Field(description="Characters of spoken text sent to the engine.")
     title: str | None = None
+    queue_position: int | None = Field(
+        default=None,
+        description="While the article waits for its first chunk: its place among the "
+        "articles waiting to start (1: next). Queued is not failed: its audio_url answers "
+        "with the stream as soon as it starts. Null once audio flows.",
+    )
 
 
 class ErrorResponse(BaseModel):

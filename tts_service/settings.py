@@ -95,8 +95,13 @@ class Settings(BaseSettings):
     # New syntheses a client may start a minute, and at once after a quiet spell; 0 = off.
     client_synth_per_minute: float = Field(default=10.0, ge=0)
     client_synth_burst: int = Field(default=5, ge=1)
-    # Articles being read at once, across all clients; a new one beyond that gets 503.
+    # Articles listeners have being read at once, across all clients; a new one beyond that
+    # gets 503. Registry jobs are not counted: they have TTS_WORKERS threads of their own.
     max_concurrent_jobs: int = Field(default=16, ge=1)
+    # Of those, how many one client may have at once (beyond it: 429), so a client keeping to
+    # its per-minute budget with long articles cannot take every slot: with the defaults at
+    # least four clients are always served.
+    client_max_jobs: int = Field(default=4, ge=1)
     # Refuse new syntheses on /v1/read: listeners get only audio made already (registered
     # articles by id, or audio read before). For portals that register every article.
     read_registered_only: bool = False
@@ -157,7 +162,8 @@ class Settings(BaseSettings):
 
     sentence_pause_ms: int = Field(default=350, ge=0, le=5000)
     paragraph_pause_ms: int = Field(default=800, ge=0, le=10000)
-    # How long a stream waits for the next chunk before giving up on the listener's behalf.
+    # How long a stream that has started waits for the next chunk before giving up on the
+    # listener's behalf. Not while its article is queued: it waits to start, however long.
     stream_timeout_s: float = Field(default=120.0, gt=0)
     # How long audio read by a fallback voice stands in for the primary voice's audio.
     fallback_ttl_s: float = Field(default=600.0, ge=0)

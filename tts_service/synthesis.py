@@ -15,10 +15,12 @@ never as if it were gTTS audio; the primary id points at it only for
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -45,6 +47,7 @@ from tts_service.fetch import FetchedPage, check_target, fetch_page
 from tts_service.isolation import InProcess, Isolation
 from tts_service.jobs import Job, JobProgress, JobState
 from tts_service.lanes import Lane, LaneExecutor, Ticket
+from tts_service.live import ChunkReader, Piece, assemble
 from tts_service.observability.metrics import ServiceMetrics
 from tts_service.planning import ArticlePlan, Pauses, PlannedChunk, digest, plan_article
 from tts_service.settings import Settings
@@ -62,7 +65,7 @@ logger = logging.getLogger(__name__)
 # How long a failed article answers 503 before a new request may try again.
 FAILED_RETRY_AFTER_S = 30.0
 # How long a finished job is kept in memory, so a stream that is still draining, or an
-# article the disk could not store, can be served from memory.
+# article the disk could not store, can be served from its chunks.
 FINISHED_GRACE_S = 120.0
 
 
@@ -77,6 +80,8 @@ class ReadResult:
     chars: int
     title: str | None = None
     retry_after: float | None = None
+    # While the article waits for its first chunk: its place among those waiting (1: next).
+    queue_position: int | None = None
 
 
 def reserved_for_listeners(concurrency: int) -> int:
@@ -121,10 +126,12 @@ class ChunkSource:
         planned: PlannedChunk,
         voice: str,
         lane: Lane = Lane.LISTENER,
+        group: Hashable = None,
     ) -> Future[bytes]:
         """A future of the chunk's house-format frames; cached audio resolves at once.
 
         A listener asking for a chunk already queued for a background job promotes it.
+        ``group`` is the article it is for: articles take turns for engine threads.
         """
         cached = self._cache.get_chunk(planned.key)
         self._metrics.chunk_lookup(hit=cached is not None)
@@ -141,7 +148,7 @@ class ChunkSource:
                 return future
             executor = self._executors[engine.name]
             future, ticket = executor.submit(
-                partial(self._synthesize, engine, planned, voice), lane
+                partial(self._synthesize, engine, planned, voice), lane, group=group
             )
             self._inflight[planned.key] = (future, ticket, executor)
         future.add_done_callback(lambda _: self._forget(planned.key))
@@ -232,6 +239,7 @@ class SpeechService:
             thread_name_prefix="tts-job",
         )
         self._jobs: dict[str, Job] = {}
+        self._admitted = itertools.count(1)
         # Re-entrant: ``start`` calls its ``admit`` hook under the lock (so the job cap and
         # the job's registration are one step), and the hook may read ``pending_jobs``.
         self._lock = threading.RLock()
@@ -366,13 +374,15 @@ class SpeechService:
         source_url: str | None = None,
         admit: Callable[[], None] | None = None,
         charge: Callable[[], None] | None = None,
+        client: str | None = None,
     ) -> ReadResult:
         """Answer a read request: cached audio at once, else start (or join) its job.
 
         ``charge`` is called before the text of a request not seen before is processed
         (not for a repeat); ``admit`` right before a *new* job would start (not for cached
         audio or a running job). Either refuses by raising, e.g. when the caller's budget
-        is spent (``charge``) or the server is full (``admit``).
+        is spent (``charge``) or the server is full (``admit``). ``client`` is who asks: a
+        job it starts counts against its share.
         """
         chain = self.chain(engine)
         self.check_voice(chain, voice)
@@ -399,7 +409,7 @@ class SpeechService:
         # The next identical request skips extraction and normalisation: it finds the
         # article (or its job, or its fallback) under this alias.
         self.cache.set_alias(request_key, plans[0].key)
-        job = self.start(plans, admit=admit)
+        job = self.start(plans, admit=admit, client=client)
         if job is None:
             found = self.find(plans[0].key)
             if found is not None:
@@ -435,16 +445,27 @@ class SpeechService:
         voice: str | None = None,
         admit: Callable[[], None] | None = None,
         charge: Callable[[], None] | None = None,
+        client: str | None = None,
     ) -> ReadResult:
         """Fetch a page from an allowed host, extract its article and read it.
 
         A page read before is asked for with its ETag / Last-Modified; when the site says it
         has not changed, the audio made from it last time answers at once. ``admit`` and
-        ``charge`` are as for :meth:`read`; a page not read before is charged before it is
-        fetched (``charge`` must then be a no-op the second time, see ``ReadGuard.charge``).
+        ``charge`` and ``client`` are as for :meth:`read`; a page not read before is charged
+        before it is fetched (``charge`` must then be a no-op the second time, see
+        ``ReadGuard.charge``).
         """
         self.check_url_reading(url)
-        known = self.cache.get_page(url, selector)
+        chain = self.chain(engine)
+        self.check_voice(chain, voice)
+        # The page's validators are remembered per way of reading it: with another engine
+        # chain, voice, normaliser or lexicon, the same unchanged page is other audio. Keyed
+        # by the URL alone, one ``engine: "espeak"`` request would answer every later plain
+        # link with eSpeak for as long as the page answers 304.
+        reading = self._request_key(
+            page=url, selector=selector, chain=[e.name for e in chain], voice=voice
+        )
+        known = self.cache.get_page(url, reading)
         if known is not None:
             page = self._fetch(url, etag=known[0], last_modified=known[1])
             if page.not_modified:
@@ -465,9 +486,10 @@ class SpeechService:
             voice=voice,
             admit=admit,
             charge=charge,
+            client=client,
         )
         self.cache.set_page(
-            url, selector, etag=page.etag, last_modified=page.last_modified, article=result.id
+            url, reading, etag=page.etag, last_modified=page.last_modified, article=result.id
         )
         return result
 
@@ -496,7 +518,7 @@ class SpeechService:
     def stored(self, article_id: str) -> CachedArticle | None:
         """The cached article for an id, following a fallback alias if there is one.
 
-        An article finished while the disk was full is written now, from memory, if the
+        An article finished while the disk was full is written now, from its chunks, if the
         disk takes it: once space returns it is served as a static, seekable file again.
         """
         article = self.cache.get_article(article_id)
@@ -530,7 +552,28 @@ class SpeechService:
             chars=job.plans[0].chars,
             title=job.plans[0].title,
             retry_after=retry,
+            queue_position=self.queue_position(job),
         )
+
+    def queue_position(self, job: Job) -> int | None:
+        """Where ``job`` is among the articles waiting for their first chunk (1: next);
+        ``None`` once its audio flows (or it ended).
+
+        Articles take turns for the engines (:mod:`tts_service.lanes`), listeners' before
+        background ones, so those admitted earlier in the same or a faster lane start first.
+        """
+        if job.started:
+            return None
+        with self._lock:
+            ahead = sum(
+                1
+                for other in self._jobs.values()
+                if other.seq < job.seq
+                and other.lane <= job.lane
+                and other.state is JobState.PENDING
+                and not other.started
+            )
+        return ahead + 1
 
     def chunks_queued(self) -> dict[tuple[str, str], int]:
         """Chunks waiting for an engine thread, by engine name and lane label (metrics)."""
@@ -542,6 +585,21 @@ class SpeechService:
         with self._lock:
             return sum(1 for job in self._jobs.values() if job.state is JobState.PENDING)
 
+    def listener_jobs(self, client: str | None = None) -> int:
+        """Articles being read that listeners started (of ``client`` only, if given).
+
+        Registry jobs run on threads of their own (``TTS_WORKERS``) and are not counted:
+        they must not use up the listeners' ``TTS_MAX_CONCURRENT_JOBS``.
+        """
+        with self._lock:
+            return sum(
+                1
+                for job in self._jobs.values()
+                if job.state is JobState.PENDING
+                and job.origin is Lane.LISTENER
+                and (client is None or job.client == client)
+            )
+
     def start(
         self,
         plans: tuple[ArticlePlan, ...],
@@ -549,6 +607,7 @@ class SpeechService:
         admit: Callable[[], None] | None = None,
         retry_failed: bool = False,
         lane: Lane = Lane.LISTENER,
+        client: str | None = None,
     ) -> Job | None:
         """Start or join the job for ``plans``; ``None`` when the audio is already stored.
 
@@ -557,6 +616,7 @@ class SpeechService:
         recently is returned as it is (listeners get 503 until its Retry-After), unless
         ``retry_failed``: a registry job retrying after its backoff must really try again.
         ``lane`` is whose job it is; a listener joining a background job promotes it.
+        ``client`` is who asked for it, counted by :meth:`listener_jobs`.
         """
         key = plans[0].key
         self._prune()
@@ -572,11 +632,10 @@ class SpeechService:
                 return None
             if admit is not None:
                 admit()
-            job = Job(plans=plans, progress=JobProgress(total_chunks=len(plans[0].chunks)))
-            # Name the engine that will really read: while Google's breaker is open the
-            # fallback voice does, and the 202 and X-TTS-Engine must say so.
-            job.engine = self._first_reader(plans)
-            job.lane = lane
+            job = self._new_job(plans)
+            job.lane = job.origin = lane
+            job.client = client
+            job.seq = next(self._admitted)
             self._jobs[key] = job
         self.metrics.job_started()
         # In the caller's context, so the job's log lines carry the request id of the
@@ -590,6 +649,15 @@ class SpeechService:
             if is_available(self.engines[plan.engine]):
                 return plan.engine
         return plans[-1].engine
+
+    def _new_job(self, plans: tuple[ArticlePlan, ...]) -> Job:
+        """A job for ``plans``, its opening bytes known before anyone can follow it."""
+        job = Job(plans=plans, progress=JobProgress(total_chunks=len(plans[0].chunks)))
+        # Name the engine that will really read: while Google's breaker is open the
+        # fallback voice does, and the 202 and X-TTS-Engine must say so.
+        job.engine = self._first_reader(plans)
+        job.begin(Assembler(plans[0]).header())
+        return job
 
     def promote(self, job: Job) -> None:
         """A listener waits for ``job``: its chunks go ahead of background work from now on."""
@@ -627,7 +695,6 @@ class SpeechService:
     def _run(self, job: Job, on_chunk: Callable[[Job], None] | None) -> None:
         primary = job.plans[0]
         assembler = Assembler(primary)
-        job.append(assembler.header(), chunk=False)
         used: list[str] = []
         last_error: SynthesisError | None = None
         for plan in job.plans:
@@ -636,16 +703,30 @@ class SpeechService:
                 # An engine behind an open breaker is still tried (its chunks fail fast, and
                 # one may start the breaker's probe), but it is not named as the reader.
                 job.engine = plan.engine
-            lane = job.lane
-            todo = plan.chunks[len(used) :]
-            futures = [self._source.submit(engine, pc, plan.voice, lane) for pc in todo]
-            if lane is not job.lane:
-                # A listener joined while these were being queued.
-                self._source.promote(pc.key for pc in todo)
+            # A few chunks ahead of the one being added, not the whole article: enough to
+            # keep the engine's threads busy, while memory (answers waiting to be added)
+            # stays a few chunks however long the article.
+            todo = iter(plan.chunks[len(used) :])
+            ahead: deque[tuple[PlannedChunk, Future[bytes]]] = deque()
+            window = 2 * max(1, engine.concurrency)
             try:
-                for planned, future in zip(todo, futures, strict=True):
+                while True:
+                    lane = job.lane  # a listener may have joined since the last chunk
+                    for planned in itertools.islice(todo, window - len(ahead)):
+                        future = self._source.submit(engine, planned, plan.voice, lane, job.id)
+                        ahead.append((planned, future))
+                    if lane is not job.lane:
+                        # ... or while these were being queued.
+                        self._source.promote(pc.key for pc, _ in ahead)
+                    if not ahead:
+                        break
+                    planned, future = ahead.popleft()
                     frames = future.result()
-                    job.append(assembler.add(planned, frames))
+                    pause = assembler.pause_ms(planned)
+                    size = len(assembler.add(planned, frames))
+                    if not self.cache.has_chunk(planned.key):
+                        job.keep(planned.key, frames)  # the cache refused it (disk full)
+                    job.append(Piece(planned.key, pause), size)
                     used.append(plan.engine)
                     job.progress.done_chunks += 1
                     if on_chunk is not None:
@@ -653,7 +734,7 @@ class SpeechService:
                 break
             except SynthesisError as exc:
                 last_error = exc
-                for pending in futures:
+                for _, pending in ahead:
                     pending.cancel()
                 logger.warning(
                     "engine %s failed on article %s after %d chunks: %s",
@@ -681,9 +762,8 @@ class SpeechService:
             plans = {plan.engine: plan for plan in job.plans}
             chunk_keys = [plans[name].chunks[i].key for i, name in enumerate(used)]
             key = digest({"article": primary.key, "chunks": chunk_keys})
-        mp3 = job.audio()
-        if not self._store(key, final, assembler, mp3, engines=engines):
-            job.retry_store = lambda: self._store(key, final, assembler, mp3, engines=engines)
+        if not self._store(key, final, assembler, job, engines=engines):
+            job.retry_store = lambda: self._store(key, final, assembler, job, engines=engines)
         if key != primary.key:
             try:
                 self.cache.set_alias(primary.key, key, ttl=self.settings.fallback_ttl_s)
@@ -692,11 +772,36 @@ class SpeechService:
                 logger.warning("fallback alias for %s not kept: %s", primary.key, exc)
         job.finish(key=key, engine=final.engine, duration=assembler.duration)
 
+    def chunk_reader(self, job: Job) -> ChunkReader:
+        """How ``job``'s listeners read its chunks: from the cache, else from the job
+        (chunks the cache refused), else read again (evicted before the article was
+        stored: a cache far smaller than the articles being read at once)."""
+
+        def read(key: str) -> bytes | None:
+            frames = job.kept(key) or self.cache.get_chunk(key)
+            if frames is not None:
+                return frames
+            for plan in job.plans:
+                for planned in plan.chunks:
+                    if planned.key == key:
+                        logger.warning("chunk %s of %s was evicted; reading it again", key, job.id)
+                        engine = self.engines[plan.engine]
+                        return self._source.submit(engine, planned, plan.voice).result()
+            return None
+
+        return read
+
+    def audio_parts(self, job: Job) -> Iterator[bytes]:
+        """The article of ``job`` so far (all of it once ready), a chunk at a time."""
+        pieces, _ = job.pieces_from(0)
+        return assemble(job.header, pieces, self.chunk_reader(job))
+
     def _store(
-        self, key: str, plan: ArticlePlan, assembler: Assembler, mp3: bytes, *, engines: list[str]
+        self, key: str, plan: ArticlePlan, assembler: Assembler, job: Job, *, engines: list[str]
     ) -> bool:
         """Write the article to the cache under ``key``; False (logged) when the disk refuses.
 
+        The MP3 is written from the stored chunks, one at a time: never whole in memory.
         ``plan`` is the one that read its end; ``engines`` all that read it, in order.
         """
         meta = {
@@ -708,11 +813,13 @@ class SpeechService:
             "chars": plan.chars,
             "chunks": len(plan.chunks),
             "duration_s": round(assembler.duration, 3),
-            "bytes": len(mp3),
+            "bytes": job.size,
             "created": time.time(),
         }
         try:
-            self.cache.put_article(key, mp3=mp3, vtt=render_vtt(assembler.cues()), meta=meta)
+            self.cache.put_article(
+                key, mp3=self.audio_parts(job), vtt=render_vtt(assembler.cues()), meta=meta
+            )
         except CacheError as exc:
             logger.error("article %s could not be stored: %s", key, exc)
             return False
@@ -724,7 +831,7 @@ class SpeechService:
         self, plans: tuple[ArticlePlan, ...], *, on_chunk: Callable[[Job], None] | None = None
     ) -> Job:
         """Run an article's job in this thread; for the command line."""
-        job = Job(plans=plans, progress=JobProgress(total_chunks=len(plans[0].chunks)))
+        job = self._new_job(plans)
         self.metrics.job_started()
         self.run(job, on_chunk=on_chunk)
         if job.error is not None:

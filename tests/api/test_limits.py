@@ -19,6 +19,7 @@ from tts_service.cache import AudioCache
 from tts_service.engines.base import FakeEngine
 from tts_service.fetch import FetchedPage
 from tts_service.isolation import InProcess
+from tts_service.lanes import Lane
 from tts_service.settings import Settings
 from tts_service.synthesis import SpeechService
 
@@ -190,6 +191,69 @@ def test_new_syntheses_beyond_the_job_cap_get_503(serve, make_service):
     assert client.get(first.json()["audio_url"]).status_code == 200
     assert service.pending_jobs == 0
     assert client.post("/v1/read", json={"text": ARTICLES[1]}).status_code in (200, 202)
+
+
+def test_background_jobs_leave_the_listeners_job_cap_alone(serve, make_service):
+    gate = threading.Event()
+
+    def blocked(text):
+        assert gate.wait(30)
+        return text_tone(text)
+
+    service = make_service(FakeEngine(blocked, name="fake"), max_concurrent_jobs=1)
+    client = serve(service)
+    chain = service.chain(None)
+    plans = service.plan(service.normalize(ARTICLES[2]), title=None, chain=chain)
+    try:
+        background = service.start(plans, lane=Lane.BACKGROUND)
+        assert background is not None and service.pending_jobs == 1
+        listener = client.post("/v1/read", json={"text": ARTICLES[0]})
+        assert listener.status_code == 202, listener.text
+        # The listener's article is the one that fills the cap.
+        assert client.post("/v1/read", json={"text": ARTICLES[1]}).status_code == 503
+    finally:
+        gate.set()
+    assert background.wait(30)
+    assert client.get(listener.json()["audio_url"]).status_code == 200
+
+
+def test_one_client_gets_only_its_share_of_the_job_slots(serve, make_service):
+    gate = threading.Event()
+
+    def blocked(text):
+        assert gate.wait(30)
+        return text_tone(text)
+
+    service = make_service(
+        FakeEngine(blocked, name="fake"),
+        client_max_jobs=2,
+        client_synth_burst=3,
+        client_synth_per_minute=NEVER,
+    )
+    client = serve(service)
+    other = httpx.Client(
+        base_url=client.base_url, transport=httpx.HTTPTransport(local_address="127.0.0.2")
+    )
+    extra = ARTICLES[2].replace("Tối nay", "Sáng mai")
+    with other:
+        try:
+            started = [client.post("/v1/read", json={"text": text}) for text in ARTICLES[:2]]
+            assert [answer.status_code for answer in started] == [202, 202]
+            refused = client.post("/v1/read", json={"text": ARTICLES[2]})
+            assert refused.status_code == 429
+            assert "has 2 articles being read" in refused.json()["detail"]
+            assert int(refused.headers["retry-after"]) >= 1
+            # Joining one's own running article is free; another client has its own share.
+            assert client.post("/v1/read", json={"text": ARTICLES[0]}).status_code == 202
+            assert other.post("/v1/read", json={"text": extra}).status_code == 202
+        finally:
+            gate.set()
+        for answer in started:
+            assert client.get(answer.json()["audio_url"]).status_code == 200
+    # The refusal spent no token: the third of the burst still starts an article.
+    assert client.post("/v1/read", json={"text": ARTICLES[2]}).status_code == 202
+    fourth = client.post("/v1/read", json={"text": "Trưa nay, chợ phiên mở cửa đón khách."})
+    assert "too many new articles" in fourth.json()["detail"]
 
 
 # -- origins ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from tests.helpers import decode_seconds, text_tone
 from tts_service.engines.base import FakeEngine
 from tts_service.fetch import fetch_page
+from tts_service.text.lexicon import Lexicon
 
 PAGE = (Path(__file__).parents[1] / "fixtures" / "pages" / "langson-sokhdt.html").read_bytes()
 TITLE = "Cụm thi đua các cơ quan tham mưu tổng hợp tổ chức Hội nghị sơ kết công tác thi đua"
@@ -149,3 +150,59 @@ def test_an_unreachable_page_is_a_gateway_error(serve, url_service):
     client = serve(url_service[0])
     answer = client.post("/v1/read", json={"url": "http://langson.gov.vn:9/khong-co"})
     assert answer.status_code in (502, 504)
+
+
+@pytest.fixture
+def two_voice_service(make_service):
+    """A service reading with "fake" first and "offline" as its fallback voice."""
+    primary = FakeEngine(text_tone, name="fake")
+    offline = FakeEngine(text_tone, name="offline")
+    service = make_service(
+        primary,
+        offline,
+        fetch_allowed_hosts=("langson.gov.vn",),
+        fetcher=partial(fetch_page, resolver=loopback_resolver, allow_loopback_for_tests=True),
+    )
+    return service, primary, offline
+
+
+def test_one_request_for_another_engine_does_not_change_what_a_page_reads_with(
+    serve, two_voice_service, portal
+):
+    service, primary, offline = two_voice_service
+    client = serve(service)
+    chosen = client.post("/v1/read", json={"url": portal.url, "engine": "offline"})
+    assert chosen.status_code == 202, chosen.text
+    assert chosen.json()["engine"] == "offline"
+    assert client.get(chosen.json()["audio_url"]).status_code == 200
+    assert primary.calls == []
+
+    # The page answers 304 from now on; the default reading is still the primary voice's.
+    default = client.post("/v1/read", json={"url": portal.url})
+    assert default.status_code == 202, default.text
+    assert default.json()["engine"] == "fake"
+    assert default.json()["id"] != chosen.json()["id"]
+    assert client.get(default.json()["audio_url"]).headers["x-tts-engine"] == "fake"
+
+    link = client.get("/v1/read", params={"url": portal.url}, follow_redirects=False)
+    assert link.status_code == 303 and link.headers["location"] == default.json()["audio_url"]
+    again = client.post("/v1/read", json={"url": portal.url, "engine": "offline"})
+    assert again.status_code == 200 and again.json()["id"] == chosen.json()["id"]
+    # Every re-read after the first was conditional, and each way of reading was read once.
+    assert [r.get("If-None-Match") for r in portal.requests] == [None, None, '"v1"', '"v1"']
+
+
+def test_a_lexicon_change_rereads_an_unchanged_page(serve, url_service, portal):
+    service, engine = url_service
+    client = serve(service)
+    before = client.post("/v1/read", json={"url": portal.url})
+    assert client.get(before.json()["audio_url"]).status_code == 200
+    assert not any("Nhóm thi đua" in text for text in engine.calls)
+
+    service.set_lexicon(Lexicon.with_site({"Cụm": "Nhóm"}))
+    after = client.post("/v1/read", json={"url": portal.url})
+    assert after.status_code == 202, after.text
+    assert after.json()["id"] != before.json()["id"]
+    assert client.get(after.json()["audio_url"]).status_code == 200
+    assert any("Nhóm thi đua" in text for text in engine.calls)
+    assert portal.requests[-1].get("If-None-Match") is None  # read afresh, not 304

@@ -76,9 +76,10 @@ def test_a_listener_is_read_at_once_while_the_catalogue_fills_its_threads(
     assert len(catalogue) == 3, "a catalogue chunk took the listeners' thread"
     assert len(holding.calls) > 3 and all(HELD not in t for t in holding.calls[3:])
 
-    # The seven other catalogue chunks wait in their lane, and operators can see it.
+    # An article keeps twice the engine's four threads of chunks in flight: the five beside
+    # the three held wait in their lane, and operators can see it.
     metrics = client.get("/metrics").text
-    assert 'tts_chunks_queued{engine="fake",lane="background"} 7.0' in metrics
+    assert 'tts_chunks_queued{engine="fake",lane="background"} 5.0' in metrics
     assert 'tts_chunks_queued{engine="fake",lane="listener"} 0.0' in metrics
 
     holding.released.set()

@@ -20,7 +20,11 @@ Four guards, each as cheap as the check allows:
     even if its text turns out to be an article already made. Repeats — cached audio,
     joining a running job — and audio, timings and status stay free, so listeners of a
     popular article are never refused;
-  - a new synthesis while ``TTS_MAX_CONCURRENT_JOBS`` are running, with 503.
+  - a new synthesis while ``TTS_MAX_CONCURRENT_JOBS`` listeners' articles are being read,
+    with 503 (registry jobs run on threads of their own and are not counted);
+  - a new synthesis from a client that already has ``TTS_CLIENT_MAX_JOBS`` articles being
+    read, with 429: its fair share. A per-minute budget alone does not bound it: ten long
+    articles a minute, each read for minutes, would soon hold every slot.
 
 - :meth:`ReadGuard.check_text` refuses ``POST /v1/normalize`` (every call processes text)
   beyond ``TTS_CLIENT_TEXT_PER_MINUTE`` (bursts of ``TTS_CLIENT_TEXT_BURST``) with 429,
@@ -259,6 +263,7 @@ class ReadGuard:
         per_minute: float = 0.0,
         burst: int = 1,
         max_jobs: int | None = None,
+        client_max_jobs: int | None = None,
         registered_only: bool = False,
         text_per_minute: float = 0.0,
         text_burst: int = 1,
@@ -271,6 +276,7 @@ class ReadGuard:
             ClientBuckets(text_per_minute, text_burst, clock=clock) if text_per_minute > 0 else None
         )
         self.max_jobs = max_jobs
+        self.client_max_jobs = client_max_jobs
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadGuard:
@@ -280,6 +286,7 @@ class ReadGuard:
             per_minute=settings.client_synth_per_minute,
             burst=settings.client_synth_burst,
             max_jobs=settings.max_concurrent_jobs,
+            client_max_jobs=settings.client_max_jobs,
             registered_only=settings.read_registered_only,
             text_per_minute=settings.client_text_per_minute,
             text_burst=settings.client_text_burst,
@@ -301,18 +308,28 @@ class ReadGuard:
                 "read endpoint; allowed origins are set in TTS_READ_ORIGINS).",
             )
 
-    def charge(self, request: Request) -> Callable[[], None]:
+    @staticmethod
+    def client(request: Request) -> str:
+        """Who is asking (an IPv4 address or an IPv6 /64): jobs are shared out per client."""
+        return _client(request)
+
+    def charge(self, request: Request, service: SpeechService) -> Callable[[], None]:
         """The hook ``SpeechService.read`` calls before it fetches or processes new input.
 
         It takes one token from the client's budget, at most once per request however
-        often it is called (a page read, then its HTML). Raises :class:`TooManyRequests`.
+        often it is called (a page read, then its HTML). A client already at its share of
+        jobs is refused first, so that refusal costs it no token. Raises
+        :class:`TooManyRequests`.
         """
         client = _client(request)
         spent = False
 
         def charge() -> None:
             nonlocal spent
-            if spent or self.buckets is None:
+            if spent:
+                return
+            self._check_share(service, client)
+            if self.buckets is None:
                 return
             spent = True
             wait = self.buckets.try_take(client)
@@ -324,6 +341,17 @@ class ReadGuard:
                 )
 
         return charge
+
+    def _check_share(self, service: SpeechService, client: str) -> None:
+        """429 when ``client`` already has its share (``TTS_CLIENT_MAX_JOBS``) being read."""
+        share = self.client_max_jobs
+        if share is not None and service.listener_jobs(client) >= share:
+            raise TooManyRequests(
+                f"Bạn đang có {share} bài đang được đọc, xin chờ một bài xong rồi thử lại "
+                f"(this client has {share} articles being read already; "
+                "try again when one is done).",
+                retry_after=BUSY_RETRY_AFTER_S,
+            )
 
     def check_text(self, request: Request) -> None:
         """Take a token of the client's text budget (``POST /v1/normalize``), or 429."""
@@ -340,9 +368,12 @@ class ReadGuard:
     def admit(self, request: Request, service: SpeechService) -> Callable[[], None]:
         """The hook ``SpeechService.read`` calls right before starting a new job.
 
-        Raises ``HTTPException`` 403 (``TTS_READ_REGISTERED_ONLY``) or :class:`ServerBusy`
-        (503). The client's budget was charged before its text was processed (:meth:`charge`).
+        Raises ``HTTPException`` 403 (``TTS_READ_REGISTERED_ONLY``), :class:`ServerBusy`
+        (503), or :class:`TooManyRequests` (429) past the client's share of jobs
+        (``TTS_CLIENT_MAX_JOBS``). The client's budget was charged before its text was
+        processed (:meth:`charge`).
         """
+        client = _client(request)
 
         def admit() -> None:
             if self.registered_only:
@@ -353,12 +384,14 @@ class ReadGuard:
                     "Dịch vụ chỉ đọc các bài đã được đăng ký trước; hãy dùng "
                     "/v1/articles/{id}/audio (only registered articles are read here).",
                 )
-            if self.max_jobs is not None and service.pending_jobs >= self.max_jobs:
+            if self.max_jobs is not None and service.listener_jobs() >= self.max_jobs:
                 raise ServerBusy(
                     "Máy chủ đang đọc quá nhiều bài, xin thử lại sau giây lát "
                     f"(the server is reading {self.max_jobs} articles already; try again soon).",
                     retry_after=BUSY_RETRY_AFTER_S,
                 )
+            # Again, under the service's lock: another request may have started one since.
+            self._check_share(service, client)
 
         return admit
 

@@ -39,14 +39,19 @@ class Assembler:
         title = self.plan.title or (sentences[0].text[:120] if sentences else "")
         return id3_title_tag(title) if title else b""
 
-    def _pause(self, chunk: PlannedChunk) -> bytes:
+    def pause_ms(self, chunk: PlannedChunk) -> int:
+        """The silence :meth:`add` puts before ``chunk``: none within a sentence, a
+        sentence's or a paragraph's pause between them."""
         previous = self._previous
         if previous is None or previous.chunk.sentence == chunk.chunk.sentence:
-            return b""
+            return 0
         pauses = self.plan.pauses
         if previous.chunk.paragraph != chunk.chunk.paragraph:
-            return silence(pauses.paragraph_ms / 1000)
-        return silence(pauses.sentence_ms / 1000)
+            return pauses.paragraph_ms
+        return pauses.sentence_ms
+
+    def _pause(self, chunk: PlannedChunk) -> bytes:
+        return silence(self.pause_ms(chunk) / 1000)
 
     def add(self, chunk: PlannedChunk, frames: bytes) -> bytes:
         """Return the pause before ``chunk`` and its frames; record its sentence's span."""

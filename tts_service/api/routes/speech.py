@@ -12,6 +12,7 @@ from tts_service.api.deps import ServiceDep
 from tts_service.api.limits import get_read_guard, require_read_origin
 from tts_service.api.responders import file_response
 from tts_service.jobs import JobState
+from tts_service.live import follow
 from tts_service.schemas import ErrorResponse, ReadRequest, ReadResponse
 from tts_service.synthesis import ReadResult
 
@@ -58,6 +59,7 @@ def _answer(result: ReadResult, request: Request, response: Response) -> ReadRes
         engine=result.engine,
         chars=result.chars,
         title=result.title,
+        queue_position=result.queue_position,
     )
 
 
@@ -78,7 +80,8 @@ def read(
 ) -> ReadResponse:
     """Read an article (text, HTML or page URL): cached audio at once, new audio streams."""
     guard = get_read_guard(request)
-    admit, charge = guard.admit(request, service), guard.charge(request)
+    admit, charge = guard.admit(request, service), guard.charge(request, service)
+    client = guard.client(request)
     if body.url is not None:
         result = service.read_url(
             body.url,
@@ -87,6 +90,7 @@ def read(
             voice=body.voice,
             admit=admit,
             charge=charge,
+            client=client,
         )
     else:
         result = service.read(
@@ -98,6 +102,7 @@ def read(
             voice=body.voice,
             admit=admit,
             charge=charge,
+            client=client,
         )
     return _answer(result, request, response)
 
@@ -112,8 +117,9 @@ def read_link(
 ) -> RedirectResponse:
     """Read a page by its URL from a plain link: redirects to the audio."""
     guard = get_read_guard(request)
-    admit, charge = guard.admit(request, service), guard.charge(request)
-    result = service.read_url(url, selector=selector, admit=admit, charge=charge)
+    admit, charge = guard.admit(request, service), guard.charge(request, service)
+    client = guard.client(request)
+    result = service.read_url(url, selector=selector, admit=admit, charge=charge, client=client)
     answer = _answer(result, request, response)
     return RedirectResponse(answer.audio_url, status_code=303)
 
@@ -163,19 +169,20 @@ async def audio(article_id: str, request: Request, service: ServiceDep) -> Respo
         )
     # Someone is listening now: a registry job being pre-generated goes ahead of the rest.
     service.promote(job)
-    timeout = service.settings.stream_timeout_s
-    await job.wait_started(timeout)
-    if job.state is JobState.FAILED or not job.started:
+    # Queued is not failed: however long the queue, the stream starts with the first chunk
+    # (articles take turns for the engines, so each starts within a turn of the others).
+    await job.wait_started(None)
+    if job.state is JobState.FAILED:
         raise HTTPException(
             503,
             "Không đọc được bài viết lúc này, xin thử lại sau (speech engines unavailable).",
             headers={"Retry-After": "30"},
         )
+    # Complete but not stored (the disk was full), or in progress: the stored chunks (and
+    # those the job kept when the cache refused them), followed as they come.
     headers = {"Cache-Control": "no-store", "X-TTS-Engine": job.engine}
-    if job.state is JobState.READY:
-        # Complete but not on disk (the cache could not store it): serve it from memory.
-        return Response(job.audio(), media_type="audio/mpeg", headers=headers)
-    return StreamingResponse(job.stream(timeout), media_type="audio/mpeg", headers=headers)
+    stream = follow(job, service.chunk_reader(job), timeout=service.settings.stream_timeout_s)
+    return StreamingResponse(stream, media_type="audio/mpeg", headers=headers)
 
 
 @router.get("/audio/{article_id}.vtt", name="vtt", responses=_ERRORS, response_model=None)
