@@ -20,9 +20,9 @@ import pytest
 
 from tests.helpers import decode_seconds, text_tone
 from tts_service.cache import AudioCache
-from tts_service.engines.base import FakeEngine
 from tts_service.settings import Settings
 from tts_service.synthesis import SpeechService
+from tts_service.testing import FakeEngine
 
 TEXT = (
     "Ngày 09/7/2021, Sở Nội vụ tỉnh Lạng Sơn tổ chức hội nghị sơ kết thi đua.\n"

@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from tests.helpers import decode_seconds, text_tone
-from tts_service.engines.base import FakeEngine
 from tts_service.engines.registry import build_engines
 from tts_service.errors import SynthesisUnavailable
 from tts_service.settings import Settings
+from tts_service.testing import FakeEngine
 from tts_service.testing.fake_google import FakeGoogle, FaultPlan
 
 FAULTS = FaultPlan(

@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import text_tone
 from tts_service.api.limits import ClientBuckets
-from tts_service.engines.base import FakeEngine
+from tts_service.testing import FakeEngine
 
 ARTICLES = [
     "Sáng nay, Ủy ban nhân dân tỉnh Lạng Sơn họp bàn kế hoạch năm 2024.",

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import decode_seconds, text_tone
-from tts_service.engines.base import FakeEngine
+from tests.helpers import assert_heard_whole, forbidden_but_loopback, text_tone
 from tts_service.fetch import fetch_page
+from tts_service.testing import FakeEngine
 
 PAGE = (Path(__file__).parents[1] / "fixtures" / "pages" / "langson-sokhdt.html").read_bytes()
 TITLE = "Cụm thi đua các cơ quan tham mưu tổng hợp tổ chức Hội nghị sơ kết công tác thi đua"
@@ -69,7 +69,7 @@ def url_service(make_service):
     service = make_service(
         engine,
         fetch_allowed_hosts=("langson.gov.vn",),
-        fetcher=partial(fetch_page, resolver=loopback_resolver, allow_loopback_for_tests=True),
+        fetcher=partial(fetch_page, resolver=loopback_resolver, forbidden=forbidden_but_loopback),
     )
     return service, engine
 
@@ -80,7 +80,7 @@ def test_reads_the_article_of_an_allowed_page(serve, url_service, portal):
     answer = client.post("/v1/read", json={"url": portal.url})
     assert answer.status_code == 202, answer.text
     info = answer.json()
-    decode_seconds(client.get(info["audio_url"]).content)
+    assert_heard_whole(client, info, client.get(info["audio_url"]).content)
     vtt = client.get(info["vtt_url"]).text
     assert vtt.split("\n\n")[1].split("\n")[2].startswith(TITLE)
     spoken = " ".join(engine.calls)
@@ -127,7 +127,7 @@ def test_forbidden_targets_are_refused_with_403(serve, make_service, url):
 
 
 def test_allowed_name_resolving_to_loopback_is_refused(serve, make_service, portal):
-    # The real resolver is bypassed, but loopback stays forbidden without the test switch.
+    # The real resolver is bypassed, but loopback stays forbidden to the default check.
     service = make_service(
         FakeEngine(text_tone, name="fake"),
         fetch_allowed_hosts=("langson.gov.vn",),

@@ -11,14 +11,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tts_service.engines.base import FakeEngine
 from tts_service.engines.breaker import BreakerState, CircuitBreaker, GuardedEngine
 from tts_service.engines.gtts_engine import GTTSEngine
 from tts_service.engines.ratelimit import RateLimiter
 from tts_service.engines.registry import build_engines
 from tts_service.jobs import Job, JobState
 from tts_service.settings import Settings
-from tts_service.testing import FakeGoogle, FaultPlan, fake_speech
+from tts_service.testing import FakeEngine, FakeGoogle, FaultPlan, fake_speech
 from tts_service.testing.clock import FakeClock
 
 GOOGLE_DOWN = FaultPlan(rate_5xx=1.0)

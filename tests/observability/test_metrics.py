@@ -6,13 +6,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.helpers import decode_seconds, text_tone
+from tests.helpers import assert_heard_whole, text_tone
 from tests.observability.conftest import scrape, value
-from tts_service.engines.base import FakeEngine
 from tts_service.engines.registry import build_engines
 from tts_service.errors import SynthesisRejected, SynthesisUnavailable
 from tts_service.observability.metrics import ServiceMetrics, breaker_state
 from tts_service.settings import Settings
+from tts_service.testing import FakeEngine
 from tts_service.testing.fake_google import FakeGoogle
 
 TEXT = (
@@ -28,7 +28,7 @@ def test_a_cold_then_a_cached_read_show_up_in_the_metrics(serve, make_service):
     assert cold.status_code == 202
     audio = client.get(cold.json()["audio_url"])
     assert audio.status_code == 200
-    decode_seconds(audio.content)
+    assert_heard_whole(client, cold.json(), audio.content)
     cached = client.post("/v1/read", json={"text": TEXT})
     assert cached.status_code == 200 and cached.json()["status"] == "ready"
     assert client.get(f"/v1/read/{'0' * 40}").status_code == 404
