@@ -22,11 +22,16 @@ class Portal:
 
     def __init__(self):
         self.requests: list[dict[str, str]] = []
+        self.closing = threading.Event()
         portal = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 portal.requests.append(dict(self.headers))
+                if self.path.startswith("/cham/"):
+                    # A page that never comes: held until the portal closes.
+                    portal.closing.wait(30)
+                    return
                 if self.headers.get("If-None-Match") == '"v1"':
                     self.send_response(304)
                     self.end_headers()
@@ -47,6 +52,7 @@ class Portal:
         self.url = f"http://sokhdt.langson.gov.vn:{self.server.server_address[1]}/tin-tuc/hoi-nghi"
 
     def close(self):
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
@@ -145,7 +151,22 @@ def test_url_reading_is_off_until_hosts_are_allowed(serve, make_service):
     assert "TTS_FETCH_ALLOWED_HOSTS" in answer.json()["detail"]
 
 
-def test_an_unreachable_page_is_a_gateway_error(serve, url_service):
+def test_an_unreachable_page_is_a_bad_gateway(serve, url_service):
     client = serve(url_service[0])
+    # Nothing listens on port 9 of the loopback: the connection is refused at once.
     answer = client.post("/v1/read", json={"url": "http://langson.gov.vn:9/khong-co"})
-    assert answer.status_code in (502, 504)
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["detail"].startswith("Không kết nối được tới trang (connection failed)")
+
+
+def test_a_page_slower_than_the_time_limit_is_a_gateway_timeout(serve, make_service, portal):
+    service = make_service(
+        FakeEngine(text_tone, name="fake"),
+        fetch_allowed_hosts=("langson.gov.vn",),
+        fetch_timeout_s=0.5,
+        fetcher=partial(fetch_page, resolver=loopback_resolver, forbidden=forbidden_but_loopback),
+    )
+    client = serve(service)
+    answer = client.post("/v1/read", json={"url": portal.url.replace("/tin-tuc/", "/cham/")})
+    assert answer.status_code == 504, answer.text
+    assert answer.json()["detail"] == "Trang phản hồi quá chậm (the page took too long)."
