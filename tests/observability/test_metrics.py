@@ -8,6 +8,7 @@ import pytest
 
 from tests.helpers import assert_heard_whole, text_tone
 from tests.observability.conftest import scrape, value
+from tts_service.engines.breaker import CircuitBreaker, GuardedEngine
 from tts_service.engines.registry import build_engines
 from tts_service.errors import SynthesisRejected, SynthesisUnavailable
 from tts_service.observability.metrics import ServiceMetrics, breaker_state
@@ -138,15 +139,13 @@ def test_breaker_states_map_to_gauge_values(engine, expected):
 
 
 def test_a_real_circuit_breaker_is_exported():
-    breaker_module = pytest.importorskip("tts_service.engines.breaker")
-
     def down(_text):
         raise SynthesisUnavailable("Google is down")
 
     now = [0.0]
-    guarded = breaker_module.GuardedEngine(
+    guarded = GuardedEngine(
         FakeEngine(down),
-        breaker_module.CircuitBreaker(failures=1, cooldown_s=10, clock=lambda: now[0]),
+        CircuitBreaker(failures=1, cooldown_s=10, clock=lambda: now[0]),
     )
     assert breaker_state(guarded) == 0
     with pytest.raises(SynthesisUnavailable):
