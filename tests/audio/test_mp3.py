@@ -166,15 +166,22 @@ def test_bytearray_and_memoryview_like_input_is_accepted():
     assert mp3.audio_frames(bytearray(HOUSE_FRAME * 2)) == HOUSE_FRAME * 2
 
 
-def test_five_minutes_parse_in_milliseconds():
-    data = HOUSE_FRAME * 12_500  # 300 s
-    started = time.perf_counter()
-    stream = mp3.parse(data, strict=True)
-    _ = stream.format, stream.duration_seconds, stream.audio
-    elapsed = time.perf_counter() - started
-    assert stream.duration_seconds == pytest.approx(300.0)
-    # A few ms on a laptop; the bound is loose so a busy CI machine does not flake.
-    assert elapsed < 0.25, f"parsing 5 minutes took {elapsed * 1000:.1f} ms"
+def test_parsing_grows_linearly_with_the_audio():
+    # How fast five minutes parse is measured in bench/bench_mp3.py; here only the growth:
+    # four times the frames may take about four times as long (linear), never sixteen.
+    def seconds_to_parse(frames: int) -> float:
+        data = HOUSE_FRAME * frames
+        best = float("inf")
+        for _ in range(3):  # the best of three: a busy machine only ever adds time
+            started = time.perf_counter()
+            stream = mp3.parse(data, strict=True)
+            _ = stream.format, stream.duration_seconds, stream.audio
+            best = min(best, time.perf_counter() - started)
+        assert stream.duration_seconds == pytest.approx(frames * 0.024)
+        return best
+
+    short, long = seconds_to_parse(12_500), seconds_to_parse(50_000)
+    assert long < 10 * short, (short, long)
 
 
 _HEADERS = st.sampled_from(
