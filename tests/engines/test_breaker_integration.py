@@ -93,7 +93,10 @@ def test_breaker_sends_articles_to_the_fallback_until_google_recovers(fake, cloc
     clock.advance(29.0)
     assert read(service, ARTICLES[2]).engine == "espeak"
     assert len(fake.requests) == asked
-    assert gtts.breaker.counters.short_circuited >= 2
+    # Every chunk of both articles was refused by the open breaker without asking Google.
+    assert gtts.breaker.counters.short_circuited == len(sentences(ARTICLES[1])) + len(
+        sentences(ARTICLES[2])
+    )
 
     # Cool-down over and Google healthy again: one probe, then Google reads again.
     fake.faults = None
@@ -199,7 +202,8 @@ def test_running_out_of_tokens_falls_back_without_opening_the_breaker(fake, make
     assert read(service, ARTICLES[0]).engine == "espeak"
     assert fake.requests == sentences(ARTICLES[0])[:1]
     assert gtts.breaker.state is BreakerState.CLOSED
-    assert limiter.refused >= 1
+    # One refusal per chunk after the first: the clock never moves, so no token comes back.
+    assert limiter.refused == len(sentences(ARTICLES[0])) - 1
     assert gtts.breaker.counters.failures == 0  # our own throttling is not Google failing
 
 
