@@ -46,6 +46,10 @@ with open("pyproject.toml", "a", encoding="utf-8") as fh:
 with open("tests/conftest.py", "a", encoding="utf-8") as fh:
     fh.write("\n\ndef pytest_collection_modifyitems(items):\n"
              "    for item in items:\n        item._nodeid = item.nodeid\n")
+    # The MP3 parser keeps decoded headers in a module-level dict; filled before mutmut
+    # forks, it would hide every mutant of _decode_header. Emptied before each test.
+    fh.write("\n\n@pytest.fixture(autouse=True)\ndef _fresh_header_cache():\n"
+             "    import tts_service.audio.mp3 as mp3\n\n    mp3._HEADERS.clear()\n")
 PY
 echo "mutating $paths (tests: $tests) in $work" >&2
 "$root/.venv/bin/mutmut" run "$@" || true

@@ -219,3 +219,11 @@ def test_random_bytes_never_raise_anything_else(blob):
         mp3.parse(blob, strict=True)
     except AudioFormatError:
         pass
+
+
+def test_a_bare_stream_reports_nothing_stripped():
+    # Found by mutation testing: parse's defaults (no tags, nothing cut) were never checked.
+    stream = mp3.parse(HOUSE_FRAME * 3, strict=True)
+    assert (stream.id3v2_size, stream.has_id3v1, stream.truncated_bytes) == (0, False, 0)
+    cut = mp3.parse(HOUSE_FRAME * 3 + HOUSE_FRAME[:40])
+    assert (cut.id3v2_size, cut.has_id3v1, cut.truncated_bytes) == (0, False, 40)
