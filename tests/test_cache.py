@@ -300,3 +300,22 @@ def test_an_index_from_before_shortcuts_were_dated_is_migrated(tmp_path):
     assert cache.get_alias("b" * 40) == "c" * 40
     cache.set_page("https://langson.gov.vn/a", None, etag='"v1"', last_modified=None, article=KEY)
     assert cache.get_page("https://langson.gov.vn/a", None) == ('"v1"', None, KEY)
+
+
+def test_removing_an_article_leaves_none_of_its_files(tmp_path):
+    # Found by mutation testing: the .json could stay behind unnoticed.
+    cache = make(tmp_path)
+    cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
+    cache.put_chunk("b" * 40, b"frames")
+    cache.remove("article", KEY)
+    cache.remove("chunk", "b" * 40)
+    assert sorted(p.name for p in (tmp_path / "cache").glob("*/*/*")) == []
+
+
+def test_a_cache_exactly_at_its_cap_keeps_everything(tmp_path):
+    # Found by mutation testing: "<= max_bytes" could become "< max_bytes" unnoticed.
+    cache = make(tmp_path, max_bytes=2 * 1000)
+    cache.put_chunk("1" * 40, b"x" * 1000)
+    cache.put_chunk("2" * 40, b"x" * 1000)
+    assert cache.total_bytes == 2000
+    assert cache.get_chunk("1" * 40) is not None and cache.get_chunk("2" * 40) is not None
