@@ -34,11 +34,11 @@ from tests.helpers import live_server, text_tone  # noqa: E402
 from tts_service import textwork  # noqa: E402
 from tts_service.api.main import create_app, text_pool  # noqa: E402
 from tts_service.cache import AudioCache  # noqa: E402
-from tts_service.engines.base import FakeEngine  # noqa: E402
 from tts_service.errors import TextTooComplex  # noqa: E402
 from tts_service.isolation import InProcess, Isolation, WorkerPool  # noqa: E402
 from tts_service.settings import Settings  # noqa: E402
 from tts_service.synthesis import SpeechService  # noqa: E402
+from tts_service.testing import FakeEngine  # noqa: E402
 from tts_service.text.lexicon import Lexicon  # noqa: E402
 
 SEED = ROOT / "tests" / "fixtures" / "seed-article.txt"

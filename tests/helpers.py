@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import socket
 import struct
@@ -10,11 +11,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 import imageio_ffmpeg
 import lameenc
 import uvicorn
 from fastapi import FastAPI
+
+from tts_service.audio.format import HOUSE_FORMAT
+from tts_service.fetch import is_forbidden_address
 
 
 @lru_cache(maxsize=256)
@@ -31,6 +36,32 @@ def tone_mp3(seconds: float, *, rate: int = 24000, bitrate: int = 32, freq: floa
     encoder.set_bit_rate(bitrate)
     encoder.set_quality(5)
     return bytes(encoder.encode(pcm) + encoder.flush())
+
+
+def assert_whole_audio(data: bytes, announced: float) -> float:
+    """Decode ``data`` fully; it must last the announced duration, to within one frame.
+
+    A valid MP3 is not enough: a stream cut at a chunk boundary still decodes. The house
+    format's frame is 576 samples at 24 kHz, 24 ms. Returns the decoded duration.
+    """
+    seconds = decode_seconds(data)
+    assert abs(seconds - announced) <= HOUSE_FORMAT.frame_seconds, (
+        f"decoded {seconds:.3f} s, announced {announced:.3f} s"
+    )
+    return seconds
+
+
+def assert_heard_whole(client: Any, info: dict[str, Any], audio: bytes) -> float:
+    """The audio of the read answer ``info`` lasts what its status announces, to a frame."""
+    status = client.get(f"/v1/read/{info['id']}")
+    assert status.status_code == 200, status.text
+    assert status.json()["status"] == "ready", status.text
+    return assert_whole_audio(audio, status.json()["duration_s"])
+
+
+def forbidden_but_loopback(address: str) -> bool:
+    """The fetcher's address check, widened to a test's own server on 127.0.0.1 or ::1."""
+    return not ipaddress.ip_address(address).is_loopback and is_forbidden_address(address)
 
 
 def text_tone(text: str) -> bytes:

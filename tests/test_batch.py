@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.helpers import decode_seconds, text_tone
+from tests.helpers import assert_whole_audio, text_tone
 from tests.registry.cms import CountingEngine
 from tts_service.batch import (
     ARTICLE_ID,
@@ -30,12 +30,11 @@ from tts_service.batch import (
 )
 from tts_service.cache import AudioCache
 from tts_service.cli import main
-from tts_service.engines.base import FakeEngine
 from tts_service.errors import SynthesisRejected
 from tts_service.registry.articles import PRIORITY_BATCH
 from tts_service.registry.runtime import RegistryRuntime
 from tts_service.registry.store import ArticleStore
-from tts_service.testing import FakeGoogle
+from tts_service.testing import FakeEngine, FakeGoogle
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -371,8 +370,7 @@ def assert_ready_and_decodable(cache: Path, ids: set[str]) -> None:
             assert record is not None and record.status == "ready", (article_id, record)
             stored = audio.get_article(record.audio_key)
             assert stored is not None, article_id
-            seconds = decode_seconds(stored.mp3_path.read_bytes())
-            assert abs(seconds - record.duration_s) < 0.1, article_id
+            assert_whole_audio(stored.mp3_path.read_bytes(), record.duration_s)
     finally:
         store.close()
         audio.close()

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
-from tts_service.cache import AudioCache
+from tts_service.cache import _HOST, AudioCache
 from tts_service.errors import CacheError
 
 KEY = "a" * 40
@@ -54,12 +59,83 @@ def test_crash_before_metadata_leaves_nothing_servable(tmp_path, monkeypatch):
     assert list((tmp_path / "cache" / "articles").glob("*/*")) == []
 
 
-def test_leftover_partial_files_are_removed_at_start(tmp_path):
+def dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    with subprocess.Popen([sys.executable, "-c", "pass"]) as proc:
+        proc.wait()
+    return proc.pid
+
+
+def test_leftovers_of_dead_writers_are_removed_at_start_and_live_ones_kept(tmp_path):
     make(tmp_path).close()
-    leftover = tmp_path / "cache" / "tmp" / "x.mp3.part"
-    leftover.write_bytes(b"half")
-    make(tmp_path)
-    assert not leftover.exists()
+    tmp = tmp_path / "cache" / "tmp"
+    dead = tmp / f"{KEY}.mp3.{_HOST}-{dead_pid()}.{'0' * 32}.part"
+    dead_marker = tmp / f"{KEY}.{_HOST}-{dead_pid()}.writing"
+    live = tmp / f"{KEY}.mp3.{_HOST}-{os.getpid()}.{'1' * 32}.part"
+    elsewhere = tmp / f"{KEY}.mp3.0badc0de-{dead_pid()}.{'2' * 32}.part"  # another host
+    unknown = tmp / "x.mp3.part"  # not named by this version: judged by its age only
+    stale = tmp / "y.mp3.part"
+    for path in (dead, dead_marker, live, elsewhere, unknown, stale):
+        path.write_bytes(b"half")
+    an_hour_ago = time.time() - 3601
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    make(tmp_path).close()
+    assert sorted(p.name for p in tmp.iterdir()) == sorted(
+        p.name for p in (live, elsewhere, unknown)
+    )
+
+
+def test_a_second_process_opening_the_cache_spares_an_article_being_written(tmp_path, monkeypatch):
+    # A batch beside the service is supported: its start must not take the service's
+    # in-flight files (the .json still in tmp/, the .mp3 and .vtt renamed already) for a
+    # crash's leftovers.
+    cache = make(tmp_path)
+    real_replace = os.replace
+    renaming_meta, go_on = threading.Event(), threading.Event()
+
+    def slow_on_metadata(src, dst):
+        if str(dst).endswith(".json"):
+            renaming_meta.set()
+            assert go_on.wait(30)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", slow_on_metadata)
+    errors: list[BaseException] = []
+
+    def write():
+        try:
+            cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={"n": 1})
+        except BaseException as exc:
+            errors.append(exc)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert renaming_meta.wait(30)
+        other = subprocess.run(
+            [sys.executable, "-c", OPEN_AND_CLOSE, str(tmp_path / "cache")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert other.returncode == 0, other.stderr
+    finally:
+        go_on.set()
+        writer.join(30)
+    assert errors == []
+    article = cache.get_article(KEY)
+    assert article is not None
+    assert (article.mp3_path.read_bytes(), article.meta) == (b"ID3mp3", {"n": 1})
+    assert list((tmp_path / "cache" / "tmp").iterdir()) == []
+
+
+OPEN_AND_CLOSE = """
+import sys
+from pathlib import Path
+from tts_service.cache import AudioCache
+AudioCache(Path(sys.argv[1]), max_bytes=10**9).close()
+"""
 
 
 def test_least_recently_used_entries_are_evicted(tmp_path):
@@ -115,3 +191,131 @@ def test_unpin_says_when_no_owner_is_left_and_remove_deletes_now(tmp_path):
     cache.remove("article", KEY)
     assert cache.get_article(KEY) is None
     assert cache.total_bytes == 0
+
+
+# -- shortcuts: aliases and page validators are pruned ------------------------------------
+
+
+def shortcuts(root) -> tuple[list[str], list[str]]:
+    """The aliases and the page URLs in the index, sorted."""
+    db = sqlite3.connect(root / "index.sqlite3")
+    try:
+        aliases = sorted(row[0] for row in db.execute("SELECT alias FROM aliases"))
+        pages = sorted(row[0] for row in db.execute("SELECT url FROM pages"))
+    finally:
+        db.close()
+    return aliases, pages
+
+
+def age(root, seconds: float) -> None:
+    """Make every shortcut ``seconds`` older (and its expiry that much nearer)."""
+    db = sqlite3.connect(root / "index.sqlite3")
+    try:
+        with db:
+            for table in ("aliases", "pages"):
+                db.execute(f"UPDATE {table} SET created = created - ?", (seconds,))
+            db.execute("UPDATE aliases SET expires = expires - ?", (seconds,))
+    finally:
+        db.close()
+
+
+def add_shortcuts(cache: AudioCache, target: str, n: int, prefix: str) -> None:
+    for i in range(n):
+        cache.set_alias(f"{prefix}{i:039d}", target)
+        cache.set_page(
+            f"https://langson.gov.vn/{prefix}{i}",
+            None,
+            etag=None,
+            last_modified=None,
+            article=target,
+        )
+
+
+def test_shortcuts_go_with_the_article_they_lead_to(tmp_path):
+    root = tmp_path / "cache"
+    cache = AudioCache(root, max_bytes=1024 * 1024)
+    kept, removed, evicted = "1" * 40, "2" * 40, "3" * 40
+    for key in (kept, removed, evicted):
+        cache.put_article(key, mp3=b"x" * 300_000, vtt="WEBVTT\n", meta={})
+        add_shortcuts(cache, key, 2, key[0])
+    cache.remove("article", removed)
+    assert cache.get_alias(f"2{0:039d}") is None
+    cache.get_article(kept)  # more recent than the third
+    cache.put_article("4" * 40, mp3=b"y" * 600_000, vtt="WEBVTT\n", meta={})  # evicts it
+    assert cache.get_article(evicted) is None
+    assert shortcuts(root) == (
+        [f"1{0:039d}", f"1{1:039d}"],
+        ["https://langson.gov.vn/10", "https://langson.gov.vn/11"],
+    )
+
+
+def test_shortcuts_that_lead_nowhere_for_an_hour_expire_or_overflow_are_pruned(tmp_path):
+    root = tmp_path / "cache"
+    cache = make(tmp_path)
+    stored, pending = "1" * 40, "2" * 40
+    cache.put_article(stored, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
+    add_shortcuts(cache, stored, 3, "s")  # lead to a stored article: kept
+    add_shortcuts(cache, pending, 2, "p")  # its job failed long ago: pruned
+    cache.set_alias("a" * 40, "p" + f"{0:039d}")  # an alias of a pruned alias: pruned
+    cache.set_alias("e" * 40, stored, ttl=10)  # expires: pruned
+    cache.close()
+    age(root, 3601)
+    cache = make(tmp_path)
+    add_shortcuts(cache, pending, 1, "n")  # a job still running (young): kept
+    cache.close()
+    cache = AudioCache(root, max_bytes=10**9, max_shortcuts=3)  # the 3 newest of each
+    assert shortcuts(root) == (
+        [f"n{0:039d}", f"s{1:039d}", f"s{2:039d}"],
+        ["https://langson.gov.vn/n0", "https://langson.gov.vn/s1", "https://langson.gov.vn/s2"],
+    )
+
+
+def test_a_busy_service_prunes_its_shortcuts_every_minute(tmp_path, monkeypatch):
+    root = tmp_path / "cache"
+    cache = AudioCache(root, max_bytes=10**9, max_shortcuts=4)
+    cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
+    add_shortcuts(cache, KEY, 6, "b")
+    assert len(shortcuts(root)[0]) == 6  # less than a minute since the last pruning
+    monkeypatch.setattr("tts_service.cache._PRUNE_INTERVAL_S", 0.0)
+    assert cache.get_alias(f"b{5:039d}") == KEY
+    assert tuple(map(len, shortcuts(root))) == (4, 4)
+
+
+def test_an_index_from_before_shortcuts_were_dated_is_migrated(tmp_path):
+    root = tmp_path / "cache"
+    root.mkdir()
+    db = sqlite3.connect(root / "index.sqlite3")
+    with db:
+        db.execute(
+            "CREATE TABLE aliases (alias TEXT PRIMARY KEY, target TEXT NOT NULL, expires REAL)"
+        )
+        db.execute(
+            "CREATE TABLE pages (url TEXT NOT NULL, selector TEXT NOT NULL, etag TEXT, "
+            "last_modified TEXT, article TEXT NOT NULL, PRIMARY KEY (url, selector))"
+        )
+        db.execute("INSERT INTO aliases VALUES (?, ?, NULL)", ("b" * 40, "c" * 40))
+    db.close()
+    cache = make(tmp_path)
+    # Its old rows count from now: a shortcut to a job that may still run is not pruned.
+    assert cache.get_alias("b" * 40) == "c" * 40
+    cache.set_page("https://langson.gov.vn/a", None, etag='"v1"', last_modified=None, article=KEY)
+    assert cache.get_page("https://langson.gov.vn/a", None) == ('"v1"', None, KEY)
+
+
+def test_removing_an_article_leaves_none_of_its_files(tmp_path):
+    # Found by mutation testing: the .json could stay behind unnoticed.
+    cache = make(tmp_path)
+    cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
+    cache.put_chunk("b" * 40, b"frames")
+    cache.remove("article", KEY)
+    cache.remove("chunk", "b" * 40)
+    assert sorted(p.name for p in (tmp_path / "cache").glob("*/*/*")) == []
+
+
+def test_a_cache_exactly_at_its_cap_keeps_everything(tmp_path):
+    # Found by mutation testing: "<= max_bytes" could become "< max_bytes" unnoticed.
+    cache = make(tmp_path, max_bytes=2 * 1000)
+    cache.put_chunk("1" * 40, b"x" * 1000)
+    cache.put_chunk("2" * 40, b"x" * 1000)
+    assert cache.total_bytes == 2000
+    assert cache.get_chunk("1" * 40) is not None and cache.get_chunk("2" * 40) is not None

@@ -156,13 +156,17 @@ def test_a_pending_read_still_saves_its_entry_from_eviction(tmp_path):
 
 
 @pytest.mark.parametrize("reads", [64, 65, 200])
-def test_many_reads_are_written_in_batches_without_waiting_for_close(tmp_path, reads):
+def test_many_reads_are_written_in_batches_and_later_batches_wait(tmp_path, monkeypatch, reads):
     root = tmp_path / "cache"
     cache = AudioCache(root, max_bytes=10**9)
     for n in range(reads):
         cache.put_chunk(key(n), b"c")
-    before = last_access(root, 0)
+    # Reads happen at 2e9 s; the monotonic clock stands still, so no batch is written for
+    # being five seconds old: only a full batch of 64 is.
+    monkeypatch.setattr("tts_service.cache.time.time", lambda: 2e9)
+    monkeypatch.setattr("tts_service.cache.time.monotonic", lambda: 0.0)
     for n in range(reads):
         cache.get_chunk(key(n))
-    # The first batch of 64 is written once it is full; later ones wait for theirs.
-    assert last_access(root, 0) > before
+    written = 64 * (reads // 64)  # 64, 64, 192
+    refreshed = [last_access(root, n) == 2e9 for n in range(reads)]
+    assert refreshed == [n < written for n in range(reads)]

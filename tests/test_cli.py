@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
 from click.testing import CliRunner
 
-from tests.helpers import decode_seconds
+from tests.helpers import assert_whole_audio
 from tests.registry.cms import AUTH, KEY, CountingEngine
 from tts_service.cli import main
 from tts_service.registry.store import ArticleStore
@@ -48,7 +49,9 @@ def test_synth_writes_a_playable_mp3_and_timings(tmp_path, monkeypatch):
         input="Xin chào. Đây là bản tin thử nghiệm của Ủy ban nhân dân tỉnh.",
     )
     assert result.exit_code == 0, result.output
-    assert decode_seconds(out.read_bytes()) > 1
+    (meta,) = (tmp_path / "cache" / "articles").glob("*/*.json")
+    announced = json.loads(meta.read_text(encoding="utf-8"))["duration_s"]
+    assert assert_whole_audio(out.read_bytes(), announced) > 1
     assert vtt.read_text().count(" --> ") == 2
 
 

@@ -1,7 +1,8 @@
 """fetch_page against a real HTTP server on 127.0.0.1, with injected DNS answers.
 
 No test sends traffic anywhere but 127.0.0.1: test host names resolve through
-``resolver`` fixtures, and loopback is reachable only with ``allow_loopback_for_tests``.
+``resolver`` fixtures, and loopback is reachable only through the tests' own address check
+(``tests.helpers.forbidden_but_loopback``).
 Refused targets are refused before any connection; a client whose transport fails the
 test makes sure of it.
 """
@@ -9,6 +10,7 @@ test makes sure of it.
 from __future__ import annotations
 
 import gzip
+import inspect
 import threading
 import time
 import tracemalloc
@@ -21,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from tests.helpers import forbidden_but_loopback
 from tts_service.errors import (
     FetchFailed,
     FetchTimeout,
@@ -237,7 +240,7 @@ def fetch(url: str, **overrides):
         "timeout": 5.0,
         "max_redirects": 3,
         "resolver": resolver,
-        "allow_loopback_for_tests": True,
+        "forbidden": forbidden_but_loopback,
     }
     options.update(overrides)
     return fetch_page(url, **options)
@@ -277,11 +280,14 @@ def test_each_hop_resolves_its_name_once(server):
     assert calls == ["portal.gov.vn", "portal.gov.vn"]
 
 
-@pytest.mark.parametrize("path", ["/header-1258", "/meta-1258", "/meta-utf8"])
-def test_charset_from_header_or_meta(server, path):
+@pytest.mark.parametrize(
+    ("path", "charset"),
+    [("/header-1258", "windows-1258"), ("/meta-1258", "windows-1258"), ("/meta-utf8", "utf-8")],
+)
+def test_charset_from_header_or_meta(server, path, charset):
     page = fetch(f"http://portal.gov.vn:{server}{path}")
     assert TEXT_1258 in page.html  # NFC: "ắ" is one character again
-    assert page.charset in ("windows-1258", "utf-8")
+    assert page.charset == charset
 
 
 def test_conditional_request_with_etag(server):
@@ -361,7 +367,7 @@ def test_names_resolving_to_internal_addresses_are_refused(address):
         fetch(
             "https://portal.gov.vn/bai-viet",
             resolver=lambda host, port: [address],
-            allow_loopback_for_tests=False,
+            forbidden=is_forbidden_address,
             client=no_traffic_client(),
         )
 
@@ -375,18 +381,25 @@ def test_one_internal_address_among_public_ones_is_enough_to_refuse():
         )
 
 
-def test_loopback_switch_admits_loopback_only():
-    assert not is_forbidden_address("127.0.0.1", allow_loopback=True)
-    assert is_forbidden_address("127.0.0.1")
-    assert is_forbidden_address("10.0.0.1", allow_loopback=True)
-    assert is_forbidden_address("169.254.169.254", allow_loopback=True)
+def test_the_tests_address_check_admits_loopback_only():
+    assert not forbidden_but_loopback("127.0.0.1") and not forbidden_but_loopback("::1")
+    assert is_forbidden_address("127.0.0.1") and is_forbidden_address("::1")
+    assert forbidden_but_loopback("10.0.0.1")
+    assert forbidden_but_loopback("169.254.169.254")
+    assert forbidden_but_loopback("::ffff:127.0.0.1") == is_forbidden_address("::ffff:127.0.0.1")
     assert not is_forbidden_address("203.113.131.1")
     assert not is_forbidden_address("2402:800::1")
 
 
-def test_loopback_server_is_refused_without_the_switch(server):
+def test_loopback_server_is_refused_by_the_default_check(server):
     with pytest.raises(ForbiddenTarget):
-        fetch(f"http://portal.gov.vn:{server}/ok", allow_loopback_for_tests=False)
+        fetch(f"http://portal.gov.vn:{server}/ok", forbidden=is_forbidden_address)
+
+
+def test_fetch_page_has_no_test_switch():
+    # The production code path takes no test-only flag: tests widen the address check.
+    assert "allow_loopback_for_tests" not in inspect.signature(fetch_page).parameters
+    assert fetch_page.__kwdefaults__["forbidden"] is is_forbidden_address
 
 
 @pytest.mark.parametrize("path", ["/redirect-internal", "/redirect-metadata"])

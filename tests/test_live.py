@@ -9,9 +9,9 @@ import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.helpers import decode_seconds, tone_mp3
-from tts_service.engines.base import FakeEngine
 from tts_service.jobs import JobState
 from tts_service.live import follow
+from tts_service.testing import FakeEngine
 
 # Ten seconds of tone a chunk (about 40 KB): the audio dwarfs the text and the bookkeeping.
 TONE = tone_mp3(10.0)

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.helpers import decode_seconds, text_tone
+from tests.helpers import assert_whole_audio, text_tone
 from tts_service.audio.mp3 import duration_seconds
-from tts_service.engines.base import FakeEngine
+from tts_service.cache import AudioCache
 from tts_service.errors import (
     EmptyTextError,
     SynthesisUnavailable,
@@ -15,6 +16,7 @@ from tts_service.errors import (
     UnknownEngineError,
 )
 from tts_service.jobs import JobState
+from tts_service.testing import FakeEngine
 
 ARTICLE = (
     "Ngày 09/7/2021, tại Sở Kế hoạch và Đầu tư tỉnh Lạng Sơn, Cụm thi đua tổ chức hội nghị. "
@@ -46,7 +48,7 @@ def test_reads_an_article_and_stores_mp3_and_vtt(make_service):
     assert done.status is JobState.READY and done.engine == "fake"
     stored = service.stored(first.id)
     mp3 = stored.mp3_path.read_bytes()
-    assert abs(decode_seconds(mp3) - done.duration_s) < 0.1
+    assert_whole_audio(mp3, done.duration_s)
     assert abs(duration_seconds(mp3) - done.duration_s) < 0.001
     vtt = stored.vtt_path.read_text()
     assert vtt.count(" --> ") == 3
@@ -115,7 +117,7 @@ def test_a_voice_change_midway_keeps_the_article_as_it_was_streamed(make_service
     assert stored.mp3_path.read_bytes() == streamed
     assert stored.key not in (result.id, job.plans[1].key)
     assert stored.meta["engines"] == ["primary", "backup"]
-    assert abs(decode_seconds(streamed) - done.duration_s) < 0.1
+    assert_whole_audio(streamed, done.duration_s)
     assert stored.vtt_path.read_text().count(" --> ") == 3
     # The fallback read only the sentence the primary could not: nothing was read twice.
     assert len(backup.calls) == 1 and "Hội nghị đã" in backup.calls[0]
@@ -140,3 +142,46 @@ def test_bad_input_is_refused_with_input_errors(make_service):
         service.read(text="xin chào", engine="nope")
     with pytest.raises(UnknownEngineError):
         service.read(text="xin chào", voice="en")
+
+
+def test_close_waits_for_running_work_before_closing_the_cache(make_service, caplog):
+    # A chunk an engine is reading when the service stops is still written to the cache,
+    # and its job stores the article: nothing writes to a closed index.
+    gate, reading = threading.Event(), threading.Event()
+    busy = []
+
+    def held(text):
+        busy.append(text)
+        reading.set()
+        assert gate.wait(30)
+        audio = text_tone(text)
+        busy.remove(text)
+        return audio
+
+    service = make_service(FakeEngine(held, name="fake"))
+    result = service.read(text="Hội nghị đã thảo luận.")
+    assert reading.wait(30)
+    shutdown, close_cache = service._runner.shutdown, service.cache.close
+    at_close = []
+
+    def shutdown_then_release(**kwargs):
+        shutdown(**kwargs)
+        gate.set()  # the engine answers while the service is stopping
+
+    def record_then_close():
+        at_close.append((list(busy), service.job(result.id).state))
+        close_cache()
+
+    service._runner.shutdown = shutdown_then_release
+    service.cache.close = record_then_close
+    with caplog.at_level(logging.WARNING, logger="tts_service"):
+        service.close()
+    assert at_close == [([], JobState.READY)]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    reopened = AudioCache(service.cache.root, max_bytes=10**9)
+    try:
+        article = reopened.get_article(result.id)
+        assert article is not None
+        assert duration_seconds(article.mp3_path.read_bytes()) == article.meta["duration_s"]
+    finally:
+        reopened.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from tts_service.audio.format import HOUSE_FORMAT, AudioFormat
-from tts_service.engines.base import FakeEngine, SpeechEngine
+from tts_service.engines.base import SpeechEngine
 from tts_service.errors import (
     AudioFormatError,
     CacheError,
@@ -26,7 +26,6 @@ __all__ = [
     "AudioFormatError",
     "CacheError",
     "EmptyTextError",
-    "FakeEngine",
     "InputError",
     "Settings",
     "SpeechEngine",

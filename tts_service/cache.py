@@ -7,7 +7,7 @@ Layout under ``TTS_CACHE_DIR``::
     articles/ab/<key>.mp3         the assembled article (ID3 tag + frames)
     articles/ab/<key>.vtt         its sentence timings
     articles/ab/<key>.json        its metadata; written last, so it marks the entry complete
-    tmp/                          files being written; emptied at start-up
+    tmp/                          files being written, named after the process writing them
 
 Articles registered by editors are *pinned* (``pin(key, owner)``): LRU eviction never
 removes them, and ``TTS_CACHE_MAX_BYTES`` caps only the unpinned audio listeners' reads
@@ -16,6 +16,18 @@ left behind, so pre-generated audio stays ready however much else is read.
 Every write goes to ``tmp/`` first, is flushed to disk and then renamed into place, so a
 crash leaves at worst an orphan in ``tmp/`` — never a partial file under a servable name.
 An article is servable only when its ``.json`` exists.
+
+Several processes may share a cache (a batch beside the service), so opening one cleans up
+only what is provably dead: a temporary file is named after its writer (host and pid,
+``<name>.<host>-<pid>.<random>.part``) and removed when that process is gone or the file
+is older than a lease (an hour, far longer than any write); while an article's files are
+renamed into place a ``<key>.<host>-<pid>.writing`` marker in ``tmp/`` says so, and its
+files are left alone for as long as the marker's writer lives.
+
+Aliases (a request's key → its article) and page validators are shortcuts. They go with
+the article they lead to (eviction, removal), when they expire, when they have led nowhere
+for an hour (the article's job failed), and, past ``max_shortcuts`` rows, oldest first, so
+the index never grows without bound.
 
 The index keeps its byte totals (all entries, and the unpinned ones eviction may take) in a
 ``totals`` table maintained by triggers, so a store checks the cap in one row read instead
@@ -30,9 +42,11 @@ not be indexed is removed again. Refreshing an entry's last access is best effor
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -56,6 +70,18 @@ _TOUCHED_MAX = 100_000
 # has passed: re-reading a 51-chunk article edited in one place costs one write, not 50.
 _TOUCH_BATCH = 64
 _TOUCH_FLUSH_S = 5.0
+# A file in tmp/ older than this is no write in progress, whoever made it: a write takes
+# seconds at most, even on a slow disk.
+_LEASE_S = 3600.0
+# This host, in temporary files' names: a pid is only checked on the host it belongs to
+# (a cache on a shared volume may be written from several machines or containers).
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+# Aliases and page validators kept at most, and how often (in writes) they are pruned.
+_SHORTCUTS_MAX = 100_000
+_PRUNE_INTERVAL_S = 60.0
+# A shortcut to an article that is neither stored nor an alias is kept this long: its job
+# may still be running.
+_DANGLING_S = 3600.0
 
 
 _SCHEMA = """
@@ -73,6 +99,7 @@ CREATE TABLE IF NOT EXISTS pages (
     etag TEXT,
     last_modified TEXT,
     article TEXT NOT NULL,
+    created REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (url, selector)
 );
 CREATE TABLE IF NOT EXISTS pins (
@@ -83,13 +110,37 @@ CREATE TABLE IF NOT EXISTS pins (
 CREATE TABLE IF NOT EXISTS aliases (
     alias TEXT PRIMARY KEY,
     target TEXT NOT NULL,
-    expires REAL
+    expires REAL,
+    created REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS totals (
     name TEXT PRIMARY KEY,
     bytes INTEGER NOT NULL
 );
 """
+
+# After _SCHEMA: what the shortcuts' pruning needs (on columns older indexes lack). A
+# shortcut's ``created`` is stamped by SQLite whoever inserts it (an INSERT OR REPLACE too).
+_SHORTCUT_INDEXES = """
+CREATE INDEX IF NOT EXISTS aliases_target ON aliases (target);
+CREATE INDEX IF NOT EXISTS aliases_created ON aliases (created);
+CREATE INDEX IF NOT EXISTS pages_article ON pages (article);
+CREATE INDEX IF NOT EXISTS pages_created ON pages (created);
+CREATE TRIGGER IF NOT EXISTS aliases_created AFTER INSERT ON aliases BEGIN
+    UPDATE aliases SET created = (julianday('now') - 2440587.5) * 86400.0
+    WHERE rowid = NEW.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS pages_created AFTER INSERT ON pages BEGIN
+    UPDATE pages SET created = (julianday('now') - 2440587.5) * 86400.0
+    WHERE rowid = NEW.rowid;
+END;
+"""
+
+# A shortcut's column naming neither a stored article nor an alias.
+_LEADS_NOWHERE = (
+    "{0} NOT IN (SELECT key FROM entries WHERE kind = 'article') "
+    "AND {0} NOT IN (SELECT alias FROM aliases)"
+)
 
 # An entry is pinned when it is an article at least one owner pins.
 _PINNED = "({row}.kind = 'article' AND EXISTS (SELECT 1 FROM pins WHERE pins.key = {row}.key))"
@@ -144,9 +195,11 @@ class CachedArticle:
 class AudioCache:
     """Stores chunk and article audio by key, evicting least recently used past a cap."""
 
-    def __init__(self, root: Path, *, max_bytes: int) -> None:
+    def __init__(self, root: Path, *, max_bytes: int, max_shortcuts: int = _SHORTCUTS_MAX) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
+        self.max_shortcuts = max_shortcuts
+        self._pruned = time.monotonic()  # when the shortcuts were last pruned
         self._lock = threading.Lock()
         self._touched: dict[tuple[str, str], float] = {}
         # Last-access refreshes not written yet, and when they last were.
@@ -160,6 +213,8 @@ class AudioCache:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            self._add_created_columns()
+            self._db.executescript(_SHORTCUT_INDEXES)
             self._db.executescript(_TRIGGERS)
         except (OSError, sqlite3.Error) as exc:
             raise CacheError(f"cannot open the audio cache at {self.root}: {exc}") from exc
@@ -170,8 +225,22 @@ class AudioCache:
         except sqlite3.Error as exc:
             # A full disk: the triggers' totals stand; they are recounted at the next start.
             logger.warning("cache totals not recounted: %s", exc)
-        self._clear_tmp()
+        self._clear_dead_tmp()
         self._reconcile()
+        try:
+            self._prune_shortcuts()
+        except CacheError as exc:
+            logger.warning("cache shortcuts not pruned: %s", exc)
+
+    def _add_created_columns(self) -> None:
+        """Give an index from before shortcuts were pruned their ``created`` column."""
+        now = time.time()
+        for table in ("aliases", "pages"):
+            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if "created" not in columns:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN created REAL NOT NULL DEFAULT 0")
+                # Their age is unknown: they count from now.
+                self._db.execute(f"UPDATE {table} SET created = ?", (now,))
 
     # -- paths -------------------------------------------------------------------------
 
@@ -235,7 +304,14 @@ class AudioCache:
         """
         vtt_bytes = vtt.encode("utf-8")
         meta_bytes = json.dumps(meta, ensure_ascii=False).encode("utf-8")
+        # While the files are renamed one by one, another process opening the cache must
+        # not take them for a crash's leftovers.
+        marker = self.root / "tmp" / f"{self._path('articles', key, '').stem}.{_owner()}.writing"
         try:
+            try:
+                marker.touch()
+            except OSError as exc:
+                raise CacheError(f"cannot write to the cache: {exc}") from exc
             size = self._write_atomic(self._path("articles", key, ".mp3"), mp3)
             self._write_atomic(self._path("articles", key, ".vtt"), vtt_bytes)
             self._write_atomic(self._path("articles", key, ".json"), meta_bytes)
@@ -249,6 +325,8 @@ class AudioCache:
                 # Not indexed, so not kept: eviction would never see these files.
                 self._remove_files("article", key)
             raise
+        finally:
+            marker.unlink(missing_ok=True)
 
     def has_chunk(self, key: str) -> bool:
         """Whether a chunk's audio is cached (without refreshing its last access)."""
@@ -276,6 +354,8 @@ class AudioCache:
         """
         with self._index() as db:
             db.execute("DELETE FROM entries WHERE kind = ? AND key = ?", (kind, key))
+            if kind == "article":
+                _forget_shortcuts(db, [key])
         self._remove_files(kind, key)
 
     # -- aliases: a request's key → the article that answers it ------------------------
@@ -291,6 +371,7 @@ class AudioCache:
 
     def get_alias(self, alias: str) -> str | None:
         """Return the article an alias points at, unless it has expired."""
+        self._maybe_prune()
         with self._index() as db:
             row = db.execute(
                 "SELECT target, expires FROM aliases WHERE alias = ?", (alias,)
@@ -336,6 +417,43 @@ class AudioCache:
                 (url, reading, etag, last_modified, article),
             )
 
+    def _maybe_prune(self) -> None:
+        """Prune the shortcuts if a minute has passed: called on every read, so however fast
+        they are written (a page under many URLs) they never pass the cap by more than a
+        minute's worth."""
+        if time.monotonic() - self._pruned < _PRUNE_INTERVAL_S:
+            return
+        try:
+            self._prune_shortcuts()
+        except CacheError as exc:
+            # A full disk: the shortcuts wait; nothing a listener needs is at stake.
+            logger.warning("cache shortcuts not pruned: %s", exc)
+
+    def _prune_shortcuts(self) -> None:
+        """Drop expired shortcuts, those that led nowhere for an hour, and the oldest past
+        ``max_shortcuts``; aliases of an alias go with it (request → gTTS id → fallback)."""
+        self._pruned = time.monotonic()
+        now = time.time()
+        with self._index() as db:
+            db.execute("DELETE FROM aliases WHERE expires IS NOT NULL AND expires < ?", (now,))
+            cutoff = now - _DANGLING_S
+            # Twice: an alias whose target alias just went leads nowhere in turn.
+            for _ in range(2):
+                db.execute(
+                    f"DELETE FROM aliases WHERE created < ? AND {_LEADS_NOWHERE.format('target')}",
+                    (cutoff,),
+                )
+            db.execute(
+                f"DELETE FROM pages WHERE created < ? AND {_LEADS_NOWHERE.format('article')}",
+                (cutoff,),
+            )
+            for table in ("aliases", "pages"):
+                db.execute(
+                    f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} "
+                    "ORDER BY created DESC LIMIT -1 OFFSET ?)",
+                    (self.max_shortcuts,),
+                )
+
     # -- bookkeeping -------------------------------------------------------------------
 
     @property
@@ -377,8 +495,12 @@ class AudioCache:
                 raise CacheError(f"the cache index failed: {exc}") from exc
 
     def _write_atomic(self, path: Path, data: bytes | Iterable[bytes]) -> int:
-        """Write ``data`` (bytes, or parts) to ``path`` atomically; the bytes written."""
-        tmp = self.root / "tmp" / f"{path.name}.{uuid.uuid4().hex}.part"
+        """Write ``data`` (bytes, or parts) to ``path`` atomically; the bytes written.
+
+        The temporary file is named after its writer (host and pid), so another process
+        opening the cache can tell a crash's leftovers from work in progress.
+        """
+        tmp = self.root / "tmp" / f"{path.name}.{_owner()}.{uuid.uuid4().hex}.part"
         written = 0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -410,6 +532,7 @@ class AudioCache:
         self._evict()
 
     def _touch(self, kind: str, key: str) -> None:
+        self._maybe_prune()
         # A popular article is read many times a second; its place in the LRU order only
         # needs refreshing once a minute, not with a disk write per listener.
         now = time.time()
@@ -480,6 +603,7 @@ class AudioCache:
                     "DELETE FROM entries WHERE kind = ? AND key = ?",
                     [(kind, key) for key, kind in victims],
                 )
+                _forget_shortcuts(db, [key for key, kind in victims if kind == "article"])
                 db.execute("COMMIT")
             except sqlite3.Error:
                 if db.in_transaction:  # SQLite may already have rolled it back itself
@@ -497,9 +621,20 @@ class AudioCache:
         for suffix in (".json", ".mp3", ".vtt"):
             self._path("articles", key, suffix).unlink(missing_ok=True)
 
-    def _clear_tmp(self) -> None:
+    def _clear_dead_tmp(self) -> None:
+        """Remove what crashed writers left in ``tmp/``; never a live process's files."""
+        now = time.time()
         for leftover in (self.root / "tmp").iterdir():
-            leftover.unlink(missing_ok=True)
+            try:
+                age = now - leftover.stat().st_mtime
+            except FileNotFoundError:
+                continue  # its writer finished with it just now
+            if age > _LEASE_S or _writer_is_dead(leftover.name):
+                leftover.unlink(missing_ok=True)
+
+    def _being_written(self) -> set[str]:
+        """Keys of articles a live process is renaming into place (their markers)."""
+        return {marker.name.split(".", 1)[0] for marker in (self.root / "tmp").glob("*.writing")}
 
     def _reconcile(self) -> None:
         """Make the index and the files agree after a crash or a manual clean-up."""
@@ -515,15 +650,19 @@ class AudioCache:
             if not present:
                 with self._index() as db:
                     db.execute("DELETE FROM entries WHERE kind = ? AND key = ?", (kind, key))
+                    if kind == "article":
+                        _forget_shortcuts(db, [key])
                 self._remove_files(kind, key)
         # Files the index does not know (a crash between rename and index write) are
         # indexed if complete, removed if not.
         for path in (self.root / "chunks").glob("*/*.mp3"):
             if ("chunk", path.stem) not in known:
                 self._record("chunk", path.stem, path.stat().st_size)
+        # Dead markers are gone already (_clear_dead_tmp): these writers are alive.
+        writing = self._being_written()
         for path in (self.root / "articles").glob("*/*.*"):
             key = path.stem
-            if ("article", key) in known:
+            if ("article", key) in known or key in writing:
                 continue
             article = self.get_article(key, touch=False)
             if article is None:
@@ -532,3 +671,35 @@ class AudioCache:
                 size = sum(p.stat().st_size for p in path.parent.glob(f"{key}.*"))
                 self._record("article", key, size)
                 known.add(("article", key))
+
+
+def _forget_shortcuts(db: sqlite3.Connection, articles: list[str]) -> None:
+    """Delete the aliases and page validators that lead to ``articles`` (being removed)."""
+    rows = [(key,) for key in articles]
+    db.executemany("DELETE FROM aliases WHERE target = ?", rows)
+    db.executemany("DELETE FROM pages WHERE article = ?", rows)
+
+
+def _owner() -> str:
+    """This process, as named in its temporary files: ``<host>-<pid>``."""
+    return f"{_HOST}-{os.getpid()}"
+
+
+def _writer_is_dead(name: str) -> bool:
+    """Whether the process named in a ``tmp/`` file's name is provably gone.
+
+    Only a process of this host can be checked; a file of another host, or one named in
+    another way (an older version), is left to the lease.
+    """
+    parts = name.split(".")
+    owner = parts[-2] if name.endswith(".writing") else parts[-3] if len(parts) >= 4 else ""
+    host, _, pid = owner.partition("-")
+    if host != _HOST or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists but is not ours to signal (another user): alive
+    return False

@@ -101,7 +101,6 @@ _FORBIDDEN_NETS = tuple(
         "ff00::/8",
     )
 )
-_LOOPBACK_NETS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 # Python codecs that decode bytes to text but are not character sets a page can be in.
 _NOT_CHARSETS = frozenset(
     {"punycode", "idna", "unicode-escape", "raw-unicode-escape", "undefined", "utf-7"}
@@ -140,11 +139,8 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def is_forbidden_address(address: str, *, allow_loopback: bool = False) -> bool:
-    """Return True when ``address`` is not a public unicast address we may connect to.
-
-    ``allow_loopback`` lets tests reach a server on 127.0.0.1; nothing else is relaxed.
-    """
+def is_forbidden_address(address: str) -> bool:
+    """Return True when ``address`` is not a public unicast address we may connect to."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
@@ -155,9 +151,7 @@ def is_forbidden_address(address: str, *, allow_loopback: bool = False) -> bool:
         if embedded is None and ip in ipaddress.ip_network("64:ff9b::/96"):
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None:
-            return is_forbidden_address(str(embedded), allow_loopback=allow_loopback)
-    if allow_loopback and any(ip in net for net in _LOOPBACK_NETS):
-        return False
+            return is_forbidden_address(str(embedded))
     if any(ip.version == net.version and ip in net for net in _FORBIDDEN_NETS):
         return True
     return not ip.is_global or ip.is_multicast or ip.is_reserved
@@ -230,7 +224,7 @@ def _vet(
     *,
     allowed_hosts: Collection[str],
     resolver: Resolver,
-    allow_loopback: bool,
+    forbidden: Callable[[str], bool],
     deadline: float,
 ) -> _Target:
     """Check the URL (:func:`check_target`) and every resolved address; the pinned hop."""
@@ -244,7 +238,7 @@ def _vet(
         raise FetchFailed(f"Không tìm thấy máy chủ {host} (DNS lookup failed).", url=text) from exc
     if not addresses:
         raise FetchFailed(f"Không tìm thấy máy chủ {host} (no address).", url=text)
-    bad = [a for a in addresses if is_forbidden_address(a, allow_loopback=allow_loopback)]
+    bad = [a for a in addresses if forbidden(a)]
     if bad:
         logger.warning("refused %s: %s resolves to %s", text, host, bad)
         raise ForbiddenTarget(
@@ -460,14 +454,15 @@ def fetch_page(
     last_modified: str | None = None,
     client: httpx.Client | None = None,
     resolver: Resolver = system_resolver,
-    allow_loopback_for_tests: bool = False,
+    forbidden: Callable[[str], bool] = is_forbidden_address,
 ) -> FetchedPage:
     """Fetch ``url`` safely and return its decoded HTML (see the module docstring).
 
     ``etag``/``last_modified`` from an earlier :class:`FetchedPage` make the request
     conditional; a 304 answer comes back as a page with ``not_modified`` set. A caller's
     ``client`` must not use a proxy (a proxy would resolve the name itself).
-    ``allow_loopback_for_tests`` admits 127.0.0.0/8 and ::1 only; it exists for tests.
+    ``forbidden`` decides which resolved addresses are refused (by default
+    :func:`is_forbidden_address`; the test suite's also admits its loopback portal).
 
     Raises :class:`ForbiddenTarget`, :class:`FetchTooLarge`, :class:`FetchTimeout`,
     :class:`TooManyRedirects` or :class:`FetchFailed`.
@@ -490,7 +485,7 @@ def fetch_page(
                 current,
                 allowed_hosts=allowed_hosts,
                 resolver=resolver,
-                allow_loopback=allow_loopback_for_tests,
+                forbidden=forbidden,
                 deadline=deadline,
             )
             response = _send(http, target, headers, deadline)

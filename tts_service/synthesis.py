@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import partial
 
@@ -190,10 +190,14 @@ class ChunkSource:
             logger.warning("chunk %s not cached: %s", planned.key, exc)
         return frames
 
-    def close(self) -> None:
-        """Stop the engine workers; queued chunks are dropped."""
+    def close(self, timeout: float | None = None) -> bool:
+        """Stop the engine workers: queued chunks are dropped, the ones an engine is reading
+        are waited for (``timeout``); True when none is still running."""
         for executor in self._executors.values():
             executor.shutdown(cancel_futures=True)
+        with self._lock:
+            running = [future for future, _, _ in self._inflight.values()]
+        return not wait(running, timeout).not_done
 
 
 class SpeechService:
@@ -838,13 +842,32 @@ class SpeechService:
             raise job.error
         return job
 
-    def close(self) -> None:
-        """Stop workers and close engines and the cache."""
+    def close(self, *, timeout: float = 30.0) -> None:
+        """Stop the workers, let running work end, then close the engines and the cache.
+
+        Jobs not started never start and chunks still queued are dropped, so a running job
+        ends at its next chunk; a chunk an engine is reading, and the job waiting for it,
+        are waited for (``timeout`` seconds in all). Only then is the cache closed: a
+        thread writing to it afterwards failed ("Cannot operate on a closed database").
+        Work still running after ``timeout`` keeps the cache open rather than losing it.
+        """
+        deadline = time.monotonic() + timeout
         self._runner.shutdown(wait=False, cancel_futures=True)
-        self._source.close()
+        settled = self._source.close(timeout)
+        for thread in list(self._runner._threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+            settled = settled and not thread.is_alive()
         for engine in self.engines.values():
             close = getattr(engine, "close", None)
             if callable(close):
                 close()
         self.isolation.close()
+        if not settled:
+            logger.warning("closing with work still running after %.0f s: cache left open", timeout)
+            return
+        with self._lock:
+            never_started = [job for job in self._jobs.values() if job.state is JobState.PENDING]
+        for job in never_started:
+            # Queued behind the job cap when the service stopped: its listeners are told.
+            job.fail(SynthesisUnavailable("Dịch vụ đang dừng (the service is shutting down)."))
         self.cache.close()

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from tts_service.engines.base import FakeEngine
-from tts_service.testing import fake_speech
+from tts_service.testing import FakeEngine, fake_speech
 
 KEY = "docs-example-key-0123456789"
 

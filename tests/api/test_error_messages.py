@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tts_service.engines.base import FakeEngine
-from tts_service.testing import fake_speech
+from tts_service.testing import FakeEngine, fake_speech
 
 
 @pytest.fixture

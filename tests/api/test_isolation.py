@@ -17,9 +17,9 @@ import pytest
 from tests.helpers import text_tone
 from tts_service.api.main import text_pool
 from tts_service.cache import AudioCache
-from tts_service.engines.base import FakeEngine
 from tts_service.settings import Settings
 from tts_service.synthesis import SpeechService
+from tts_service.testing import FakeEngine
 
 # The extractor's dateline rule backtracked exponentially on this phrase repeated (23
 # times: 10 s, frozen server); long ordinary text after it keeps the work above the

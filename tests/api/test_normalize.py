@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from tests.helpers import text_tone
-from tts_service.engines.base import FakeEngine
+from tts_service.testing import FakeEngine
 
 
 def test_preview_shows_spoken_sentences_spans_and_rules(serve, make_service):

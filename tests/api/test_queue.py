@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.helpers import decode_seconds, text_tone, tone_mp3
-from tts_service.engines.base import FakeEngine
+from tts_service.testing import FakeEngine
 
 BOUND_S = 30.0
 # Each sentence is longer than half the engine's 100 characters: one chunk each.

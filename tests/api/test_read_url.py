@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import decode_seconds, text_tone
-from tts_service.engines.base import FakeEngine
+from tests.helpers import assert_heard_whole, forbidden_but_loopback, text_tone
 from tts_service.fetch import fetch_page
+from tts_service.testing import FakeEngine
 from tts_service.text.lexicon import Lexicon
 
 PAGE = (Path(__file__).parents[1] / "fixtures" / "pages" / "langson-sokhdt.html").read_bytes()
@@ -23,11 +23,16 @@ class Portal:
 
     def __init__(self):
         self.requests: list[dict[str, str]] = []
+        self.closing = threading.Event()
         portal = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 portal.requests.append(dict(self.headers))
+                if self.path.startswith("/cham/"):
+                    # A page that never comes: held until the portal closes.
+                    portal.closing.wait(30)
+                    return
                 if self.headers.get("If-None-Match") == '"v1"':
                     self.send_response(304)
                     self.end_headers()
@@ -48,6 +53,7 @@ class Portal:
         self.url = f"http://sokhdt.langson.gov.vn:{self.server.server_address[1]}/tin-tuc/hoi-nghi"
 
     def close(self):
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
@@ -70,7 +76,7 @@ def url_service(make_service):
     service = make_service(
         engine,
         fetch_allowed_hosts=("langson.gov.vn",),
-        fetcher=partial(fetch_page, resolver=loopback_resolver, allow_loopback_for_tests=True),
+        fetcher=partial(fetch_page, resolver=loopback_resolver, forbidden=forbidden_but_loopback),
     )
     return service, engine
 
@@ -81,7 +87,7 @@ def test_reads_the_article_of_an_allowed_page(serve, url_service, portal):
     answer = client.post("/v1/read", json={"url": portal.url})
     assert answer.status_code == 202, answer.text
     info = answer.json()
-    decode_seconds(client.get(info["audio_url"]).content)
+    assert_heard_whole(client, info, client.get(info["audio_url"]).content)
     vtt = client.get(info["vtt_url"]).text
     assert vtt.split("\n\n")[1].split("\n")[2].startswith(TITLE)
     spoken = " ".join(engine.calls)
@@ -128,7 +134,7 @@ def test_forbidden_targets_are_refused_with_403(serve, make_service, url):
 
 
 def test_allowed_name_resolving_to_loopback_is_refused(serve, make_service, portal):
-    # The real resolver is bypassed, but loopback stays forbidden without the test switch.
+    # The real resolver is bypassed, but loopback stays forbidden to the default check.
     service = make_service(
         FakeEngine(text_tone, name="fake"),
         fetch_allowed_hosts=("langson.gov.vn",),
@@ -146,10 +152,25 @@ def test_url_reading_is_off_until_hosts_are_allowed(serve, make_service):
     assert "TTS_FETCH_ALLOWED_HOSTS" in answer.json()["detail"]
 
 
-def test_an_unreachable_page_is_a_gateway_error(serve, url_service):
+def test_an_unreachable_page_is_a_bad_gateway(serve, url_service):
     client = serve(url_service[0])
+    # Nothing listens on port 9 of the loopback: the connection is refused at once.
     answer = client.post("/v1/read", json={"url": "http://langson.gov.vn:9/khong-co"})
-    assert answer.status_code in (502, 504)
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["detail"].startswith("Không kết nối được tới trang (connection failed)")
+
+
+def test_a_page_slower_than_the_time_limit_is_a_gateway_timeout(serve, make_service, portal):
+    service = make_service(
+        FakeEngine(text_tone, name="fake"),
+        fetch_allowed_hosts=("langson.gov.vn",),
+        fetch_timeout_s=0.5,
+        fetcher=partial(fetch_page, resolver=loopback_resolver, forbidden=forbidden_but_loopback),
+    )
+    client = serve(service)
+    answer = client.post("/v1/read", json={"url": portal.url.replace("/tin-tuc/", "/cham/")})
+    assert answer.status_code == 504, answer.text
+    assert answer.json()["detail"] == "Trang phản hồi quá chậm (the page took too long)."
 
 
 @pytest.fixture
@@ -161,7 +182,7 @@ def two_voice_service(make_service):
         primary,
         offline,
         fetch_allowed_hosts=("langson.gov.vn",),
-        fetcher=partial(fetch_page, resolver=loopback_resolver, allow_loopback_for_tests=True),
+        fetcher=partial(fetch_page, resolver=loopback_resolver, forbidden=forbidden_but_loopback),
     )
     return service, primary, offline
 

@@ -27,9 +27,9 @@ from schemathesis.checks import (
 from tests.helpers import live_server, text_tone
 from tts_service.api.main import create_app
 from tts_service.cache import AudioCache
-from tts_service.engines.base import FakeEngine
 from tts_service.settings import Settings
 from tts_service.synthesis import SpeechService
+from tts_service.testing import FakeEngine
 
 
 def _settings(cache_dir: Path) -> Settings:

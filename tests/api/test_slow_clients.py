@@ -26,8 +26,8 @@ from tests.helpers import text_tone, tone_mp3
 from tts_service.api.main import create_app
 from tts_service.api.server import BODY_MIN_RATE, SlowClientProtocol
 from tts_service.cli import main
-from tts_service.engines.base import FakeEngine
 from tts_service.settings import get_settings
+from tts_service.testing import FakeEngine
 
 TIMEOUT_S = 0.5
 # A slow client's pace: far slower than any real client, far quicker than the timeout.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tts_service.audio.assemble import Assembler
 from tts_service.audio.encode import silence
 from tts_service.audio.vtt import Phrase, render_vtt
-from tts_service.engines.base import FakeEngine
 from tts_service.planning import Pauses, plan_article
+from tts_service.testing import FakeEngine
 from tts_service.text.pipeline import normalize
 
 TEXT = (

@@ -95,3 +95,16 @@ def test_empty_pcm_gives_a_few_frames_of_silence():
 def test_bad_arguments_are_refused(pcm, rate, quality, message):
     with pytest.raises(ValueError, match=message):
         encode_pcm(pcm, rate, quality=quality)
+
+
+@pytest.mark.parametrize("quality", [0, 9])
+def test_both_ends_of_lames_quality_range_are_accepted(quality):
+    # Found by mutation testing: "0 <= quality" could become "0 < quality" unnoticed.
+    stream = mp3.parse(encode_pcm(sine_pcm(0.1, rate=24_000), 24_000, quality=quality))
+    assert stream.is_format(HOUSE_FORMAT)
+
+
+@pytest.mark.parametrize(("rate", "quality"), [(0, 5), (-8000, 5), (24_000, -1), (24_000, 10)])
+def test_impossible_arguments_are_refused(rate, quality):
+    with pytest.raises(ValueError):
+        encode_pcm(b"\0\0" * 10, rate, quality=quality)

@@ -3,7 +3,8 @@
 They skip with a clear reason when Chromium, the ``playwright`` package or axe-core is
 missing (see ``scripts/install-browser-deps.sh``), and fail instead when the environment
 asks for them: ``TTS_REQUIRE_BROWSER=1`` (read here at import time, before the suite's
-autouse fixture clears ``TTS_*`` variables) or its alias ``REQUIRE_BROWSER_TESTS=1``.
+autouse fixture clears ``TTS_*`` variables), its alias ``REQUIRE_BROWSER_TESTS=1``, or
+``CI`` (where any skip fails, tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tests.helpers import live_server
 REQUIRE_BROWSER = "1" in (
     os.environ.get("TTS_REQUIRE_BROWSER", ""),
     os.environ.get("REQUIRE_BROWSER_TESTS", ""),
-)
+) or os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"

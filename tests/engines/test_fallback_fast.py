@@ -15,14 +15,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tts_service.engines.base import FakeEngine
 from tts_service.engines.breaker import BreakerState, CircuitBreaker, GuardedEngine
 from tts_service.engines.gtts_engine import GTTSEngine
 from tts_service.engines.registry import build_engines
 from tts_service.errors import SynthesisUnavailable
 from tts_service.jobs import Job, JobState
 from tts_service.settings import Settings
-from tts_service.testing import FakeGoogle, FaultPlan, fake_speech
+from tts_service.testing import FakeEngine, FakeGoogle, FaultPlan, fake_speech
 from tts_service.testing.clock import FakeClock
 
 FAST = {"timeout": 2.0, "retries": 3, "backoff_base": 0.001, "backoff_max": 0.01}

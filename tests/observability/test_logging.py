@@ -12,7 +12,6 @@ import pytest
 
 from tests.helpers import text_tone
 from tests.registry.cms import KEY, CountingEngine, put, wait_job
-from tts_service.engines.base import FakeEngine
 from tts_service.errors import SynthesisUnavailable
 from tts_service.observability.logging import (
     HANDLER_NAME,
@@ -20,6 +19,7 @@ from tts_service.observability.logging import (
     accept_request_id,
     configure_logging,
 )
+from tts_service.testing import FakeEngine
 
 SECRET_TEXT = "Thư mật số 4711: ông Trần Văn Bí đề nghị giữ kín nội dung cuộc họp."
 GENERATED = re.compile(r"[0-9a-f]{32}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 from tests.helpers import text_tone
-from tts_service.engines.base import FakeEngine
 from tts_service.errors import SynthesisRejected
+from tts_service.testing import FakeEngine
 
 KEY = "cms-key-0123456789abcdef"
 OTHER = "other-key-0123456789abcdef"

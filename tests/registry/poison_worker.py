@@ -16,11 +16,11 @@ import threading
 
 from tests.helpers import text_tone
 from tts_service.cache import AudioCache
-from tts_service.engines.base import FakeEngine
 from tts_service.registry.runtime import RegistryRuntime
 from tts_service.registry.worker import JobOutcome
 from tts_service.settings import Settings
 from tts_service.synthesis import SpeechService
+from tts_service.testing import FakeEngine
 
 POISON = "câu độc"
 _GIVE_UP_S = 60.0

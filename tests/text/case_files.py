@@ -13,7 +13,14 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DATA", "Case", "case_files", "parse_test_case_file"]
+__all__ = [
+    "DATA",
+    "Case",
+    "KnownFailure",
+    "case_files",
+    "parse_known_failures",
+    "parse_test_case_file",
+]
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -31,6 +38,29 @@ class Case:
     def id(self) -> str:
         """``kind:line``, the pytest id, so a failure names the file line to look at."""
         return f"{self.kind}:{self.line}"
+
+
+@dataclass(frozen=True)
+class KnownFailure:
+    """A case the normaliser is known to read wrongly: the right readings, what it says now."""
+
+    case: Case
+    said: str
+
+
+def parse_known_failures(path: Path) -> list[KnownFailure]:
+    """Parse ``known_failures_<kind>.txt``: ``written~correct…~what is said now``.
+
+    The last field pins the current (wrong) reading, so that a case getting worse fails
+    as surely as one getting right; the fields before it are the accepted readings.
+    """
+    failures = []
+    for case in parse_test_case_file(path):
+        if len(case.readings) < 2:
+            raise ValueError(f"{path.name}:{case.line}: expected 'written~correct~said now'")
+        correct = Case(case.written, case.readings[:-1], case.kind, case.line)
+        failures.append(KnownFailure(correct, case.readings[-1]))
+    return failures
 
 
 def case_files() -> list[Path]:

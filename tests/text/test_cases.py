@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import pytest
 
-from tests.text.case_files import DATA, Case, case_files, parse_test_case_file
+from tests.text.case_files import (
+    DATA,
+    Case,
+    KnownFailure,
+    case_files,
+    parse_known_failures,
+    parse_test_case_file,
+)
 from tts_service.text.pipeline import normalize_line
 
 CASES = [case for path in case_files() for case in parse_test_case_file(path)]
 # Mixed sentences read wrongly for principled reasons (ambiguous without meaning),
-# tracked rather than hidden: each must still fail, and they stay few.
-KNOWN_FAILURES = parse_test_case_file(DATA / "known_failures_mixed.txt")
+# tracked rather than hidden: each is pinned to what it is read as now, and they stay few.
+KNOWN_FAILURES = parse_known_failures(DATA / "known_failures_mixed.txt")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
@@ -45,12 +52,27 @@ def test_parse_keeps_alternatives(tmp_path) -> None:
     assert (case.written, case.readings, case.kind, case.id) == ("a", ("b", "c"), "demo", "demo:1")
 
 
-@pytest.mark.parametrize("case", KNOWN_FAILURES, ids=[case.id for case in KNOWN_FAILURES])
-def test_known_failure_still_fails(case: Case) -> None:
+@pytest.mark.parametrize("known", KNOWN_FAILURES, ids=[k.case.id for k in KNOWN_FAILURES])
+def test_known_failure_is_read_as_pinned(known: KnownFailure) -> None:
+    case = known.case
+    assert known.said not in case.readings, f"{case.id}: the pinned reading is a right one"
     spoken = normalize_line(case.written)
-    assert spoken not in case.readings, (
-        f"{case.written!r} is now read right: move it to test_cases_mixed.txt"
-    )
+    if spoken in case.readings:
+        pytest.fail(f"{case.written!r} is now read right: move it to test_cases_mixed.txt")
+    # Worse, or merely different: either way the pin (the file's last field) is updated
+    # by hand, after listening to the new reading.
+    assert spoken == known.said, f"{case.written!r}\n  said:   {spoken!r}\n  pinned: {known.said!r}"
+
+
+def test_parse_known_failures_splits_off_the_pinned_reading(tmp_path) -> None:
+    path = tmp_path / "known_failures_demo.txt"
+    path.write_text("9/7~ngày chín tháng bảy~chín tháng bảy~chín trên bảy\n", encoding="utf-8")
+    (known,) = parse_known_failures(path)
+    assert known.case.readings == ("ngày chín tháng bảy", "chín tháng bảy")
+    assert known.said == "chín trên bảy"
+    path.write_text("9/7~chín trên bảy\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="known_failures_demo.txt:1"):
+        parse_known_failures(path)
 
 
 def test_known_failures_are_at_most_a_tenth_of_the_mixed_set() -> None:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tts_service.engines.base import FakeEngine, SpeechEngine
+from tts_service.engines.base import SpeechEngine
 
-__all__ = ["FakeEngine", "SpeechEngine"]
+__all__ = ["SpeechEngine"]

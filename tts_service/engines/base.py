@@ -1,17 +1,19 @@
-"""The small interface every speech engine implements, and a fake that ships with it.
+"""The small interface every speech engine implements.
 
-Like httpx's ``BaseTransport.handle_request()`` / ``MockTransport(handler)``, one method does
-the work; unlike httpx we use a :class:`typing.Protocol` so fakes need no inheritance.
+Like httpx's ``BaseTransport.handle_request()``, one method does the work; unlike httpx we
+use a :class:`typing.Protocol` so fakes need no inheritance. The fake that ships with the
+package, as ``MockTransport(handler)`` ships with httpx, is
+:class:`tts_service.testing.FakeEngine`: out of the production surface.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
-from tts_service.audio.format import HOUSE_FORMAT, AudioFormat
+from tts_service.audio.format import AudioFormat
 
-__all__ = ["FakeEngine", "SpeechEngine", "is_available"]
+__all__ = ["SpeechEngine", "is_available"]
 
 
 @runtime_checkable
@@ -48,38 +50,3 @@ def is_available(engine: SpeechEngine) -> bool:
     engine is always available.
     """
     return bool(getattr(engine, "available", True))
-
-
-class FakeEngine:
-    """An engine whose audio comes from ``handler(text) -> bytes``; for tests and benches.
-
-    ``calls`` records every text it was asked for, in order, so tests can count them.
-    """
-
-    def __init__(
-        self,
-        handler: Callable[[str], bytes],
-        *,
-        name: str = "fake",
-        voice: str = "vi",
-        max_chars: int = 100,
-        audio_format: AudioFormat = HOUSE_FORMAT,
-        concurrency: int = 1,
-    ) -> None:
-        self._handler = handler
-        self.concurrency = concurrency
-        self.name = name
-        self.voice = voice
-        self.max_chars = max_chars
-        self.audio_format = audio_format
-        self.calls: list[str] = []
-
-    @property
-    def sound_params(self) -> Mapping[str, str]:
-        """The fake's name and voice: enough to keep fakes' audio apart in a cache."""
-        return {"voice": self.voice}
-
-    def synthesize(self, text: str, *, voice: str | None = None) -> bytes:  # noqa: ARG002
-        """Record the call and return the handler's bytes."""
-        self.calls.append(text)
-        return self._handler(text)

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from tts_service.text.data import load_map, load_tsv
 from tts_service.text.rules.base import Rule
-from tts_service.text.rules.cardinal import read_number
+from tts_service.text.rules.cardinal import WORDS, read_number
 from tts_service.text.rules.roman_numeral import roman_to_int
 
 __all__ = ["RULES", "is_syllable", "read_as_word", "spell"]
@@ -41,7 +41,10 @@ __all__ = ["RULES", "is_syllable", "read_as_word", "spell"]
 # declines a token with a lower-case letter, and nearly every Vietnamese word ("Hội",
 # "đồng") has an ASCII one, so most words are never matched at all.
 _TOKEN = re.compile(r"(?<![\w&])(?=[^\W\d_])(?:[^\W_a-z]|&)+(?![\w&])")
-_PARTS = re.compile(r"[0-9]+|&|[^\W\d_]")
+_PARTS = re.compile(r"[0-9]+|[₀-₉]+|[⁰¹²³⁴-⁹]+|&|[^\W\d_]")
+# Subscript and superscript digits are digits ("CO₂", "B²"), but not ASCII ones.
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 # A Vietnamese syllable written without marks: onset + rhyme. "ban", "tin", "hoa",
 # "nuoc" (nước), "yeu" (yêu) are syllables; "pdf", "hcm", "gdp" are not.
 _SYLLABLE = re.compile(
@@ -70,19 +73,35 @@ def _words() -> dict[str, str]:
 def spell(token: str) -> str:
     """Say ``token`` letter by letter, numbers as numbers: "GDP" → "giê đê pê".
 
-    Lower-case letters are spelled like capitals; "&" is "và"; other characters are
-    skipped.
+    Lower-case letters are spelled like capitals; "&" is "và"; a subscript is a number
+    ("CO₂" → "xê ô hai"), a superscript a power ("B²" → "bê bình phương"); other
+    characters are skipped.
     """
     letters = _letters()
     words: list[str] = []
     for part in _PARTS.findall(token):
-        if part.isdigit():
+        if part.isascii() and part.isdigit():
             words.append(read_number(part))
+        elif part[0] in "₀₁₂₃₄₅₆₇₈₉":
+            # CO₂: xê ô hai (a count of atoms, read as "CO2" is)
+            words.append(read_number(part.translate(_SUBSCRIPTS)))
+        elif part[0] in "⁰¹²³⁴⁵⁶⁷⁸⁹":
+            # B²: bê bình phương; B³: bê lập phương; B⁴: bê mũ bốn (a power)
+            words.append(_power(part.translate(_SUPERSCRIPTS)))
         elif part == "&":
             words.append("và")
         elif part.upper() in letters:
             words.append(letters[part.upper()])
     return " ".join(words)
+
+
+def _power(digits: str) -> str:
+    """An exponent: 2 "bình phương", 3 "lập phương", any other "mũ" and the number."""
+    if digits == "2":
+        return WORDS["square"]
+    if digits == "3":
+        return WORDS["cube"]
+    return f"{WORDS['power']} {read_number(digits)}"
 
 
 def read_as_word(word: str) -> str | None:

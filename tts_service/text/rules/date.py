@@ -29,6 +29,7 @@ from tts_service.text.rules.date_parts import (
     START,
     TO,
     YEAR,
+    after_part_word,
     day_month_pattern,
     has_context,
     is_lunar,
@@ -75,8 +76,11 @@ _MONTH_YEAR = re.compile(
 )
 
 
-def _verbalize_month_year(match: re.Match[str]) -> str:
+def _verbalize_month_year(match: re.Match[str]) -> str | None:
     """tháng 7/2021 or 7/2021: tháng bảy năm hai nghìn không trăm hai mươi mốt."""
+    if match.group("m2") and after_part_word(match):
+        # quý 5/2021: no fifth quarter, but no month either (not "quý tháng năm …")
+        return None
     month = match.group("m1") or match.group("m2")
     return f"tháng {month_name(month, lunar=is_lunar(match))}{read_year(match.group('y'))}"
 

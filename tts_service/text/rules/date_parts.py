@@ -32,6 +32,7 @@ __all__ = [
     "START",
     "TO",
     "YEAR",
+    "after_part_word",
     "day_month_pattern",
     "has_context",
     "is_lunar",
@@ -47,6 +48,7 @@ __all__ = [
 MONTHS: dict[int, str] = {int(m): name for m, name in load_tsv("date/month.tsv")}
 _LUNAR_MONTHS: dict[int, str] = {int(m): name for m, name in load_tsv("date/lunar_month.tsv")}
 _DAY_CONTEXT = frozenset(row[0] for row in load_tsv("date/day_context.tsv"))
+_PART_WORDS = frozenset(row[0] for row in load_tsv("date/part_word.tsv"))
 _NAME_WORDS = (
     re.escape(row[0]).replace(r"\ ", r"\s+") for row in load_tsv("date/name_context.tsv")
 )
@@ -135,6 +137,15 @@ def _in_name(match: re.Match[str]) -> bool:
 def previous_words(match: re.Match[str]) -> list[str]:
     """The last few words before the match, in lower case."""
     return match.string[max(0, match.start() - 30) : match.start()].lower().split()
+
+
+def after_part_word(match: re.Match[str]) -> bool:
+    """Whether the word just before the match names a date part: "quý 5/2021", "tháng 0/2021".
+
+    Numbers there that the date rules did not take are a date written wrong: neither a
+    month ("quý tháng năm …") nor a fraction ("tháng không trên …").
+    """
+    return previous_words(match)[-1:] in ([word] for word in _PART_WORDS)
 
 
 def has_context(match: re.Match[str]) -> bool:

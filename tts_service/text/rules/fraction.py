@@ -18,6 +18,7 @@ import re
 
 from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import WORDS, read_number
+from tts_service.text.rules.date_parts import YEAR, after_part_word
 from tts_service.text.rules.measure import UNIT_PATTERN, read_unit
 from tts_service.text.rules.ordinal import read_ordinal
 
@@ -27,6 +28,8 @@ _FRACTION = re.compile(
     r"(?=[0-9])(?<![\w/.,:-])(?P<a>[0-9]+)(?P<op>[/:])(?P<b>[0-9]+)"
     rf"(?:\s?(?P<unit>{UNIT_PATTERN}))?(?![0-9]|[/.,:][0-9]|[^\W\d_])"
 )
+
+_YEAR = re.compile(YEAR)
 
 
 def read_fraction(numerator: str, denominator: str) -> str:
@@ -39,8 +42,11 @@ def read_fraction(numerator: str, denominator: str) -> str:
     return f"{read_number(numerator)} {WORDS['over']} {read_number(denominator)}"
 
 
-def _verbalize(match: re.Match[str]) -> str:
+def _verbalize(match: re.Match[str]) -> str | None:
     """4/63: bốn trên sáu mươi ba; 1:2: một trên hai; 24/24h: … trên hai mươi tư giờ."""
+    if match.group("op") == "/" and _YEAR.fullmatch(match.group("b")) and after_part_word(match):
+        # tháng 0/2021: a date written wrong, its numbers read one by one (not "không trên")
+        return None
     top, bottom = match.group("a"), match.group("b")
     if match.group("op") == ":":
         # tỷ lệ 1:500: một trên năm trăm
