@@ -45,8 +45,10 @@ def free_ports(count: int, *, grpc_offset: int | None = None) -> list[int]:
         if port in ports:
             continue
         if grpc_offset is not None:
-            # Ephemeral ports are above 32768: fold them into a range whose gRPC twin fits.
-            port = 20000 + port % (65535 - grpc_offset - 20000)
+            # Both the port and its gRPC twin stay below the kernel's ephemeral range
+            # (32768 and up on Linux): an outgoing connection elsewhere on the machine can
+            # take an ephemeral port between our check and weed's bind, and did.
+            port = 10000 + port % (32768 - grpc_offset - 10000)
             if not (_port_free(port) and _port_free(port + grpc_offset)):
                 continue
             if any(abs(port - other) == grpc_offset for other in ports):

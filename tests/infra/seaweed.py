@@ -99,6 +99,18 @@ class SeaweedServer:
 
     @classmethod
     def start(cls, *, volumes: int = 8) -> SeaweedServer:
+        """Start weed (see :meth:`_start`), again on other ports if one was taken meanwhile."""
+        for attempt in range(3):
+            try:
+                return cls._start(volumes=volumes)
+            except RuntimeError as exc:
+                # A port checked free can still be taken before weed binds it.
+                if "address already in use" not in str(exc) or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _start(cls, *, volumes: int) -> SeaweedServer:
         """Start weed with S3 on free loopback ports; wait until a bucket takes a write.
 
         ``volumes`` of 64 MB each bound what it can hold (overwritten objects hold their
