@@ -28,6 +28,7 @@ _FEED_ITEMS = 200
     responses={
         200: {"content": {"application/rss+xml": {}}, "description": "RSS 2.0 podcast feed."},
         404: {"model": ErrorResponse},
+        422: {"model": ErrorResponse, "description": "Not a feed name."},
     },
 )
 async def feed(
