@@ -1,6 +1,6 @@
 """All of the service's settings, in one place, read from ``TTS_*`` environment variables.
 
-Every field here is listed with its default in the README's "Settings" table.
+Every field here is listed with its default in docs/settings.md.
 """
 
 from __future__ import annotations
