@@ -13,6 +13,13 @@ cuts are undone because they fall after an abbreviation, not a sentence:
 
 Splitting happens on the text as written; cleaning comes after, per sentence, so each
 sentence's ``start``/``end`` index the caller's string directly.
+
+underthesea is not trusted with any input: before each dot it walks back over the letters,
+digits and dots of the word, so a "word" such as "a.a.a.…" of 100,000 characters took
+minutes. Inside such a run (:data:`LONG_RUN` characters or more, far longer than any
+abbreviation) the dots between letters are hidden from it (:func:`_bounded`): no
+sentence ends inside a run of letters and dots that long, and every walk stops at the
+previous hidden dot. The run's final dot still ends a sentence.
 """
 
 from __future__ import annotations
@@ -32,7 +39,10 @@ logger = logging.getLogger(__name__)
 _LINE = re.compile(r"[^\r\n\u2028\u2029\x85]+")
 # Python's str.strip() removes NBSP and every other Unicode space, as wanted here.
 _HEADING_NUMBER = re.compile(r"(?:[IVXLC]+|[0-9]+(?:\.[0-9]+)*|[a-zđ])[.)]")
-_LAST_WORD = re.compile(r"\S+$")
+# A run of letters, digits and dots long enough to be no word at all, and a dot inside it.
+LONG_RUN = 64
+_RUN = re.compile(rf"(?:[^\W_]|\.){{{LONG_RUN},}}")
+_INNER_DOT = re.compile(r"\.(?=[^\W_])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +76,8 @@ def split_sentences(text: str, *, abbreviations: Iterable[str] = ()) -> list[Sen
     spans: list[SentenceSpan] = []
     for paragraph, (start, end) in enumerate(split_paragraphs(text)):
         line = text[start:end]
-        for piece_start, piece_end in _merge(line, _locate(line, _tokenizer()(line)), dotted):
+        bounded = _bounded(line)
+        for piece_start, piece_end in _merge(line, _locate(bounded, _tokenizer()(bounded)), dotted):
             spans.append(
                 SentenceSpan(
                     paragraph, start + piece_start, start + piece_end, line[piece_start:piece_end]
@@ -109,6 +120,17 @@ def _load_leaf_tokenizer() -> Callable[[str], list[str]]:
     return tokenize
 
 
+def _bounded(line: str) -> str:
+    """``line`` with the inner dots of every long run of letters, digits and dots hidden.
+
+    Same length, so the tokenizer's pieces are found at the same offsets: "a.a.a…" (100k
+    characters) becomes "a_a_a…" and one sentence, in one pass instead of one per dot.
+    """
+    if len(line) < LONG_RUN:
+        return line
+    return _RUN.sub(lambda run: _INNER_DOT.sub("_", run.group()), line)
+
+
 def _locate(line: str, pieces: list[str]) -> list[tuple[int, int]]:
     """Find each tokenizer piece in ``line``, in order; pieces are stripped substrings."""
     found: list[tuple[int, int]] = []
@@ -141,22 +163,44 @@ def _merge(
         if merged and merged[-1][1] == start and line[start : start + 1].isdigit():
             # "ĐT.226": no space after the dot, so no sentence ends there
             merged[-1] = (merged[-1][0], end)
-        elif merged and _continues(line[merged[-1][0] : merged[-1][1]], line[start:end], dotted):
+        elif merged and _continues(line, merged[-1], start, dotted):
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
     return merged
 
 
-def _continues(previous: str, current: str, dotted: frozenset[str]) -> bool:
-    """Whether ``current`` is not a new sentence but the rest of ``previous``."""
-    first = current[:1]
+def _continues(line: str, previous: tuple[int, int], start: int, dotted: frozenset[str]) -> bool:
+    """Whether the piece at ``start`` is not a new sentence but the rest of ``previous``.
+
+    ``previous`` is a span of ``line``, read in place: after many merges it is long ("TX.
+    TX. TX. …"), and copying or searching all of it for every piece was quadratic.
+    """
+    first = line[start : start + 1]
     if first.isalpha() and first.islower():
         # "Ông Nguyễn Văn A. là cán bộ": a sentence never starts in lower case.
         return True
-    if _HEADING_NUMBER.fullmatch(previous):
+    if _HEADING_NUMBER.fullmatch(line, *previous):
         # "II." + "Nội dung": the heading number belongs to its heading.
         return True
-    last = _LAST_WORD.search(previous)
     # "TX. Đồng Đăng", "PGS.TS. Nguyễn Văn A": a dotted abbreviation ends no sentence.
-    return last is not None and last.group() in dotted
+    return _last_word(line, *previous, _longest(dotted)) in dotted
+
+
+@lru_cache(maxsize=8)
+def _longest(dotted: frozenset[str]) -> int:
+    return max(map(len, dotted), default=0)
+
+
+def _last_word(line: str, start: int, end: int, longest: int) -> str:
+    """The last run of non-spaces of ``line[start:end]`` (as ``\\S+$`` finds it).
+
+    A run longer than ``longest`` is no abbreviation, so "" stands for it: the walk stops
+    there, or "A?A?A?…", merged piece by piece, would be walked again for every piece.
+    """
+    first = end
+    while first > start and not line[first - 1].isspace():
+        first -= 1
+        if end - first > longest:
+            return ""
+    return line[first:end]
