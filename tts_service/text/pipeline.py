@@ -137,11 +137,13 @@ class Normalizer:
             while (match := rule.pattern.search(text, pos)) is not None:
                 start, end = match.span()
                 at = bisect_right(starts, start)
-                if (
-                    start == end
-                    or (at and claims[at - 1].end > start)
-                    or (at < len(claims) and starts[at] < end)
-                ):
+                if at and claims[at - 1].end > start:
+                    # It starts inside a claim, and so would every match starting before the
+                    # claim's end: look again from there. Retrying one character on instead
+                    # matched "b/b/b/…" inside a claimed URL once per slash, quadratic.
+                    pos = claims[at - 1].end
+                    continue
+                if start == end or (at < len(claims) and starts[at] < end):
                     # Look again just after this start, not after this match's end: in
                     # "lúc 10:30 100" the cardinal rule first finds "30 100" (thousands
                     # grouped by a space), which overlaps the time; "100" must still be read.

@@ -18,8 +18,9 @@ underthesea is not trusted with any input: before each dot it walks back over th
 digits and dots of the word, so a "word" such as "a.a.a.…" of 100,000 characters took
 minutes. Inside such a run (:data:`LONG_RUN` characters or more, far longer than any
 abbreviation) the dots between letters are hidden from it (:func:`_bounded`): no
-sentence ends inside a run of letters and dots that long, and every walk stops at the
-previous hidden dot. The run's final dot still ends a sentence.
+sentence ends inside a run of letters and dots that long, and only the run's final dot
+is walked back from, once. That dot still ends a sentence, as it did: the word before it
+is far too long to be an abbreviation.
 """
 
 from __future__ import annotations
@@ -124,11 +125,12 @@ def _bounded(line: str) -> str:
     """``line`` with the inner dots of every long run of letters, digits and dots hidden.
 
     Same length, so the tokenizer's pieces are found at the same offsets: "a.a.a…" (100k
-    characters) becomes "a_a_a…" and one sentence, in one pass instead of one per dot.
+    characters) becomes "axaxa…" and one sentence, in one pass instead of one per dot. A
+    letter, not a mark, hides each dot, so the final dot still follows one long word.
     """
     if len(line) < LONG_RUN:
         return line
-    return _RUN.sub(lambda run: _INNER_DOT.sub("_", run.group()), line)
+    return _RUN.sub(lambda run: _INNER_DOT.sub("x", run.group()), line)
 
 
 def _locate(line: str, pieces: list[str]) -> list[tuple[int, int]]:
