@@ -141,11 +141,11 @@ def main() -> None:
     cases = [case for name in args.classes.split(",") for case in CLASSES[name]()]
     rows = measure(cases, args.chars)
     rows.sort(key=lambda row: -float(row["cpu_s"]))  # type: ignore[arg-type]
-    print(f"{len(rows)} cases at ≤ {args.chars} characters; slowest first (CPU s, wall s):")
+    print(f"{len(rows)} cases at ≤ {args.chars} characters; slowest first (CPU s, wall s):")  # noqa: T201
     for row in rows[: args.top]:
-        print(f"  {row['cpu_s']:>7.3f} {row['wall_s']:>7.3f}  {row['chars']:>7}  {row['case']}")
+        print(f"  {row['cpu_s']:>7.3f} {row['wall_s']:>7.3f}  {row['chars']:>7}  {row['case']}")  # noqa: T201
     over = [row for row in rows if float(row["cpu_s"]) >= TARGET_S]  # type: ignore[arg-type]
-    print(f"cases at or over {TARGET_S} s of CPU: {len(over)}")
+    print(f"cases at or over {TARGET_S} s of CPU: {len(over)}")  # noqa: T201
     result: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "chars": args.chars,
@@ -155,7 +155,7 @@ def main() -> None:
     }
     if args.engines:
         result["engines"] = engines()
-        print(json.dumps(result["engines"], indent=2, ensure_ascii=False))
+        print(json.dumps(result["engines"], indent=2, ensure_ascii=False))  # noqa: T201
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
