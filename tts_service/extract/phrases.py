@@ -26,12 +26,20 @@ __all__ = [
 # A publication date alone: "Thứ Sáu, 09/07/2021 16:20", "Cập nhật: 10:30 - 09/07/2021".
 _DATE = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
 _TIME = r"\d{1,2}[:h]\d{2}(?::\d{2})?(?:\s*(?:SA|CH|AM|PM|\(?GMT\s*\+\s*7\)?))?"
+# The words before it repeat ("Ngày đăng: Thứ Sáu, …") and overlap: "ngày cập nhật" is also
+# "ngày" + "cập nhật", "cập nhật lúc" is "cập nhật" + "lúc". A backtracking loop over them
+# tries every way to cut a line that is not a date ("cập nhật lúc " × 23 took seconds,
+# doubling with each repeat), so the loop is possessive (``*+``): words can never contain
+# the digit a date starts with, so the greedy cut is the only one that can be followed by
+# a date, and giving words back could never help.
 _DATELINE = re.compile(
     r"^(?:(?:thứ\s+(?:hai|ba|tư|năm|sáu|bảy)|chủ\s+nhật|cập\s+nhật(?:\s+lúc)?|ngày\s+đăng"
-    r"|đăng\s+ngày|ngày\s+cập\s+nhật|ngày|đăng\s+lúc|lúc)[\s,:|-]*)*"
+    r"|đăng\s+ngày|ngày\s+cập\s+nhật|ngày|đăng\s+lúc|lúc)[\s,:|-]*)*+"
     rf"(?:{_DATE}(?:[\s,|-]*(?:lúc\s*)?{_TIME})?|{_TIME}[\s,|-]*(?:ngày\s*)?{_DATE})$",
     re.IGNORECASE,
 )
+# A dateline is one short line; a longer one is text, whatever it starts with.
+_DATELINE_MAX_CHARS = 120
 # Separators seen between toolbar items: "In trang | Xuất PDF", "Chia sẻ: Facebook · Zalo".
 _SEPARATORS = r"[\s|/·•,:;>»›–-]*"
 
@@ -105,4 +113,5 @@ def is_caption_name(value: str) -> bool:
 
 def is_dateline(text: str) -> bool:
     """True for a bare publication date, "Thứ Sáu, 09/07/2021 16:20": metadata, not text."""
-    return bool(_DATELINE.match(clean_line(text)))
+    line = clean_line(text)
+    return len(line) <= _DATELINE_MAX_CHARS and bool(_DATELINE.match(line))

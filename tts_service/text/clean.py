@@ -24,10 +24,11 @@ __all__ = [
 ]
 
 # Zero-width and formatting characters that carry no sound: soft hyphen, ZWSP, ZWNJ, ZWJ,
-# word joiner, BOM, bidi marks. "công\u200bchức" reads as "côngchức" without this.
+# word joiner, BOM, bidi marks, embeddings and isolates (U+2066–2069). "công\u200bchức"
+# reads as "côngchức" without this, and "ngày 09\u2069/07/2021" would not be a date.
 _INVISIBLE = re.compile(
     "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f"
-    "\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+    "\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
 )
 # Every Unicode space except line breaks: NBSP (common in portal HTML), thin space,
 # ideographic space, tab, … "Hội\xa0nghị" → "Hội nghị".

@@ -3,8 +3,11 @@
 Cleaning steps are plain ``str -> str`` functions, so they cannot report where they
 moved things. Their edits are small and local (an NBSP becomes a space, "e" + two
 combining marks become "ế", a space is added after a comma), so a greedy walk that
-re-synchronises after each difference recovers the alignment in linear time; only when
-it gets lost does :class:`difflib.SequenceMatcher` take over.
+re-synchronises after each difference recovers the alignment in linear time. Edits can
+be dense ("hoà hoà hoà" → "hòa hòa hòa" differs every fourth character), so the walk
+first asks three agreeing characters after a difference, then two, then one; only when
+it is still lost does :class:`difflib.SequenceMatcher` align the next few characters.
+It never aligns the whole text: that is quadratic, and "hoà " × 400 took a minute.
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ __all__ = ["OffsetMap"]
 
 # How far (in characters, both strings together) the walk looks for the next match.
 _MAX_SKIP = 8
-# Characters that must agree after a difference before the walk trusts the new position.
-_ANCHOR = 3
+# Characters that must agree after a difference before the walk trusts the new position,
+# strictest first.
+_ANCHORS = (3, 2, 1)
+# Characters of each string that SequenceMatcher aligns when the walk is lost.
+_WINDOW = 32
 
 
 class OffsetMap:
@@ -38,10 +44,7 @@ class OffsetMap:
             return
         self._starts = [0] * (len(cleaned) + 1)
         self._ends = [0] * (len(cleaned) + 1)
-        blocks: list[tuple[str, int, int, int, int]] | None = _greedy_blocks(original, cleaned)
-        if blocks is None:
-            blocks = list(SequenceMatcher(None, original, cleaned, autojunk=False).get_opcodes())
-        for tag, i1, i2, j1, j2 in blocks:
+        for tag, i1, i2, j1, j2 in _greedy_blocks(original, cleaned):
             self._fill(tag, i1, i2, j1, j2)
 
     def start(self, position: int) -> int:
@@ -72,11 +75,8 @@ class OffsetMap:
             self._ends[j2] = i2
 
 
-def _greedy_blocks(a: str, b: str) -> list[tuple[str, int, int, int, int]] | None:
-    """Opcodes like ``SequenceMatcher.get_opcodes()``, by a greedy re-synchronising walk.
-
-    Returns ``None`` when no match is found within :data:`_MAX_SKIP` characters.
-    """
+def _greedy_blocks(a: str, b: str) -> list[tuple[str, int, int, int, int]]:
+    """Opcodes like ``SequenceMatcher.get_opcodes()``, by a greedy re-synchronising walk."""
     blocks: list[tuple[str, int, int, int, int]] = []
     i = j = 0
     n, m = len(a), len(b)
@@ -91,7 +91,10 @@ def _greedy_blocks(a: str, b: str) -> list[tuple[str, int, int, int, int]] | Non
             break
         skip = _resync(a, b, i, j)
         if skip is None:
-            return None
+            local = _window_blocks(a, b, i, j)
+            blocks += local
+            i, j = local[-1][2], local[-1][4]
+            continue
         di, dj = skip
         tag = "replace" if di and dj else ("delete" if di else "insert")
         blocks.append((tag, i, i + di, j, j + dj))
@@ -110,16 +113,32 @@ def _resync(a: str, b: str, i: int, j: int) -> tuple[int, int] | None:
         while i + di < n and a[i + di].isspace():
             di += 1
         return di, 0
-    for total in range(1, _MAX_SKIP + 1):
-        for di in range(total + 1):
-            dj = total - di
-            if i + di > n or j + dj > m:
-                continue
-            ai, bj = i + di, j + dj
-            if ai == n and bj == m:
-                return di, dj
-            width = min(_ANCHOR, n - ai, m - bj)
-            if width and a[ai : ai + width] == b[bj : bj + width]:
-                if width == _ANCHOR or (ai + width == n and bj + width == m):
+    for anchor in _ANCHORS:
+        for total in range(1, _MAX_SKIP + 1):
+            for di in range(total + 1):
+                dj = total - di
+                if i + di > n or j + dj > m:
+                    continue
+                ai, bj = i + di, j + dj
+                if ai == n and bj == m:
                     return di, dj
+                width = min(anchor, n - ai, m - bj)
+                if width and a[ai : ai + width] == b[bj : bj + width]:
+                    if width == anchor or (ai + width == n and bj + width == m):
+                        return di, dj
     return None
+
+
+def _window_blocks(a: str, b: str, i: int, j: int) -> list[tuple[str, int, int, int, int]]:
+    """Opcodes for the next :data:`_WINDOW` characters, up to the last equal stretch.
+
+    What follows the last equal stretch may belong with text beyond the window, so it is
+    left to the walk; with no equal stretch at all, the whole window is one replacement.
+    """
+    wa, wb = a[i : i + _WINDOW], b[j : j + _WINDOW]
+    ops = SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes()
+    ends_both = i + len(wa) == len(a) and j + len(wb) == len(b)
+    equal = [k for k, op in enumerate(ops) if op[0] == "equal"]
+    if not ends_both:
+        ops = ops[: equal[-1] + 1] if equal else [("replace", 0, len(wa), 0, len(wb))]
+    return [(tag, i + i1, i + i2, j + j1, j + j2) for tag, i1, i2, j1, j2 in ops]

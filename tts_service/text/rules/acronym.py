@@ -31,6 +31,7 @@ from functools import lru_cache
 from tts_service.text.data import load_map, load_tsv
 from tts_service.text.rules.base import Rule
 from tts_service.text.rules.cardinal import WORDS, read_number
+from tts_service.text.rules.context import word_after, word_before
 from tts_service.text.rules.roman_numeral import roman_to_int
 
 __all__ = ["RULES", "is_syllable", "read_as_word", "spell"]
@@ -56,8 +57,6 @@ _SYLLABLE = re.compile(
     r"|u(?:y(?:e[nt]|ch|nh|[antu])?|o(?:ng|[cimnptu])?|e(?:nh)?|ng|[acimnptu])?"
     r"|y(?:e[mntu])?)"
 )
-_WORD_BEFORE = re.compile(r"([\w&]+)\W*$")
-_WORD_AFTER = re.compile(r"^\W*([\w&]+)")
 
 
 @lru_cache(maxsize=1)
@@ -157,11 +156,11 @@ def _verbalize_word(match: re.Match[str]) -> str | None:
 
 def _in_capitals(text: str, start: int, end: int) -> bool:
     """Whether a neighbouring word is a capitalised Vietnamese word ("BAN TỔ CHỨC")."""
-    before = _WORD_BEFORE.search(text[:start])
-    after = _WORD_AFTER.search(text[end:])
+    # Only the neighbouring words are looked at, never the whole sentence again: a line of
+    # 20,000 capitalised words would otherwise be read in quadratic time.
     return any(
-        m is not None and _is_capitals(m.group(1)) and _has_marks(m.group(1))
-        for m in (before, after)
+        word is not None and _is_capitals(word) and _has_marks(word)
+        for word in (word_before(text, start), word_after(text, end))
     )
 
 

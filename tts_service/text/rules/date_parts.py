@@ -21,6 +21,7 @@ import re
 
 from tts_service.text.data import load_tsv
 from tts_service.text.rules.cardinal import WORDS, read_number
+from tts_service.text.rules.context import char_before
 
 __all__ = [
     "DASH",
@@ -150,7 +151,7 @@ def after_part_word(match: re.Match[str]) -> bool:
 
 def has_context(match: re.Match[str]) -> bool:
     """Whether a yearless day/month is a date: written "ngày", a time word, a weekday, a name."""
-    if match.group("pre") or match.string[: match.start()].rstrip().endswith("("):
+    if match.group("pre") or char_before(match.string, match.start()) == "(":
         return True
     words = previous_words(match)
     if words and (words[-1] in _DAY_CONTEXT or _LISTED_DATE.fullmatch(words[-1])):

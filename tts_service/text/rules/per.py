@@ -39,10 +39,15 @@ _LEFT = re.compile(r"([\w%‰°²³]+) ?$")
 # The slash first, so that the regex engine only stops at slashes; a letter, a digit
 # or "%" before it (one space allowed), a word after it. A digit is only accepted as
 # the end of a written unit ("m3/ngày"), which _verbalize checks.
+# At most _MAX_DENOMINATORS words after the slash ("đồng/HTX/năm" has two), taken whole
+# (possessive); what follows is checked in _verbalize. An unbounded chain checked in the
+# pattern was matched again to its end from every "/" of "b/b/b/…", quadratic in its length.
+_MAX_DENOMINATORS = 6
 _RATE = re.compile(
     r"/(?:(?<=(?:[^\W_]|[%‰²³])/)|(?<=(?:[^\W_]|[%‰²³]) /))"
-    r" ?(?P<chain>[^\W\d_]\w*(?:/[^\W\d_]\w*)*)(?![\w&/])"
+    rf" ?(?P<chain>[^\W\d_]\w*+(?:/[^\W\d_]\w*+){{0,{_MAX_DENOMINATORS - 1}}}+)"
 )
+_CHAIN_END = re.compile(r"(?![\w&/])")
 _DATE_WORDS = frozenset({"ngày", "tháng", "năm"})
 
 
@@ -86,6 +91,9 @@ def read_per(left: str, chain: str) -> str | None:
 
 def _verbalize(match: re.Match[str]) -> str | None:
     """đồng/kg: một ki lô gam; tạ/ha: một héc ta; Nam/Nữ: not ours."""
+    if _CHAIN_END.match(match.string, match.end()) is None:
+        # đồng/kg&, or a chain of more words than any rate has
+        return None
     left = _LEFT.search(match.string, max(0, match.start() - 20), match.start())
     if left is None or (left.group(1)[-1].isdigit() and left.group(1) not in UNITS):
         # 24/ngày, 12/HTX: a number, not a unit, before the slash

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from tts_service.text.rules.base import Rule
+from tts_service.text.rules.context import char_after, char_before
 from tts_service.text.symbols import symbol_readings
 
 __all__ = ["RULES"]
@@ -23,8 +24,9 @@ def _verbalize(match: re.Match[str]) -> str | None:
     """& và; ~ khoảng; 2 + 3: cộng; "+A": not read; #1: số."""
     reading, context = symbol_readings()[match.group()]
     text = match.string
-    before = text[: match.start()].rstrip()[-1:]
-    after = text[match.end() :].lstrip()[:1]
+    # Neighbours found by walking over the spaces only: "&" × 20,000 stays linear.
+    before = char_before(text, match.start())
+    after = char_after(text, match.end())
     spaced_before = text[match.start() - 1 : match.start()].isspace()
     spaced_after = text[match.end() : match.end() + 1].isspace()
     if context == "between" and not (

@@ -14,10 +14,12 @@ import re
 
 from tts_service.text.rules.base import ASCII_DIGITS, Rule
 from tts_service.text.rules.cardinal import WORDS, read_number
+from tts_service.text.rules.context import text_before
 
 __all__ = ["RULES", "read_time"]
 
 _RATIO_WORDS = ("tỷ lệ", "tỉ lệ", "tỷ số", "tỉ số")
+_RATIO_WIDTH = max(len(word) for word in _RATIO_WORDS)
 
 
 def _clock(tag: str) -> str:
@@ -70,7 +72,8 @@ def _read_one(match: re.Match[str], tag: str) -> str:
 
 def _verbalize(match: re.Match[str]) -> str | None:
     """14h30 - 16h: mười bốn giờ ba mươi phút đến mười sáu giờ."""
-    if match.group("c1") and match.string[: match.start()].rstrip().lower().endswith(_RATIO_WORDS):
+    before = text_before(match.string, match.start(), _RATIO_WIDTH)
+    if match.group("c1") and before.lower().endswith(_RATIO_WORDS):
         # tỷ lệ 1:50 is a ratio, read by the fraction rule
         return None
     reading = _read_one(match, "1")
