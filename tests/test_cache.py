@@ -224,7 +224,7 @@ def add_shortcuts(cache: AudioCache, target: str, n: int, prefix: str) -> None:
         cache.set_alias(f"{prefix}{i:039d}", target)
         cache.set_page(
             f"https://langson.gov.vn/{prefix}{i}",
-            None,
+            "default reading",
             etag=None,
             last_modified=None,
             article=target,
@@ -298,8 +298,8 @@ def test_an_index_from_before_shortcuts_were_dated_is_migrated(tmp_path):
     cache = make(tmp_path)
     # Its old rows count from now: a shortcut to a job that may still run is not pruned.
     assert cache.get_alias("b" * 40) == "c" * 40
-    cache.set_page("https://langson.gov.vn/a", None, etag='"v1"', last_modified=None, article=KEY)
-    assert cache.get_page("https://langson.gov.vn/a", None) == ('"v1"', None, KEY)
+    cache.set_page("https://langson.gov.vn/a", "r", etag='"v1"', last_modified=None, article=KEY)
+    assert cache.get_page("https://langson.gov.vn/a", "r") == ('"v1"', None, KEY)
 
 
 def test_removing_an_article_leaves_none_of_its_files(tmp_path):

@@ -204,8 +204,12 @@ def test_running_out_of_tokens_falls_back_without_opening_the_breaker(fake, make
     assert read(service, ARTICLES[0]).engine == "espeak"
     assert fake.requests == sentences(ARTICLES[0])[:1]
     assert gtts.breaker.state is BreakerState.CLOSED
-    # One refusal per chunk after the first: the clock never moves, so no token comes back.
-    assert limiter.refused == len(sentences(ARTICLES[0])) - 1
+    # The burst's one token went to the first chunk; the clock never moves, so none comes
+    # back. The next chunk is refused and the article falls back; whether the chunk queued
+    # behind it (a job keeps two in flight) reaches the empty bucket before the job cancels
+    # it is thread timing, so only the first refusal is certain.
+    assert limiter.granted == 1
+    assert limiter.refused >= 1
     assert gtts.breaker.counters.failures == 0  # our own throttling is not Google failing
 
 
