@@ -39,6 +39,8 @@
   const RESUME_MIN_S = 5;
   const RESUME_TTL_MS = 30 * 24 * 3600 * 1000;
   const FIRST_AUDIO_TIMEOUT_MS = 60000;
+  // How often a listener whose article waits its turn is told where it stands.
+  const QUEUE_POLL_MS = 5000;
   const MIN_PLAYER_PX = 320;
   const MSG = {
     loading: 'Đang tải…',
@@ -52,6 +54,7 @@
     empty: 'Không tìm thấy nội dung để đọc.',
     blocked: 'Trình duyệt chưa cho phát âm thanh. Nhấn nút Phát để nghe.',
     otherAudio: 'Đã tạm dừng vì có âm thanh khác đang phát',
+    queued: (n) => `Bài đang chờ đến lượt đọc: thứ ${n} trong hàng đợi`,
   };
   const SCHEMES = [
     ['yellow', 'Vàng (mặc định)'],
@@ -668,6 +671,8 @@
         return;
       }
       this.info = info;
+      // Its place among articles waiting for their first audio (1 = next); null once read.
+      this.queuePosition = info.queue_position == null ? null : info.queue_position;
       this.index = new TextIndex(this.target);
       this.highlightMode = this.button.dataset.ttsHighlight || 'auto';
       this.highlighter = new Highlighter(this.index, this.settings.highlight ? this.highlightMode : 'none');
@@ -720,6 +725,7 @@
     /** Show an error beside the button (or in the player) and announce it. */
     fail(message) {
       clearTimeout(this.loadTimer);
+      clearTimeout(this.queueTimer);
       announce(message);
       if (this.root && this.root.isConnected) {
         this.status.textContent = message;
@@ -1122,6 +1128,7 @@
       this.root.dataset.ttsState = 'loading';
       this.status.textContent = MSG.loading;
       this.started = true;
+      this.showQueue();
       this.watchLoading();
       this.applyPendingSeek();
       // Show where reading resumes at once, not when the seek completes.
@@ -1140,13 +1147,50 @@
       this.playBtn.focus();
     }
 
-    /** Fail only if audio that should be playing has not started within the time allowed. */
+    /**
+     * Fail only if audio that should be playing has not started within the time allowed.
+     * An article still waiting its turn has not failed: the wait goes on, and the listener
+     * hears where it stands instead of an error that is not true.
+     */
     watchLoading() {
       clearTimeout(this.loadTimer);
       this.loadTimer = setTimeout(() => {
         const waiting = this.root && this.root.dataset.ttsState === 'loading';
-        if (waiting && this.audio && !this.audio.paused) this.fail(MSG.audio);
+        if (!waiting || !this.audio || this.audio.paused) return;
+        if (this.queuePosition != null) this.watchLoading();
+        else this.fail(MSG.audio);
       }, FIRST_AUDIO_TIMEOUT_MS);
+    }
+
+    /** While the article waits its turn, say where it stands, and ask again every few seconds. */
+    showQueue() {
+      clearTimeout(this.queueTimer);
+      const loading = this.root && this.root.dataset.ttsState === 'loading';
+      if (!loading || this.queuePosition == null) return;
+      const message = MSG.queued(this.queuePosition);
+      if (this.status.textContent !== message) {
+        this.status.textContent = message;
+        announce(message);
+      }
+      this.queueTimer = setTimeout(() => this.refreshQueue(), QUEUE_POLL_MS);
+    }
+
+    async refreshQueue() {
+      try {
+        const response = await fetch(`${base(this.button)}/v1/read/${this.info.id}`, {
+          headers: { Accept: 'application/json' },
+          credentials: 'omit',
+        });
+        if (!response.ok) return;
+        const info = await response.json();
+        this.queuePosition = info.queue_position == null ? null : info.queue_position;
+      } catch {
+        return; // the network hiccuped: the audio request itself still decides
+      }
+      if (this.queuePosition == null && this.root && this.root.dataset.ttsState === 'loading') {
+        this.status.textContent = MSG.loading;
+      }
+      this.showQueue();
     }
 
     applyPendingSeek() {
@@ -1232,6 +1276,8 @@
 
     onPlaying() {
       clearTimeout(this.loadTimer);
+      clearTimeout(this.queueTimer);
+      this.queuePosition = null;
       // timeupdate comes about 4 times a second: at 2× a phrase boundary would show up to
       // half a second late. Follow the audio every frame while it plays (never in the
       // background, where frames stop and timeupdate carries on).
@@ -1431,6 +1477,7 @@
     close() {
       this.savePosition(true);
       clearTimeout(this.loadTimer);
+      clearTimeout(this.queueTimer);
       if (this.audio) {
         this.audio.pause();
         this.audio.removeAttribute('src');
