@@ -124,20 +124,30 @@ def given_up():
 
     For deliveries that never reach the receiver, so there is no request to wait for.
     """
+    with logged(lambda record: record.levelno >= logging.WARNING) as done:
+        yield done
+
+
+@contextmanager
+def logged(matches):
+    """An Event set when the sender logs a record for which ``matches`` is true."""
     done = threading.Event()
 
-    class Warned(logging.Handler):
+    class Watcher(logging.Handler):
         def emit(self, record):
-            if record.levelno >= logging.WARNING:
+            if matches(record):
                 done.set()
 
-    handler = Warned()
+    handler = Watcher()
     logger = logging.getLogger("tts_service.registry.webhooks")
+    level = logger.level
+    logger.setLevel(logging.DEBUG)  # INFO records reach the handler whatever the config
     logger.addHandler(handler)
     try:
         yield done
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def count_rows(db: Database) -> int:
@@ -369,6 +379,24 @@ def test_close_does_not_wait_out_a_backoff(make_webhooks, receiver):
     assert stored is not None
     assert (stored.state, stored.attempts) == ("queued", 1)
     assert webhooks.pending() == 1, "left for the next start"
+
+
+def test_close_sends_what_is_due_now(make_webhooks, receiver):
+    # A worker that finishes an article and stops must tell the CMS before it exits: the
+    # delivery queued just before close() (here by another process, so nothing pokes this
+    # sender) is sent by close(), not left for some process's look a minute later.
+    sender = make_webhooks()
+    with logged(lambda record: "delivered" in record.getMessage()) as recorded:
+        sender.start()
+        sender.enqueue("cms", "article.ready", PAYLOAD)
+        assert recorded.wait(15)  # the sender has recorded it and is going idle
+    other_process = make_webhooks()
+    late = other_process.enqueue("cms", "article.failed", PAYLOAD)
+
+    sender.close()
+
+    assert [call.json["delivery"] for call in receiver.requests][1:] == [late]
+    assert sender.pending() == 0
 
 
 def test_no_webhook_url_stores_nothing(make_webhooks, db):

@@ -324,9 +324,11 @@ class Webhooks:
             self._thread.start()
 
     def close(self) -> None:
-        """Stop the sender: at once when it is waiting, after its call when it is sending.
+        """Stop the sender, after it has sent what is due now (for at most ``timeout_s``).
 
-        Deliveries not yet sent stay queued for the next start. Idempotent.
+        A worker that finishes an article and stops tells the CMS before it exits, not a
+        minute later from another process's next look. Deliveries backing off, or still
+        due when the time is up, stay queued for the next start. Idempotent.
         """
         with self._wake:
             self._closing = True
@@ -334,8 +336,9 @@ class Webhooks:
             thread = self._thread
         if thread is None:
             return
-        # A call in flight ends within its timeouts; its result is recorded before exit.
-        thread.join(self._lease_s)
+        # A call in flight ends within its timeouts and its result is recorded before exit;
+        # the last sends take at most timeout_s more, plus the call they started.
+        thread.join(self._lease_s + self.timeout_s)
         if thread.is_alive():
             logger.warning("the webhook sender is still in a call; its delivery will be retried")
 
@@ -353,7 +356,7 @@ class Webhooks:
             while True:
                 with self._wake:
                     if self._closing:
-                        return
+                        break
                     # Cleared before looking, so an enqueue() while we look is not missed.
                     self._poked = False
                 try:
@@ -369,8 +372,26 @@ class Webhooks:
                 with self._wake:
                     if not self._poked and not self._closing and wait > 0:
                         self._wake.wait(min(wait, _IDLE_RECHECK_S))
+            self._send_last(client)
         finally:
             client.close()
+
+    def _send_last(self, client: httpx.Client) -> None:
+        """On close, send the deliveries due now until ``timeout_s`` has passed.
+
+        An enqueue() just before close() (a job's last outcome) may not have been looked at
+        yet; without this it would wait for another process's next idle look.
+        """
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            try:
+                claimed, _ = self._claim(time.time())
+                if claimed is None:
+                    return
+                self._record(claimed, self._attempt(client, claimed))
+            except Exception:
+                logger.exception("webhook sender: could not send the last deliveries")
+                return
 
     def _send_due(self, client: httpx.Client) -> float | None:
         """Send every due delivery, oldest first; the time the next one is due, if any."""
