@@ -213,6 +213,9 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # One JSON object per log line for log shippers, or plain text for a terminal.
     log_format: Literal["json", "text"] = "json"
+    # Seconds between returns of the allocator's free memory to the system (0: never), so
+    # memory goes back down after a burst of long articles (observability/memory.py).
+    memory_trim_s: float = Field(default=30.0, ge=0)
 
     @property
     def registry_file(self) -> Path:
