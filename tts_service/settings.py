@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     # processes, each request's step within the deadline (seconds) or refused with 422.
     text_workers: int = Field(default=2, ge=1, le=32)
     text_deadline_s: float = Field(default=10.0, gt=0)
+    # Address space of each of those workers (MiB): a worker warmed up uses about 100, a
+    # 100,000-character article a little more; an input that makes a rule allocate
+    # without bound meets this limit (422), not the machine's memory.
+    text_worker_memory_mb: int = Field(default=1024, ge=256)
 
     # Reading a page by its URL: only these hosts (and their subdomains) are fetched.
     fetch_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()

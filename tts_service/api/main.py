@@ -92,6 +92,7 @@ def text_pool(settings: Settings) -> WorkerPool:
     return WorkerPool(
         settings.text_workers,
         deadline_s=settings.text_deadline_s,
+        memory_limit=settings.text_worker_memory_mb * 1024 * 1024,
         warm=textwork.warm,
         preload=textwork.PRELOAD,
     )
