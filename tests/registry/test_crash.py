@@ -46,9 +46,12 @@ _LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 
 @contextmanager
 def service_process(
-    tmp_path: Path, google: FakeGoogle
+    tmp_path: Path, google: FakeGoogle, **settings: str
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """The service in its own process; yields it and its base URL once it listens."""
+    """The service in its own process; yields it and its base URL once it listens.
+
+    ``settings`` are more environment variables (``TTS_DATABASE_URL=...``).
+    """
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TTS_")},
         "TTS_ENGINE": "gtts,espeak",
@@ -61,6 +64,7 @@ def service_process(
         "TTS_JOB_LEASE_S": "600",
         "TTS_API_KEYS": json.dumps([{"name": "cms", "key": KEY}]),
         "TTS_LOG_FORMAT": "text",
+        **settings,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "tts_service.api.main:app", "--port", "0"],
