@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.helpers import assert_whole_audio
-from tests.registry.cms import AUTH, KEY
+from tests.registry.cms import AUTH
 from tests.registry.test_crash import service_process
 from tts_service.registry.store import ArticleStore
 from tts_service.testing.fake_google import FakeGoogle

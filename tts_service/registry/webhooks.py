@@ -93,7 +93,6 @@ _IDLE_RECHECK_S: Final = 60.0
 _RECOVER_S: Final = 5.0
 
 
-
 def iso_utc(timestamp: float) -> str:
     """``timestamp`` (Unix seconds) as ISO 8601 UTC, e.g. ``2024-05-01T08:30:00.250Z``.
 
@@ -301,9 +300,7 @@ class Webhooks:
     def get(self, delivery_id: int) -> Delivery | None:
         """The delivery with this id, or None."""
         with self._db.read() as conn:
-            row = conn.execute(
-                sa.select(deliveries).where(deliveries.c.id == delivery_id)
-            ).first()
+            row = conn.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)).first()
         return None if row is None else Delivery(*row)
 
     # -- lifecycle -------------------------------------------------------------------

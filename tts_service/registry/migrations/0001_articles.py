@@ -46,9 +46,11 @@ def upgrade(conn: Connection) -> None:
         # AUTOINCREMENT on SQLite: a job id is never reused (clients poll jobs by id).
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("article_id", sa.Text, nullable=False),
-        sa.Column("reason", sa.Text, nullable=False),  # put | regenerate | lexicon | batch | upgrade
+        # put | regenerate | lexicon | batch | upgrade
+        sa.Column("reason", sa.Text, nullable=False),
         sa.Column("priority", sa.Integer, nullable=False),  # lower runs first
-        sa.Column("state", sa.Text, nullable=False),  # queued | running | done | failed | cancelled
+        # queued | running | done | failed | cancelled
+        sa.Column("state", sa.Text, nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("not_before", sa.Float, nullable=False),  # backoff: not claimed before
         sa.Column("owner", sa.Text),  # host:pid:instance of the worker running it

@@ -34,10 +34,6 @@ def upgrade(conn: Connection) -> None:
     jobs = sa.Table(
         "jobs", meta, sa.Column("article_id", sa.Text), sa.Column("article_owner", sa.Text)
     )
-    owner = (
-        sa.select(articles.c.owner)
-        .where(articles.c.id == jobs.c.article_id)
-        .scalar_subquery()
-    )
+    owner = sa.select(articles.c.owner).where(articles.c.id == jobs.c.article_id).scalar_subquery()
     conn.execute(sa.update(jobs).values(article_owner=owner))
     sa.Index("articles_owner", articles.c.owner, articles.c.status, articles.c.id).create(conn)
