@@ -14,6 +14,10 @@ __all__ = ["articles", "deliveries", "jobs", "lexicon", "metadata", "state"]
 
 metadata = sa.MetaData()
 
+# Job and delivery ids are 64-bit, as the API promises (BIGSERIAL on PostgreSQL); on
+# SQLite an INTEGER primary key is the rowid, 64-bit already.
+_ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 articles = sa.Table(
     "articles",
     metadata,
@@ -46,7 +50,7 @@ articles = sa.Table(
 jobs = sa.Table(
     "jobs",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", _ROW_ID, primary_key=True),
     sa.Column("article_id", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("priority", sa.Integer, nullable=False),
@@ -83,7 +87,7 @@ state = sa.Table(
 deliveries = sa.Table(
     "deliveries",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", _ROW_ID, primary_key=True),
     sa.Column("owner", sa.Text, nullable=False),
     sa.Column("event", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),

@@ -7,6 +7,10 @@ from sqlalchemy import Connection
 
 __all__ = ["upgrade"]
 
+# Ids are 64-bit (BIGSERIAL on PostgreSQL); on SQLite an INTEGER primary key is the rowid,
+# which is 64-bit already.
+_ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade(conn: Connection) -> None:
     """Create ``articles``, ``jobs``, ``lexicon`` and ``state`` with their indexes."""
@@ -44,7 +48,7 @@ def upgrade(conn: Connection) -> None:
         "jobs",
         meta,
         # AUTOINCREMENT on SQLite: a job id is never reused (clients poll jobs by id).
-        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("id", _ROW_ID, primary_key=True),
         sa.Column("article_id", sa.Text, nullable=False),
         # put | regenerate | lexicon | batch | upgrade
         sa.Column("reason", sa.Text, nullable=False),

@@ -10,6 +10,10 @@ from sqlalchemy import Connection
 
 __all__ = ["upgrade"]
 
+# Ids are 64-bit (BIGSERIAL on PostgreSQL); on SQLite an INTEGER primary key is the rowid,
+# which is 64-bit already.
+_ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade(conn: Connection) -> None:
     """Create ``deliveries`` and its queue index."""
@@ -18,7 +22,7 @@ def upgrade(conn: Connection) -> None:
         "deliveries",
         meta,
         # Also sent as X-TTS-Delivery, for de-duplication: never reused (AUTOINCREMENT).
-        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("id", _ROW_ID, primary_key=True),
         sa.Column("owner", sa.Text, nullable=False),  # the API key whose webhook_url is called
         sa.Column("event", sa.Text, nullable=False),  # article.ready | article.failed
         sa.Column("body", sa.Text, nullable=False),  # the JSON body, byte for byte as signed
