@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
 
@@ -152,7 +153,7 @@ def logged(matches):
 
 def count_rows(db: Database) -> int:
     with db.read() as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0])
+        return int(conn.execute(sa.text("SELECT COUNT(*) FROM deliveries")).scalar_one())
 
 
 # -- signatures ------------------------------------------------------------------------
