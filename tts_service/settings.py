@@ -193,8 +193,8 @@ class Settings(BaseSettings):
     # Articles per page of GET /v1/articles.
     page_size: int = Field(default=50, ge=1, le=1000)
 
-    # Cluster mode (docs/cluster.md); not read by the service yet: the cache and the
-    # registry still use cache_dir and registry_path until the wiring lands.
+    # Cluster mode (docs/cluster.md). The article registry reads database_url; the cache
+    # still uses cache_dir until its wiring lands.
     # Where audio objects live: file://<dir> or s3://bucket/prefix; unset = file://<cache_dir>.
     storage_url: str | None = None
     # The S3 API of a store other than AWS (SeaweedFS, MinIO, Ceph); credentials and region
@@ -225,6 +225,13 @@ class Settings(BaseSettings):
     def registry_file(self) -> Path:
         """Where the article registry's database is."""
         return self.registry_path or self.cache_dir / "registry.sqlite3"
+
+    @property
+    def registry_database(self) -> str:
+        """The article registry's database URL: ``TTS_DATABASE_URL``, else its SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.registry_file}"
 
     @property
     def storage_location(self) -> str:
