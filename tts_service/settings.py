@@ -204,6 +204,17 @@ class Settings(BaseSettings):
     # The database of the index, registry, jobs and coordination: sqlite:///<file> or
     # postgresql+psycopg://user@host:5432/db; unset = SQLite in the cache directory.
     database_url: str | None = None
+    # How processes coordinate (single flight, Google's budget, the breaker): "auto" is in
+    # memory for one process, through TTS_DATABASE_URL when it is set; "shared" also
+    # without it, through a SQLite file in the cache directory (what
+    # `tts-service serve --workers N` sets for N > 1).
+    coordination: Literal["auto", "shared"] = "auto"
+    # How long an article's or chunk's claim outlives a producer that stopped renewing it
+    # (renewed every third of it): after a crash, another process takes over after this.
+    lease_ttl_s: float = Field(default=30.0, gt=0)
+    # How often a process following an article another process makes looks at the stored
+    # chunks itself (notifications wake it sooner; they are a hint, the look is the truth).
+    follow_poll_s: float = Field(default=0.5, gt=0, le=10)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -11,10 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.helpers import local_limiter as RateLimiter  # noqa: N813 - the limiter it builds
 from tts_service.engines.base import SpeechEngine
 from tts_service.engines.breaker import BreakerState, CircuitBreaker, GuardedEngine
-from tts_service.engines.ratelimit import RateLimited, RateLimiter
-from tts_service.errors import SynthesisRejected, SynthesisUnavailable, UnknownEngineError
+from tts_service.errors import (
+    RateLimited,
+    SynthesisRejected,
+    SynthesisUnavailable,
+    UnknownEngineError,
+)
 from tts_service.testing import FakeEngine, fake_speech
 from tts_service.testing.clock import FakeClock
 

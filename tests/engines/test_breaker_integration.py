@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.helpers import local_limiter as RateLimiter  # noqa: N813 - the limiter it builds
 from tts_service.engines.breaker import BreakerState, CircuitBreaker, GuardedEngine
 from tts_service.engines.gtts_engine import GTTSEngine
-from tts_service.engines.ratelimit import RateLimiter
 from tts_service.engines.registry import build_engines
 from tts_service.jobs import Job, JobState
 from tts_service.settings import Settings

@@ -1,4 +1,5 @@
-"""RateLimiter, driven by a fake clock: waits move fake time or block until the test does."""
+"""The engine's rate limiter (a BudgetLimiter over this process's LocalRateBudget), driven by
+a fake clock: waits move fake time or block until the test does."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tts_service.engines.ratelimit import LANE_CHECK_S, RateLimited, RateLimiter
-from tts_service.errors import SynthesisUnavailable
+from tests.helpers import local_limiter as RateLimiter  # noqa: N813 - the limiter it builds
+from tts_service.coordination.limiter import LANE_CHECK_S, BudgetLimiter
+from tts_service.errors import RateLimited, SynthesisUnavailable
 from tts_service.lanes import Lane, Ticket, in_lane
 from tts_service.testing.clock import FakeClock
 
@@ -133,7 +135,7 @@ def test_hook_acquires_with_the_given_timeout():
         hook()
 
 
-def background(limiter: RateLimiter, timeout: float, ticket: Ticket | None = None) -> None:
+def background(limiter: BudgetLimiter, timeout: float, ticket: Ticket | None = None) -> None:
     """Acquire as a registry job's chunk does: in the background lane."""
     with in_lane(ticket or Ticket(Lane.BACKGROUND)):
         limiter.acquire(timeout)
