@@ -298,9 +298,7 @@ class SpeechService:
         self.coordination = (
             coordination
             if coordination is not None
-            else Coordination.local(
-                lease_ttl_s=settings.lease_ttl_s, poll_s=settings.follow_poll_s
-            )
+            else Coordination.local(lease_ttl_s=settings.lease_ttl_s, poll_s=settings.follow_poll_s)
         )
         self._source = ChunkSource(
             cache, engines, metrics=self.metrics, coordination=self.coordination

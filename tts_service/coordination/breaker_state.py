@@ -2,9 +2,10 @@
 
 The one state machine of :class:`~tts_service.engines.breaker.CircuitBreaker` (read
 its module docstring for the states), with its memory in a :class:`BreakerRecord` so the
-record can live in memory (one process) or in a database: every process reads it, applies one step, and writes it back in one
-transaction. One process's discovery that Google is down then opens the breaker for all,
-and only one process in the deployment probes.
+record can live in memory (one process) or in a database: every process reads it,
+applies one step, and writes it back in one transaction. One process's discovery that
+Google is down then opens the breaker for all, and only one process in the deployment
+probes.
 
 Two things change with sharing:
 

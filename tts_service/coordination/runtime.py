@@ -111,7 +111,9 @@ class Coordination:
         return cls(leases=leases, notifier=LocalNotifier(), keeper=keeper, poll_s=poll_s)
 
     @classmethod
-    def over(cls, engine: Engine, *, lease_ttl_s: float = 30.0, poll_s: float = 1.0) -> Coordination:
+    def over(
+        cls, engine: Engine, *, lease_ttl_s: float = 30.0, poll_s: float = 1.0
+    ) -> Coordination:
         """Shared through ``engine`` (its tables created if missing)."""
         ensure_tables(engine)
         leases = SqlLeases(engine)
@@ -122,9 +124,7 @@ class Coordination:
             # SQLite has no notifications between processes: they poll (a local file).
             notifier = LocalNotifier()
         keeper = LeaseKeeper(leases, unique_owner(), ttl_s=lease_ttl_s)
-        return cls(
-            leases=leases, notifier=notifier, keeper=keeper, poll_s=poll_s, engine=engine
-        )
+        return cls(leases=leases, notifier=notifier, keeper=keeper, poll_s=poll_s, engine=engine)
 
 
 def database_url(settings: Settings) -> str | None:
