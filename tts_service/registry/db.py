@@ -82,8 +82,13 @@ class Database:
                 f"(schema {current}, this version knows {len(known)})"
             )
         for number, name, sql in known[current:]:
-            logger.info("migrating the article registry: %s", name)
             with self.write() as db:
+                (applied,) = db.execute("PRAGMA user_version").fetchone()
+                if applied >= number:
+                    # Another process starting beside this one (`serve --workers N`)
+                    # applied it between our look and our write lock.
+                    continue
+                logger.info("migrating the article registry: %s", name)
                 # executescript() would commit our transaction: run statement by statement.
                 for statement in _statements(sql):
                     db.execute(statement)
