@@ -189,8 +189,8 @@ class Settings(BaseSettings):
     # Articles per page of GET /v1/articles.
     page_size: int = Field(default=50, ge=1, le=1000)
 
-    # Cluster mode (docs/cluster.md); not read by the service yet: the cache and the
-    # registry still use cache_dir and registry_path until the wiring lands.
+    # Cluster mode (docs/cluster.md). Only coordination reads database_url so far; the
+    # cache and the registry still use cache_dir and registry_path until they move.
     # Where audio objects live: file://<dir> or s3://bucket/prefix; unset = file://<cache_dir>.
     storage_url: str | None = None
     # The S3 API of a store other than AWS (SeaweedFS, MinIO, Ceph); credentials and region
