@@ -106,8 +106,22 @@ class Server:
         return found
 
 
+def service_env(tmp_path: Path, fake: FakeGoogle) -> dict[str, str]:
+    """A server's environment: Google's voice from the fake, the test's cache directory,
+    one text worker and no registry workers (two cores run every process)."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TTS_")},
+        "TTS_ENGINE": "gtts",
+        "TTS_GTTS_BASE_URL": fake.base_url,
+        "TTS_CACHE_DIR": str(tmp_path / "cache"),
+        "TTS_TEXT_WORKERS": "1",
+        "TTS_WORKERS": "0",
+        "TTS_CLIENT_SYNTH_PER_MINUTE": "0",
+    }
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def shared(request, tmp_path) -> dict[str, str]:
+def shared(request) -> dict[str, str]:
     """The settings that make processes share coordination: SQLite in the shared cache
     directory, or a fresh PostgreSQL database."""
     if request.param == "sqlite":
@@ -128,13 +142,7 @@ def cluster(tmp_path, fake, shared):
 
     def start(count: int = 2, **settings: str) -> list[Server]:
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("TTS_")},
-            "TTS_ENGINE": "gtts",
-            "TTS_GTTS_BASE_URL": fake.base_url,
-            "TTS_CACHE_DIR": str(tmp_path / "cache"),
-            "TTS_TEXT_WORKERS": "1",
-            "TTS_WORKERS": "0",
-            "TTS_CLIENT_SYNTH_PER_MINUTE": "0",
+            **service_env(tmp_path, fake),
             # Renewed every third of it, by a thread that a loaded machine (two cores, a
             # dozen processes) may not run for a second or two: a shorter one may expire
             # under a live maker, and the test would see a take-over that is right to ask
@@ -159,7 +167,9 @@ def coordination_log(*servers: Server) -> list[str]:
     """What the processes said about claims and following (for a failure's message)."""
     words = ("follow", "taken over", "lost", "lease", "claim")
     return [
-        f"{n}: {m}" for n, server in enumerate(servers) for m in server.messages()
+        f"{n}: {m}"
+        for n, server in enumerate(servers)
+        for m in server.messages()
         if any(word in m for word in words)
     ]
 
@@ -228,7 +238,9 @@ def test_a_killed_maker_is_taken_over_asking_again_only_the_chunk_in_flight(clus
 
 TEXTS = [
     f"Bài số {n}. "
-    + " ".join(f"Câu thứ {i} của bài số {n} nói về một việc khác nhau trong tỉnh." for i in range(6))
+    + " ".join(
+        f"Câu thứ {i} của bài số {n} nói về một việc khác nhau trong tỉnh." for i in range(6)
+    )
     for n in (1, 2)
 ]
 
@@ -277,16 +289,7 @@ def test_one_process_opening_the_breaker_spares_the_other_its_retries(cluster, f
 
 
 def test_serve_workers_share_single_flight_through_the_cache_directory(tmp_path, fake):
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TTS_")},
-        "TTS_ENGINE": "gtts",
-        "TTS_GTTS_BASE_URL": fake.base_url,
-        "TTS_CACHE_DIR": str(tmp_path / "cache"),
-        "TTS_TEXT_WORKERS": "1",
-        "TTS_WORKERS": "0",
-        "TTS_CLIENT_SYNTH_PER_MINUTE": "0",
-    }
-    server = Server(env, workers=2)
+    server = Server(service_env(tmp_path, fake), workers=2)
     try:
         server.wait_ready()
         with ThreadPoolExecutor(10) as pool:
