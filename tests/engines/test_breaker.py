@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.helpers import local_limiter as RateLimiter  # noqa: N813 - the limiter it builds
+from tests.helpers import local_limiter
 from tts_service.engines.base import SpeechEngine
 from tts_service.engines.breaker import BreakerState, CircuitBreaker, GuardedEngine
 from tts_service.errors import (
@@ -365,7 +365,7 @@ def test_guarded_engine_close_closes_the_engine_and_wakes_the_limiter(clock):
             self.closed = True
 
     inner = Closable(fake_speech)
-    limiter = RateLimiter(60, clock=clock)
+    limiter = local_limiter(60, clock=clock)
     GuardedEngine(inner, make(clock), limiter=limiter).close()
     assert inner.closed
     with pytest.raises(SynthesisUnavailable):
