@@ -21,9 +21,13 @@ from dataclasses import dataclass, field
 from tts_service.coordination.ports import Lease, Leases
 from tts_service.errors import SynthesisUnavailable
 
-__all__ = ["Claim", "LeaseKeeper", "unique_owner"]
+__all__ = ["PURGE_EVERY_S", "Claim", "LeaseKeeper", "unique_owner"]
 
 logger = logging.getLogger(__name__)
+
+#: How often a process deletes the rows of leases expired for longer than this (a crashed
+#: process's; released leases are deleted at once).
+PURGE_EVERY_S = 3600.0
 
 
 def unique_owner() -> str:
@@ -95,8 +99,21 @@ class LeaseKeeper:
         return self.leases.holder(name)
 
     def _renew_forever(self) -> None:
+        purged = time.monotonic()
         while not self._stop.wait(self.ttl_s / 3):
             self.renew_all()
+            if time.monotonic() - purged >= PURGE_EVERY_S:
+                purged = time.monotonic()
+                self.purge()
+
+    def purge(self) -> int:
+        """Forget leases that ran out over :data:`PURGE_EVERY_S` ago (their holders died
+        without releasing them); how many. Every process does it now and then."""
+        try:
+            return self.leases.purge(time.time() - PURGE_EVERY_S)
+        except SynthesisUnavailable as exc:
+            logger.warning("expired leases not purged: %s", exc)
+            return 0
 
     def renew_all(self) -> None:
         """Renew every held claim now; a claim found lost is dropped and marked."""
