@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,7 +85,15 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to listen on (default: TTS_HOST).")
 @click.option("--port", default=None, type=int, help="Port (default: TTS_PORT).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="API processes sharing the port; with more than one they coordinate through "
+    "the database (TTS_DATABASE_URL, else a SQLite file in TTS_CACHE_DIR).",
+)
+def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
@@ -99,6 +108,13 @@ def serve(host: str | None, port: int | None) -> None:
     options = uvicorn_options(settings)
     options["host"] = host or options["host"]
     options["port"] = port or options["port"]
+    if workers > 1:
+        # Several processes must share single flight, Google's budget and the breaker:
+        # the workers (spawned with this environment) coordinate through the database.
+        os.environ["TTS_COORDINATION"] = "shared"
+        options["workers"] = workers
+        # Found by name in each worker: uvicorn pickles its configuration for them.
+        options["http"] = "tts_service.api.workers:HTTP_PROTOCOL"
     uvicorn.run("tts_service.api.main:app", **options)
 
 

@@ -193,8 +193,8 @@ class Settings(BaseSettings):
     # Articles per page of GET /v1/articles.
     page_size: int = Field(default=50, ge=1, le=1000)
 
-    # Cluster mode (docs/cluster.md). The article registry reads database_url; the cache
-    # still uses cache_dir until its wiring lands.
+    # Cluster mode (docs/cluster.md). The article registry and coordination read
+    # database_url; the cache still uses cache_dir until its wiring lands.
     # Where audio objects live: file://<dir> or s3://bucket/prefix; unset = file://<cache_dir>.
     storage_url: str | None = None
     # The S3 API of a store other than AWS (SeaweedFS, MinIO, Ceph); credentials and region
@@ -208,6 +208,17 @@ class Settings(BaseSettings):
     # The database of the index, registry, jobs and coordination: sqlite:///<file> or
     # postgresql+psycopg://user@host:5432/db; unset = SQLite in the cache directory.
     database_url: str | None = None
+    # How processes coordinate (single flight, Google's budget, the breaker): "auto" is in
+    # memory for one process, through TTS_DATABASE_URL when it is set; "shared" also
+    # without it, through a SQLite file in the cache directory (what
+    # `tts-service serve --workers N` sets for N > 1).
+    coordination: Literal["auto", "shared"] = "auto"
+    # How long an article's or chunk's claim outlives a producer that stopped renewing it
+    # (renewed every third of it): after a crash, another process takes over after this.
+    lease_ttl_s: float = Field(default=30.0, gt=0)
+    # How often a process following an article another process makes looks at the stored
+    # chunks itself (notifications wake it sooner; they are a hint, the look is the truth).
+    follow_poll_s: float = Field(default=0.5, gt=0, le=10)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

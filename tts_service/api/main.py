@@ -38,6 +38,7 @@ from tts_service.api.routes import (
 )
 from tts_service.api.routes import metrics as metrics_route
 from tts_service.cache import AudioCache
+from tts_service.coordination.runtime import open_coordination
 from tts_service.engines.registry import build_engines
 from tts_service.errors import (
     ArticleNotFound,
@@ -78,12 +79,20 @@ def build_service(
     with the service's :meth:`~SpeechService.warm_up`. The CLI reads in its own process.
     """
     cache = AudioCache(settings.cache_dir, max_bytes=settings.cache_max_bytes)
-    engines = build_engines(settings)
+    # Single flight, Google's budget and the breaker: this process's, or shared by every
+    # process when a database is configured or several serve (`serve --workers N`).
+    coordination = open_coordination(settings)
+    engines = build_engines(settings, coordination)
     metrics = metrics if metrics is not None else ServiceMetrics()
     metrics.hook_engines(engines)
     isolation = text_pool(settings) if isolated else None
     return SpeechService(
-        settings, engines=engines, cache=cache, metrics=metrics, isolation=isolation
+        settings,
+        engines=engines,
+        cache=cache,
+        metrics=metrics,
+        isolation=isolation,
+        coordination=coordination,
     )
 
 
