@@ -8,6 +8,7 @@ Priorities (lower runs first, and a span claimed first is never re-read):
 13     domain_word (:mod:`.structure`): tên miền .vn
 20–22  legal_code (:mod:`.legal_code`): 15/2021/NĐ-CP, 35-NQ/TW, Nghị định 15/2021
 23     legal_code (:mod:`.party_code`): 532 - TB/TU, with a spaced dash
+30     plate (:mod:`.plate`): 30A-123.45, BS 12F1-3456
 35     per (:mod:`.per`, registered with the numeric rules): the "/kg" of 25.000 đồng/kg
 38     road (:mod:`.road`): QL1A, ĐT.226, Km 15
 38     initials (:mod:`.structure`): N.V.K.
@@ -40,6 +41,7 @@ from tts_service.text.rules import (
     legal_code,
     numeric,
     party_code,
+    plate,
     ratio,
     road,
     roman,
@@ -61,6 +63,7 @@ def registered_rules(lexicon: Lexicon | None = None) -> tuple[Rule, ...]:
         *url.RULES,
         *legal_code.RULES,
         *party_code.RULES,
+        *plate.RULES,
         *road.RULES,
         *reading,
         *roman.RULES,
