@@ -14,6 +14,7 @@ Priorities (lower runs first, and a span claimed first is never re-read):
 38     initials (:mod:`.structure`): N.V.K.
 40     abbreviation (:mod:`.abbreviation`): UBND, TP.HCM, công ty CP
 60–61  roman, roman_heading (:mod:`.roman`): lần thứ XVI, "II." headings
+69     mixed_case (:mod:`.mixed_case`): IoT, 5G, eKYC from data/mixed_case.tsv
 70–75  acronym_word, acronym_number (:mod:`.acronym`): Covid-19, F0, U23
 190–4  date_news_* (:mod:`.date_news`): Chiều 13-9, từ 3 - 9.5, 14-20.2.2018
 199    ratio (:mod:`.ratio`): 540 tỷ/1.200 tỷ, 1.023/1.150
@@ -21,6 +22,7 @@ Priorities (lower runs first, and a span claimed first is never re-read):
 295    roman_bare (:mod:`.roman`): XVI with no context word
 296    capitals (:mod:`.acronym`): QUYẾT ĐỊNH, TIN TỨC
 297    acronym (:mod:`.acronym`): PDF, GDP
+298    mixed_case_guess (:mod:`.mixed_case`): ChatGPT, mRNA, SmartCity
 900    symbol (:mod:`.symbol`): &, %, ~, +
 950    stray_symbol (:mod:`.stray_symbol`): any / _ | # * ~ ^ left, dropped
 =====  ==============================================================================
@@ -39,6 +41,7 @@ from tts_service.text.rules import (
     acronym,
     date_news,
     legal_code,
+    mixed_case,
     numeric,
     party_code,
     plate,
@@ -68,6 +71,7 @@ def registered_rules(lexicon: Lexicon | None = None) -> tuple[Rule, ...]:
         *reading,
         *roman.RULES,
         *acronym.RULES,
+        *mixed_case.RULES,
         *numeric.RULES,
         *symbol.RULES,
         *structure.RULES,
