@@ -203,7 +203,11 @@ class _Units:
     def add_expression(self, spoken: str) -> None:
         """One rule's reading, never cut by the chunker: "Ủy ban nhân dân"."""
         spoken = spoken.strip()
-        if spoken:
+        if spoken in symbols.CLAUSE:
+            # A pause read for a mark ("học sinh/sinh viên" → "học sinh, sinh viên"): it
+            # goes on the word before, as written punctuation does
+            self._attach(spoken)
+        elif spoken:
             self._add(spoken)
 
     def add_text(self, text: str) -> None:

@@ -4,10 +4,15 @@ Every other rule runs first: a URL reads its "/" ("gạch chéo"), a legal code 
 (15/2021/NĐ-CP), "đồng/kg" is "một ki lô gam", "#1" is "số một", "~5" is "khoảng năm".
 What is left is layout or noise: "Nam/Nữ", "và/hoặc", "từ_khóa", "A | B", "ghi chú*",
 "m^2" written by hand. The engines would say "gạch chéo" or "sao" there, or stop on the
-mark; the rule drops it, as a space, so the words on each side stay apart: "và/hoặc" →
-"và hoặc".
+mark; the rule drops it, as a space, so the words on each side stay apart: "từ_khóa" →
+"từ khóa".
 
-Priority 950, after the symbol readings (900).
+A slash between two words that no rate took ("học sinh/sinh viên", "Nam/Nữ") is a short
+pause instead: it joins two alternatives or two groups named together, and run on
+("học sinh sinh viên") they sound like one; a newsreader says "học sinh, sinh viên".
+"hoặc" would be wrong as often as right ("ngày/tháng/năm sinh" is a list).
+
+Priorities 949 and 950, after the symbol readings (900).
 """
 
 from __future__ import annotations
@@ -24,9 +29,25 @@ MARKS = "/_|#*~^"
 _MARK = re.compile(f"[{re.escape(MARKS)}]+")
 
 
+_SLASH = re.compile(r" ?/ ?")
+
+
 def _verbalize(match: re.Match[str]) -> str:  # noqa: ARG001
-    """và/hoặc: và hoặc (the slash is silent)."""
+    """từ_khóa: từ khóa (the mark is silent)."""
     return ""
 
 
-RULES: tuple[Rule, ...] = (Rule("stray_symbol", _MARK, _verbalize, 950, frozenset(MARKS)),)
+def _verbalize_slash(match: re.Match[str]) -> str | None:
+    """học sinh/sinh viên: học sinh, sinh viên; a slash not between two words: not ours."""
+    text = match.string
+    before = text[match.start() - 1] if match.start() else ""
+    after = text[match.end()] if match.end() < len(text) else ""
+    if not (before.isalpha() and after.isalpha()):
+        return None
+    return ","
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("slash_pause", _SLASH, _verbalize_slash, 949, frozenset("/")),
+    Rule("stray_symbol", _MARK, _verbalize, 950, frozenset(MARKS)),
+)
