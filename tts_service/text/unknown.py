@@ -75,7 +75,9 @@ def _in_sentence(sentence: Sentence) -> list[Unknown]:
     claimed: list[tuple[int, int]] = []
     for rewrite in sentence.rewrites:
         claimed.append((rewrite.start, rewrite.end))
-        if rewrite.rule in SPELLING_RULES and rewrite.source not in _spelled():
+        # VTV1, VOV3: a channel of a name spelled on purpose is spelled on purpose
+        spelled = rewrite.source.rstrip("0123456789") in _spelled()
+        if rewrite.rule in SPELLING_RULES and rewrite.source not in _spelled() and not spelled:
             found.append(
                 Unknown(rewrite.source, rewrite.spoken, sentence.text, rewrite.start, rewrite.end)
             )

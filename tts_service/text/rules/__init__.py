@@ -22,7 +22,8 @@ Priorities (lower runs first, and a span claimed first is never re-read):
 295    roman_bare (:mod:`.roman`): XVI with no context word
 296    capitals (:mod:`.acronym`): QUYẾT ĐỊNH, TIN TỨC
 297    acronym (:mod:`.acronym`): PDF, GDP
-298    mixed_case_guess (:mod:`.mixed_case`): ChatGPT, mRNA, SmartCity
+298    measure (:mod:`.mixed_case`): a mixed-case unit alone, "mỗi kWh"
+299    mixed_case_guess (:mod:`.mixed_case`): ChatGPT, mRNA, SmartCity
 900    symbol (:mod:`.symbol`): &, %, ~, +
 950    stray_symbol (:mod:`.stray_symbol`): any / _ | # * ~ ^ left, dropped
 =====  ==============================================================================

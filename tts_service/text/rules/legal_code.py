@@ -44,7 +44,7 @@ from tts_service.text.data import load_map, load_tsv
 from tts_service.text.lexicon import Lexicon
 from tts_service.text.rules.acronym import spell
 from tts_service.text.rules.base import ASCII_DIGITS, Rule
-from tts_service.text.rules.cardinal import read_number
+from tts_service.text.rules.cardinal import read_digits, read_number
 
 __all__ = ["RULES", "read_code"]
 
@@ -120,7 +120,9 @@ def _read_issuer(part: str) -> str:
     numbered = _TRAILING_NUMBER.match(part)
     if numbered and numbered.group("letters"):
         letters = numbered.group("letters")
-        number = read_number(numbered.group("number"))
+        digits = numbered.group("number")
+        # PV01: không một (a leading zero is part of the desk's name, as in "C00")
+        number = read_digits(digits) if digits[0] == "0" and len(digits) > 1 else read_number(digits)
         if letters == "QH":
             # QH14: Quốc hội khóa mười bốn (the legislature's term)
             return f"{_issuers()['QH']} khóa {number}"

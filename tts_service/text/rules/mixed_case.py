@@ -80,9 +80,6 @@ def _pieces(word: str) -> list[str]:
 
 def read_mixed_case(word: str) -> str:
     """A guess at a mixed-case word: "ChatGPT" → "Chat giê pê tê", "iCloud" → "ai Cloud"."""
-    if word in UNITS:
-        # kWh alone ("giá mỗi kWh"): ki lô oát giờ
-        return UNITS[word]
     pieces = _pieces(word)
     words: list[str] = []
     for index, piece in enumerate(pieces):
@@ -107,6 +104,11 @@ def _verbalize_listed(match: re.Match[str]) -> str | None:
     return _words().get(match.group())
 
 
+def _verbalize_unit(match: re.Match[str]) -> str | None:
+    """kWh alone ("giá mỗi kWh"): ki lô oát giờ; other words: not ours."""
+    return UNITS.get(match.group())
+
+
 def _verbalize_guess(match: re.Match[str]) -> str | None:
     """SmartCity: Smart City; mRNA: em mờ e rờ en nờ a."""
     return read_mixed_case(match.group())
@@ -114,5 +116,6 @@ def _verbalize_guess(match: re.Match[str]) -> str | None:
 
 RULES: tuple[Rule, ...] = (
     Rule("mixed_case", _listed(), _verbalize_listed, 69),
-    Rule("mixed_case_guess", _GUESS, _verbalize_guess, 298),
+    Rule("measure", _GUESS, _verbalize_unit, 298),
+    Rule("mixed_case_guess", _GUESS, _verbalize_guess, 299),
 )
