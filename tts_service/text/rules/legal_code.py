@@ -56,7 +56,8 @@ _CODE = rf"{_PART}(?: ?[-–] ?{_PART})*"
 _LEFT = r"(?<![\w/.,-])"
 _RIGHT = r"(?![\w/&-])"
 _STATE = re.compile(
-    rf"{_LEFT}(?P<number>[0-9]{{1,5}})(?:/(?P<year>(?:19|20)[0-9]{{2}}))? ?/(?P<code>{_CODE}){_RIGHT}"
+    rf"{_LEFT}(?P<number>[0-9]{{1,5}})(?:/(?P<year>(?:19|20)[0-9]{{2}}))?"
+    rf" ?/(?P<code>{_CODE}){_RIGHT}"
 )
 _PARTY = re.compile(rf"{_LEFT}(?P<number>[0-9]{{1,5}})-(?P<code>{_PART}/{_CODE}){_RIGHT}")
 _SHORT = re.compile(
@@ -122,7 +123,8 @@ def _read_issuer(part: str) -> str:
         letters = numbered.group("letters")
         digits = numbered.group("number")
         # PV01: không một (a leading zero is part of the desk's name, as in "C00")
-        number = read_digits(digits) if digits[0] == "0" and len(digits) > 1 else read_number(digits)
+        zero = digits[0] == "0" and len(digits) > 1
+        number = read_digits(digits) if zero else read_number(digits)
         if letters == "QH":
             # QH14: Quốc hội khóa mười bốn (the legislature's term)
             return f"{_issuers()['QH']} khóa {number}"

@@ -55,9 +55,7 @@ def _cues() -> tuple[tuple[str, ...], ...]:
 def _announced(text: str, at: int) -> bool:
     """Whether one of the cue words is among the last words before ``at``: "BS 12F1-3456"."""
     words = _WORD.findall(text_before(text, at, _CUE_WIDTH).lower())[-_CUE_WORDS:]
-    return any(
-        words[i : i + len(cue)] == list(cue) for cue in _cues() for i in range(len(words))
-    )
+    return any(words[i : i + len(cue)] == list(cue) for cue in _cues() for i in range(len(words)))
 
 
 def read_plate(area: str, series: str, serial: str) -> str:
