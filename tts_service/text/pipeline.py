@@ -39,7 +39,7 @@ __all__ = ["NORMALIZER_VERSION", "Normalizer", "normalize", "normalize_line"]
 logger = logging.getLogger(__name__)
 
 #: Bump whenever a change alters what is spoken: it is part of every audio cache key.
-NORMALIZER_VERSION = "3"
+NORMALIZER_VERSION = "4"
 
 _TOKEN = re.compile(r"\S+")
 _DOTS = re.compile(r"\.{2,}|…")
