@@ -17,7 +17,8 @@ written down as heard, which is what a listener asked to look out for a car need
 A serial with its dot ("345.67") is a plate wherever it is written; one of four or
 five plain digits ("12F1-3456", "30A 12345") only after a word that announces a plate
 (``data/plate_context.tsv``: biển số, BKS, xe, ô tô …), since "12A-3456" alone may be
-anything. The area is two digits, 11–99; the series one or two capitals, maybe a digit.
+anything. The area is two digits, 11–99; the series one or two capitals, maybe a digit;
+the dash may be spaced ("29A - 123.45").
 
 Priority 30: before document codes' neighbours and abbreviations (40), which would read
 "LD" or "KT" of the series as words, and before every numeric rule, which would read
@@ -38,7 +39,7 @@ from tts_service.text.rules.context import text_before
 __all__ = ["RULES", "read_plate"]
 
 _PLATE = re.compile(
-    r"(?<![\w.,/-])(?P<area>[1-9][0-9])-?(?P<series>[A-ZĐ]{1,2}[0-9]?)[-. ]?"
+    r"(?<![\w.,/-])(?P<area>[1-9][0-9])-?(?P<series>[A-ZĐ]{1,2}[0-9]?)(?: ?[-–] ?|[. ])?"
     r"(?P<serial>[0-9]{3}\.[0-9]{2}|[0-9]{4,5})(?![\w]|[.,][0-9])"
 )
 _WORD = re.compile(r"\w+")
