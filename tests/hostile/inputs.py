@@ -135,6 +135,7 @@ def _context_words() -> list[tuple[str, str]]:
         "date/day_context.tsv",
         "date/name_context.tsv",
         "phone_context.tsv",
+        "plate_context.tsv",
     ):
         words += [(path, row[0]) for row in load_tsv(path) if row and row[0]]
     return words

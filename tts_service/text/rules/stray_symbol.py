@@ -10,7 +10,8 @@ mark; the rule drops it, as a space, so the words on each side stay apart: "từ
 A slash between two words that no rate took ("học sinh/sinh viên", "Nam/Nữ") is a short
 pause instead: it joins two alternatives or two groups named together, and run on
 ("học sinh sinh viên") they sound like one; a newsreader says "học sinh, sinh viên".
-"hoặc" would be wrong as often as right ("ngày/tháng/năm sinh" is a list).
+"hoặc" would be wrong as often as right ("ngày/tháng/năm sinh" is a list). Between two
+conjunctions (``data/conjunctions.tsv``) it is silent: "và/hoặc" is one phrase.
 
 Priorities 949 and 950, after the symbol readings (900).
 """
@@ -18,8 +19,11 @@ Priorities 949 and 950, after the symbol readings (900).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from tts_service.text.data import load_tsv
 from tts_service.text.rules.base import Rule
+from tts_service.text.rules.context import word_after, word_before
 
 __all__ = ["MARKS", "RULES"]
 
@@ -30,6 +34,11 @@ _MARK = re.compile(f"[{re.escape(MARKS)}]+")
 
 
 _SLASH = re.compile(r" ?/ ?")
+
+
+@lru_cache(maxsize=1)
+def _conjunctions() -> frozenset[str]:
+    return frozenset(row[0] for row in load_tsv("conjunctions.tsv"))
 
 
 def _verbalize(match: re.Match[str]) -> str:  # noqa: ARG001
@@ -44,6 +53,10 @@ def _verbalize_slash(match: re.Match[str]) -> str | None:
     after = text[match.end()] if match.end() < len(text) else ""
     if not (before.isalpha() and after.isalpha()):
         return None
+    left, right = word_before(text, match.start()), word_after(text, match.end())
+    if left is not None and right is not None and {left.lower(), right.lower()} <= _conjunctions():
+        # và/hoặc: và hoặc, one phrase
+        return ""
     return ","
 
 
