@@ -151,9 +151,9 @@ def synth(
                     fh.writelines(service.audio_parts(job))
                 click.echo(f"{output}: {job.duration:.1f} s, engine {job.engine}", err=True)
                 return
-        output.write_bytes(stored.mp3_path.read_bytes())
+        output.write_bytes(service.cache.read_mp3(stored))
         if vtt is not None:
-            vtt.write_bytes(stored.vtt_path.read_bytes())
+            vtt.write_bytes(service.cache.read_vtt(stored).encode("utf-8"))
         duration = float(stored.meta["duration_s"])
         click.echo(f"{output}: {duration:.1f} s, engine {stored.meta['engine']}", err=True)
     except TTSError as exc:
