@@ -55,13 +55,14 @@ class Stores:
             return {}
         return {"storage_url": self.url(root), "s3_endpoint_url": self.location.endpoint_url}
 
-    def open(self, root: Path) -> BlobStore:
+    def open(self, root: Path, *, public_base_url: str | None = None) -> BlobStore:
         """The store the audio of cache directory ``root`` lives in."""
         if self.location is None:
-            return FileBlobStore(root)
+            return FileBlobStore(root, public_base_url=public_base_url)
         return open_blob_store(
             self.url(root),
             s3_endpoint_url=self.location.endpoint_url,
+            public_base_url=public_base_url,
             access_key=self.location.access_key,
             secret_key=self.location.secret_key,
             region=self.location.region,

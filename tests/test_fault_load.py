@@ -149,7 +149,8 @@ def test_listeners_get_complete_audio_or_a_clean_503_under_faults(serve, make_se
     for meta_path in articles:
         stored = service.stored(meta_path.stem)
         assert stored is not None, meta_path.stem
-        seconds = assert_whole_audio(service.cache.read_mp3(stored), float(stored.meta["duration_s"]))
+        mp3 = service.cache.read_mp3(stored)
+        seconds = assert_whole_audio(mp3, float(stored.meta["duration_s"]))
         assert abs(last_cue_end(service.cache.read_vtt(stored)) - seconds) <= 0.3
 
 
