@@ -11,6 +11,7 @@ Every MP3 is decoded whole; ranges are compared byte for byte with the stored ob
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import httpx
@@ -38,14 +39,14 @@ def build(tmp_path):
     """A service with a fake voice whose audio goes to ``stores``, with ``overrides``."""
     services = []
 
-    def make(stores: Stores, **overrides):
+    def make(stores: Stores, voice=text_tone, **overrides):
         root = tmp_path / "cache"
         settings = Settings(
             cache_dir=root, engine=("espeak",), **stores.settings(root), **overrides
         )
         store = stores.open(root, public_base_url=settings.audio_public_url)
         cache = AudioCache(root, max_bytes=settings.cache_max_bytes, store=store)
-        engines = {"fake": FakeEngine(text_tone, name="fake")}
+        engines = {"fake": FakeEngine(voice, name="fake")}
         service = SpeechService(settings, engines=engines, cache=cache)
         services.append(service)
         return service
@@ -197,3 +198,55 @@ def test_x_accel_redirect_lets_nginx_send_the_bytes(build, serve, tmp_path):
         # The internal location cannot be asked for from outside.
         assert front.get(f"/_audio/{stored.mp3_key}").status_code == 404
         front.close()
+
+
+def test_an_article_still_being_made_is_streamed_by_the_service_behind_nginx(
+    build, serve, tmp_path
+):
+    # X-Accel-Redirect is for complete files: the stream of an article in progress keeps
+    # going through Python, and nginx passes it on as it comes (proxy_buffering off).
+    root = tmp_path / "cache"
+    gate = threading.Event()
+
+    def gated(text: str) -> bytes:
+        gate.wait(60)
+        return text_tone(text)
+
+    service = build(Stores("file"), voice=gated, audio_accel_redirect="/_audio/")
+    app = serve(service)
+    locations = (
+        f"        location /_audio/ {{ internal; alias {root}/; }}\n"
+        f"        location / {{ proxy_pass {app.base_url}; proxy_buffering off; }}\n"
+    )
+    try:
+        with start_nginx(locations) as nginx, httpx.Client(base_url=nginx.url, timeout=60) as front:
+            info = front.post("/v1/read", json={"text": TEXT}).json()
+            job = service.job(info["id"])
+            assert job is not None
+            heard: list[httpx.Response] = []
+            listener = threading.Thread(
+                target=lambda: heard.append(front.get(httpx.URL(info["audio_url"]).path))
+            )
+            listener.start()
+            # The listener is following the job before any audio exists.
+            stop = threading.Event()
+            for _ in range(6000):
+                if job.listening >= 1:
+                    break
+                stop.wait(0.01)  # polls the service's own state: it offers nothing to wait on
+            assert job.listening >= 1
+            gate.set()
+            listener.join(60)
+            (streamed,) = heard
+            stored = service.stored(info["id"])
+            assert stored is not None
+            assert streamed.status_code == 200
+            assert streamed.headers["cache-control"] == "no-store"
+            assert streamed.content == service.cache.read_mp3(stored)
+            assert_whole_audio(streamed.content, float(stored.meta["duration_s"]))
+            # Once complete, the same URL is nginx's file.
+            after = front.get(httpx.URL(info["audio_url"]).path)
+            assert after.headers["cache-control"] == IMMUTABLE
+            assert after.content == streamed.content
+    finally:
+        gate.set()
