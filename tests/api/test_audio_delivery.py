@@ -250,3 +250,30 @@ def test_an_article_still_being_made_is_streamed_by_the_service_behind_nginx(
             assert after.content == streamed.content
     finally:
         gate.set()
+
+
+def test_the_service_keeps_its_audio_where_tts_storage_url_says(tmp_path, s3_location, monkeypatch):
+    from tts_service.api.main import build_service
+    from tts_service.storage.s3 import S3BlobStore
+
+    stores = Stores("s3", s3_location)
+    root = tmp_path / "cache"
+    for name, value in stores.env().items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+    settings = Settings(cache_dir=root, engine=("espeak",), **stores.settings(root))
+    service = build_service(settings)
+    try:
+        assert isinstance(service.cache.store, S3BlobStore)
+        service.cache.put_chunk("c" * 40, b"frames")
+    finally:
+        service.close()
+    assert stores.keys(root) == [f"chunks/cc/{'c' * 40}.mp3"]
+    assert not (root / "chunks").exists()  # nothing in the directory but the index
+
+
+def test_an_accel_location_must_be_a_path_with_both_slashes():
+    for bad in ("_audio/", "/_audio", "http://nginx/_audio/"):
+        with pytest.raises(ValueError, match="TTS_AUDIO_ACCEL_REDIRECT"):
+            Settings(audio_accel_redirect=bad)
+    assert Settings(audio_accel_redirect="/_audio/").audio_accel_redirect == "/_audio/"
