@@ -305,12 +305,14 @@ class AudioCache:
     def get_article(self, key: str, *, touch: bool = True) -> CachedArticle | None:
         """Return a complete article, or ``None``; partial leftovers never count."""
         meta_key = self._path("articles", key, ".json")
+        # A store that cannot be read (a bucket unreachable) raises CacheError: a 503, not
+        # "missing", which would have the article made again and stored nowhere.
+        raw = self.store.get(meta_key)
+        if raw is None:
+            return None
         try:
-            raw = self.store.get(meta_key)
-            if raw is None:
-                return None
             meta = json.loads(raw.decode("utf-8"))
-        except (CacheError, ValueError) as exc:
+        except ValueError as exc:
             logger.warning("unreadable cache metadata %s: %s", meta_key, exc)
             return None
         mp3 = self._path("articles", key, ".mp3")

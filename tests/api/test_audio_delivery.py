@@ -24,6 +24,7 @@ from tests.infra.nginx import start_nginx
 from tts_service.api.responders import AudioResponder
 from tts_service.cache import AudioCache
 from tts_service.settings import Settings
+from tts_service.storage import FileBlobStore
 from tts_service.synthesis import SpeechService
 from tts_service.testing import FakeEngine
 
@@ -277,3 +278,10 @@ def test_an_accel_location_must_be_a_path_with_both_slashes():
         with pytest.raises(ValueError, match="TTS_AUDIO_ACCEL_REDIRECT"):
             Settings(audio_accel_redirect=bad)
     assert Settings(audio_accel_redirect="/_audio/").audio_accel_redirect == "/_audio/"
+
+
+def test_a_redirect_asked_of_a_file_store_without_a_public_url_serves_the_file(tmp_path):
+    # TTS_AUDIO_REDIRECT with the default store: a file:// URL is no use to a browser.
+    assert AudioResponder(FileBlobStore(tmp_path), redirect=True).mode == "file"
+    public = FileBlobStore(tmp_path, public_base_url="https://portal.example/audio")
+    assert AudioResponder(public, redirect=True).mode == "redirect"

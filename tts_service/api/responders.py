@@ -203,9 +203,12 @@ class AudioResponder:
         self.accel_prefix = accel_prefix
         self.url_ttl_s = url_ttl_s
         self.mode: Delivery
+        # A file store has no URL of its own to redirect to (file:// is no use to a
+        # browser): without a public base it serves its files.
+        local_only = isinstance(store, FileBlobStore) and store.public_base_url is None
         if accel_prefix is not None:
             self.mode = "accel"
-        elif redirect:
+        elif redirect and not local_only:
             self.mode = "redirect"
         elif isinstance(store, FileBlobStore):
             self.mode = "file"
