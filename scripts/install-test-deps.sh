@@ -28,7 +28,8 @@ fi
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
   echo "Installing nginx with apt-get" >&2
   $SUDO apt-get update -qq
+  # The tests start nginx themselves, on a free loopback port with their own configuration
+  # (tests/infra/nginx.py); they never use the package's own service.
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    nginx-light >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-    --no-install-recommends nginx >/dev/null
+    nginx >/dev/null
 fi

@@ -53,6 +53,8 @@ Ví dụ (examples):
   tts-service synth bai.txt -o bai.mp3   # đọc một tệp thành MP3 (read a file to MP3)
   tts-service normalize --explain bai.txt  # xem sẽ đọc thế nào (what will be said, and why)
   tts-service pregenerate kho-bai/       # tạo sẵn âm thanh cả kho bài (pre-generate a catalogue)
+  tts-service migrate-storage --from file://audio_cache --to s3://kho-am-thanh
+                                         # chép âm thanh sang kho S3 (copy audio to a bucket)
 """
 
 _SYNTH_EXAMPLES = """\b
