@@ -155,14 +155,21 @@ def main() -> None:
             {**env, "TTS_AUDIO_ACCEL_REDIRECT": "/_audio/"}, accel_port, log_to=None
         )
         try:
+            # Keep-alive connections to the service, as a production proxy is configured.
+            upstreams = (
+                f"    upstream plain {{ server {HOST}:{plain_port}; keepalive 16; }}\n"
+                f"    upstream accel {{ server {HOST}:{accel_port}; keepalive 16; }}\n"
+                "    proxy_http_version 1.1;\n"
+                '    proxy_set_header Connection "";\n'
+            )
             locations = (
                 f"        location /_audio/ {{ internal; alias {root}/;\n"
                 "            etag off; add_header ETag $upstream_http_etag; }\n"
                 f"        location /files/ {{ alias {root}/; }}\n"
-                f"        location /plain/ {{ proxy_pass http://{HOST}:{plain_port}/; }}\n"
-                f"        location / {{ proxy_pass http://{HOST}:{accel_port}; }}\n"
+                "        location /plain/ { proxy_pass http://plain/; }\n"
+                "        location / { proxy_pass http://accel; }\n"
             )
-            with start_nginx(locations) as nginx:
+            with start_nginx(locations, http_block=upstreams) as nginx:
                 nginx_pid = nginx.process.pid
                 rows += measure("python", plain_port, audio, [plain.pid], args.seconds)
                 rows += measure(

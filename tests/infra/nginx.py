@@ -70,6 +70,7 @@ http {{
     types {{ audio/mpeg mp3; text/vtt vtt; application/json json; }}
     default_type application/octet-stream;
     sendfile on;
+{http}
     server {{
         listen 127.0.0.1:{port};
 {server}
@@ -79,8 +80,12 @@ http {{
 
 
 @contextmanager
-def start_nginx(server_block: str, *, workers: int = 1) -> Iterator[NginxServer]:
+def start_nginx(
+    server_block: str, *, http_block: str = "", workers: int = 1
+) -> Iterator[NginxServer]:
     """Run nginx with ``server_block`` (``location``s) inside its one ``server``.
+
+    ``http_block`` goes in ``http`` before it (``upstream`` blocks).
 
     Skipped (failed in CI) when nginx is not installed.
     """
@@ -91,7 +96,9 @@ def start_nginx(server_block: str, *, workers: int = 1) -> Iterator[NginxServer]
     (port,) = free_ports(1)
     # As root, workers would drop to "nobody", who cannot read pytest's 0700 directories.
     user = "user root;" if os.geteuid() == 0 else ""
-    config = _CONFIG.format(workers=workers, root=root, user=user, port=port, server=server_block)
+    config = _CONFIG.format(
+        workers=workers, root=root, user=user, port=port, server=server_block, http=http_block
+    )
     (root / "nginx.conf").write_text(config)
     process = subprocess.Popen(
         [
