@@ -18,7 +18,10 @@ each for the whole MP3 and for a player's first ``Range: bytes=0-65535``. Report
 second, and CPU seconds the servers (uvicorn, nginx's processes) used per 1,000 GETs — the
 steadier figure on a shared machine, since the client threads run on the same two cores.
 
-    .venv/bin/python bench/bench_audio_serving.py [--seconds 5] [--json bench/results/audio_serving.json]
+    .venv/bin/python bench/bench_audio_serving.py [--seconds 5] \\
+        [--json bench/results/audio_serving.json]
+
+About a minute; needs nginx (scripts/install-test-deps.sh).
 """
 
 from __future__ import annotations
@@ -133,7 +136,7 @@ def measure(
             "mb_per_s": round(size / wall / 1e6, 1),
             "server_cpu_s_per_1000": round(cpu / requests * 1000, 3) if requests else None,
         }
-        print(json.dumps(row), flush=True)
+        print(json.dumps(row), flush=True)  # noqa: T201 - the benchmark's output
         rows.append(row)
     return rows
 
