@@ -285,3 +285,47 @@ def test_a_redirect_asked_of_a_file_store_without_a_public_url_serves_the_file(t
     assert AudioResponder(FileBlobStore(tmp_path), redirect=True).mode == "file"
     public = FileBlobStore(tmp_path, public_base_url="https://portal.example/audio")
     assert AudioResponder(public, redirect=True).mode == "redirect"
+
+
+def test_the_redirect_of_a_mutable_id_is_not_kept(tmp_path):
+    # /v1/articles/<id>/audio changes when the article is edited: its redirect must be
+    # revalidated, where an immutable /v1/audio/<hash>.mp3 redirect may be kept a while.
+    store = FileBlobStore(tmp_path, public_base_url="https://portal.example/audio")
+    responder = AudioResponder(store, redirect=True, url_ttl_s=600)
+    request = Request({"type": "http", "method": "GET", "headers": [], "query_string": b""})
+
+    def cache_control(given: str) -> str:
+        answer = responder.respond(
+            request,
+            "articles/ab/ab12.mp3",
+            size=10,
+            media_type="audio/mpeg",
+            etag='"ab12"',
+            headers={"Cache-Control": given},
+        )
+        assert answer.headers["location"] == "https://portal.example/audio/articles/ab/ab12.mp3"
+        return answer.headers["cache-control"]
+
+    assert cache_control("no-cache") == "no-cache"
+    assert cache_control(IMMUTABLE) == "private, max-age=300"
+
+
+def test_a_registered_articles_audio_streams_from_the_bucket(build, serve, s3_location):
+    from tests.registry.cms import ARTICLE, KEYS, put, wait_job
+
+    service = build(Stores("s3", s3_location), api_keys=KEYS)
+    client = serve(service)
+    wait_job(client, put(client, "bai-1", text=ARTICLE).json()["job"]["id"])
+    audio = client.get("/v1/articles/bai-1/audio")
+    assert audio.status_code == 200, audio.text
+    assert audio.headers["cache-control"] == "no-cache"  # the id's audio changes on edit
+    stored = service.cache.get_article(audio.headers["etag"].strip('"'))
+    assert stored is not None and audio.content == service.cache.read_mp3(stored)
+    assert_whole_audio(audio.content, float(stored.meta["duration_s"]))
+    part = client.get("/v1/articles/bai-1/audio", headers={"Range": "bytes=10-99"})
+    assert (part.status_code, part.content) == (206, audio.content[10:100])
+    timings = client.get("/v1/articles/bai-1/vtt")
+    assert (timings.status_code, timings.text) == (200, service.cache.read_vtt(stored))
+    transcript = client.get("/v1/articles/bai-1/transcript")
+    assert transcript.status_code == 200  # its times come from the stored timings
+    assert all(line["start"] is not None for line in transcript.json()["sentences"])

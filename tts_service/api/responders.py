@@ -258,14 +258,17 @@ class AudioResponder:
             return Response(status_code=304, headers=common)
         if self.mode == "accel":
             # nginx answers Range, HEAD and If-Range from the file (or the proxied bucket);
-            # it keeps this answer's Content-Type, Cache-Control and ETag.
+            # it keeps this answer's Content-Type and Cache-Control, and its ETag with the
+            # location of docs/cluster.md, section 3 (add_header ETag $upstream_http_etag).
             common["X-Accel-Redirect"] = f"{self.accel_prefix}{key}"
             return Response(status_code=200, headers=common, media_type=media_type)
         if self.mode == "redirect":
             target = self.store.public_url(key, expires_s=self.url_ttl_s)
             # The redirect itself is cached no longer than the URL it names stays valid (a
-            # presigned one expires), and only by this listener's browser.
-            common["Cache-Control"] = f"private, max-age={max(0, self.url_ttl_s // 2)}"
+            # presigned one expires), and only by this listener's browser; a registered
+            # article's id, whose audio changes when it is edited, keeps "no-cache".
+            if "no-cache" not in common.get("Cache-Control", ""):
+                common["Cache-Control"] = f"private, max-age={self.url_ttl_s // 2}"
             return RedirectResponse(target, status_code=307, headers=common)
         return _ranged(
             request,
