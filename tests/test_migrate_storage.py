@@ -13,10 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from tests.cache_stores import Stores
-from tts_service import migrate
 from tts_service.cache import AudioCache
 from tts_service.cli import main
-from tts_service.storage import FileBlobStore
+from tts_service.storage import FileBlobStore, transfer
 
 
 def key(n: int) -> str:
@@ -49,7 +48,7 @@ def run(s3, source_url, target_url):
 
 
 def contents(store) -> dict[str, bytes]:
-    return {k: store.get(k) for k in migrate.ordered_keys(store)}
+    return {k: store.get(k) for k in transfer.ordered_keys(store)}
 
 
 def test_a_cache_directory_is_copied_into_s3_and_served_from_there(filled, s3):
@@ -74,7 +73,7 @@ def test_a_cache_directory_is_copied_into_s3_and_served_from_there(filled, s3):
 
 def test_an_interrupted_copy_resumes_where_it_stopped(filled, s3, monkeypatch):
     source, target = FileBlobStore(filled), s3.open(filled)
-    real_copy, calls = migrate._copy_one, []
+    real_copy, calls = transfer._copy_one, []
 
     def interrupted_after_seven(*args):
         if len(calls) == 7:
@@ -82,7 +81,7 @@ def test_an_interrupted_copy_resumes_where_it_stopped(filled, s3, monkeypatch):
         calls.append(args[2])
         real_copy(*args)
 
-    monkeypatch.setattr(migrate, "_copy_one", interrupted_after_seven)
+    monkeypatch.setattr(transfer, "_copy_one", interrupted_after_seven)
     first = run(s3, f"file://{filled}", s3.url(filled))
     assert first.exit_code == 130, first.output
     assert "run the same command again" in first.output
@@ -121,7 +120,7 @@ def test_a_copy_that_does_not_read_back_the_same_fails_the_run(filled, s3, monke
         return real_put(blob, data[:-1] + b"?" if blob == mangled else data)
 
     monkeypatch.setattr(target, "put_atomic", put_atomic)
-    report = migrate.migrate_storage(source, target)
+    report = transfer.migrate_storage(source, target)
     assert report.exit_code == 1
     assert [k for k, _ in report.failures] == [mangled]
     assert "verification failed" in report.failures[0][1]
@@ -129,7 +128,7 @@ def test_a_copy_that_does_not_read_back_the_same_fails_the_run(filled, s3, monke
 
 
 def test_articles_are_copied_with_their_metadata_last(filled):
-    keys = list(migrate.ordered_keys(FileBlobStore(filled)))
+    keys = list(transfer.ordered_keys(FileBlobStore(filled)))
     for n in range(100, 104):
         mine = [k for k in keys if key(n) in k]
         assert [k.rsplit(".", 1)[1] for k in mine] == ["mp3", "vtt", "json"]

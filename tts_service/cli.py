@@ -326,7 +326,7 @@ def migrate_storage(source_url: str, target_url: str) -> None:
     """
     from tqdm import tqdm
 
-    from tts_service.migrate import migrate_storage as migrate
+    from tts_service.storage.transfer import migrate_storage as migrate
 
     source = _open_store(source_url, "--from")
     target = _open_store(target_url, "--to")
