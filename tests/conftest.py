@@ -61,6 +61,16 @@ def clean_environ() -> Iterator[None]:
     os.environ.update(saved)
 
 
+@pytest.fixture(params=["file", "s3"])
+def stores(request):
+    """Where a cache's audio goes: its directory, or SeaweedFS (tests/cache_stores.py)."""
+    from tests.cache_stores import Stores
+
+    if request.param == "file":
+        return Stores("file")
+    return Stores("s3", request.getfixturevalue("s3_location"))
+
+
 @pytest.fixture(scope="session")
 def seed_text() -> str:
     """The seed article, from ``../shared`` when present, else the copy in tests/fixtures."""

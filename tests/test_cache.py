@@ -1,3 +1,5 @@
+"""The audio cache, on the file store and on S3 (``stores``: tests/cache_stores.py)."""
+
 from __future__ import annotations
 
 import os
@@ -15,48 +17,78 @@ from tts_service.errors import CacheError
 KEY = "a" * 40
 
 
-def make(tmp_path, max_bytes=10_000_000):
-    return AudioCache(tmp_path / "cache", max_bytes=max_bytes)
+def make(stores, tmp_path, max_bytes=10_000_000):
+    return stores.cache(tmp_path / "cache", max_bytes=max_bytes)
 
 
-def test_chunk_round_trip_and_restart(tmp_path):
-    cache = make(tmp_path)
+def test_chunk_round_trip_and_restart(stores, tmp_path):
+    cache = make(stores, tmp_path)
     cache.put_chunk(KEY, b"frames")
     assert cache.get_chunk(KEY) == b"frames"
     cache.close()
-    again = make(tmp_path)
+    again = make(stores, tmp_path)
     assert again.get_chunk(KEY) == b"frames"
     assert again.total_bytes == len(b"frames")
 
 
-def test_article_round_trip(tmp_path):
-    cache = make(tmp_path)
+def test_article_round_trip(stores, tmp_path):
+    cache = make(stores, tmp_path)
     cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={"engine": "espeak"})
     article = cache.get_article(KEY)
     assert article is not None
-    assert article.mp3_path.read_bytes() == b"ID3mp3"
+    assert cache.read_mp3(article) == b"ID3mp3"
+    assert cache.read_vtt(article) == "WEBVTT\n"
+    assert (article.mp3_size, article.vtt_size) == (6, 7)
     assert article.meta == {"engine": "espeak"}
 
 
-def test_crash_before_metadata_leaves_nothing_servable(tmp_path, monkeypatch):
-    cache = make(tmp_path)
-    real_replace = os.replace
+def test_crash_before_metadata_leaves_nothing_servable(stores, tmp_path, monkeypatch):
+    cache = make(stores, tmp_path)
 
-    def crash_on_metadata(src, dst):
-        if str(dst).endswith(".json"):
+    def crash_on_metadata(key):
+        if key.endswith(".json"):
             raise OSError(28, "No space left on device")
-        real_replace(src, dst)
 
-    monkeypatch.setattr(os, "replace", crash_on_metadata)
+    stores.fail_puts(cache, monkeypatch, crash_on_metadata)
     with pytest.raises(CacheError):
         cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
     monkeypatch.undo()
     assert cache.get_article(KEY) is None
     assert list((tmp_path / "cache" / "tmp").iterdir()) == []
+    # What was stored before the failure is removed again at once.
+    assert stores.keys(tmp_path / "cache") == []
     cache.close()
-    # A restart removes the orphaned audio the crash left under its final name.
-    make(tmp_path)
-    assert list((tmp_path / "cache" / "articles").glob("*/*")) == []
+
+
+def test_a_restart_removes_what_a_crash_left_under_final_keys(stores, tmp_path):
+    # A process killed between two objects of an article, and between a chunk's object
+    # and its index row: the restart removes the incomplete article, indexes the chunk.
+    root = tmp_path / "cache"
+    make(stores, tmp_path).close()
+    store = stores.open(root)
+    store.put_atomic(f"articles/{KEY[:2]}/{KEY}.mp3", b"ID3mp3")
+    store.put_atomic(f"chunks/bb/{'b' * 40}.mp3", b"frames")
+    cache = make(stores, tmp_path)
+    assert stores.keys(root) == [f"chunks/bb/{'b' * 40}.mp3"]
+    assert cache.total_bytes == len(b"frames")
+    assert cache.get_chunk("b" * 40) == b"frames"
+
+
+def test_a_restart_forgets_entries_whose_objects_went(stores, tmp_path):
+    # An operator's clean-up, or a bucket's lifecycle rule: the index must not promise
+    # audio the store no longer has.
+    root = tmp_path / "cache"
+    cache = make(stores, tmp_path)
+    cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
+    cache.put_chunk("b" * 40, b"frames")
+    cache.set_alias("c" * 40, KEY)
+    cache.close()
+    stores.open(root).delete(f"articles/{KEY[:2]}/{KEY}.vtt")
+    cache = make(stores, tmp_path)
+    assert cache.get_article(KEY) is None
+    assert cache.get_alias("c" * 40) is None
+    assert stores.keys(root) == [f"chunks/bb/{'b' * 40}.mp3"]
+    assert cache.total_bytes == len(b"frames")
 
 
 def dead_pid() -> int:
@@ -66,8 +98,8 @@ def dead_pid() -> int:
     return proc.pid
 
 
-def test_leftovers_of_dead_writers_are_removed_at_start_and_live_ones_kept(tmp_path):
-    make(tmp_path).close()
+def test_leftovers_of_dead_writers_are_removed_at_start_and_live_ones_kept(stores, tmp_path):
+    make(stores, tmp_path).close()
     tmp = tmp_path / "cache" / "tmp"
     dead = tmp / f"{KEY}.mp3.{_HOST}-{dead_pid()}.{'0' * 32}.part"
     dead_marker = tmp / f"{KEY}.{_HOST}-{dead_pid()}.writing"
@@ -79,27 +111,27 @@ def test_leftovers_of_dead_writers_are_removed_at_start_and_live_ones_kept(tmp_p
         path.write_bytes(b"half")
     an_hour_ago = time.time() - 3601
     os.utime(stale, (an_hour_ago, an_hour_ago))
-    make(tmp_path).close()
+    make(stores, tmp_path).close()
     assert sorted(p.name for p in tmp.iterdir()) == sorted(
         p.name for p in (live, elsewhere, unknown)
     )
 
 
-def test_a_second_process_opening_the_cache_spares_an_article_being_written(tmp_path, monkeypatch):
+def test_a_second_process_opening_the_cache_spares_an_article_being_written(
+    stores, tmp_path, monkeypatch
+):
     # A batch beside the service is supported: its start must not take the service's
     # in-flight files (the .json still in tmp/, the .mp3 and .vtt renamed already) for a
     # crash's leftovers.
-    cache = make(tmp_path)
-    real_replace = os.replace
+    cache = make(stores, tmp_path)
     renaming_meta, go_on = threading.Event(), threading.Event()
 
-    def slow_on_metadata(src, dst):
-        if str(dst).endswith(".json"):
+    def slow_on_metadata(key):
+        if key.endswith(".json"):
             renaming_meta.set()
             assert go_on.wait(30)
-        real_replace(src, dst)
 
-    monkeypatch.setattr(os, "replace", slow_on_metadata)
+    stores.fail_puts(cache, monkeypatch, slow_on_metadata)
     errors: list[BaseException] = []
 
     def write():
@@ -108,12 +140,14 @@ def test_a_second_process_opening_the_cache_spares_an_article_being_written(tmp_
         except BaseException as exc:
             errors.append(exc)
 
+    root = tmp_path / "cache"
     writer = threading.Thread(target=write)
     writer.start()
     try:
         assert renaming_meta.wait(30)
         other = subprocess.run(
-            [sys.executable, "-c", OPEN_AND_CLOSE, str(tmp_path / "cache")],
+            [sys.executable, "-c", OPEN_AND_CLOSE, str(tmp_path / "cache"), stores.url(root)],
+            env=stores.env(),
             capture_output=True,
             text=True,
             timeout=60,
@@ -126,20 +160,22 @@ def test_a_second_process_opening_the_cache_spares_an_article_being_written(tmp_
     assert errors == []
     article = cache.get_article(KEY)
     assert article is not None
-    assert (article.mp3_path.read_bytes(), article.meta) == (b"ID3mp3", {"n": 1})
+    assert (cache.read_mp3(article), article.meta) == (b"ID3mp3", {"n": 1})
     assert list((tmp_path / "cache" / "tmp").iterdir()) == []
 
 
 OPEN_AND_CLOSE = """
-import sys
+import os, sys
 from pathlib import Path
 from tts_service.cache import AudioCache
-AudioCache(Path(sys.argv[1]), max_bytes=10**9).close()
+from tts_service.storage import open_blob_store
+store = open_blob_store(sys.argv[2], s3_endpoint_url=os.environ.get("TTS_S3_ENDPOINT_URL"))
+AudioCache(Path(sys.argv[1]), max_bytes=10**9, store=store).close()
 """
 
 
-def test_least_recently_used_entries_are_evicted(tmp_path):
-    cache = make(tmp_path, max_bytes=1024 * 1024)
+def test_least_recently_used_entries_are_evicted(stores, tmp_path):
+    cache = make(stores, tmp_path, max_bytes=1024 * 1024)
     mib = 1024 * 1024
     cache.put_chunk("1" * 40, b"x" * (mib // 2))
     cache.put_chunk("2" * 40, b"x" * (mib // 2))
@@ -151,25 +187,25 @@ def test_least_recently_used_entries_are_evicted(tmp_path):
     assert cache.total_bytes <= mib
 
 
-def test_alias_expires(tmp_path):
-    cache = make(tmp_path)
+def test_alias_expires(stores, tmp_path):
+    cache = make(stores, tmp_path)
     cache.set_alias("b" * 40, KEY, ttl=-1)
     assert cache.get_alias("b" * 40) is None
     cache.set_alias("b" * 40, KEY)
     assert cache.get_alias("b" * 40) == KEY
 
 
-def test_keys_cannot_escape_the_cache(tmp_path):
+def test_keys_cannot_escape_the_cache(stores, tmp_path):
     with pytest.raises(CacheError):
-        make(tmp_path).get_chunk("../../etc/passwd")
+        make(stores, tmp_path).get_chunk("../../etc/passwd")
 
 
-def test_readiness_probe_sees_a_writable_cache(tmp_path):
-    assert make(tmp_path).writable()
+def test_readiness_probe_sees_a_writable_cache(stores, tmp_path):
+    assert make(stores, tmp_path).writable()
 
 
-def test_pinned_articles_are_never_evicted_and_do_not_count_against_the_cap(tmp_path):
-    cache = AudioCache(tmp_path, max_bytes=1024 * 1024)
+def test_pinned_articles_are_never_evicted_and_do_not_count_against_the_cap(stores, tmp_path):
+    cache = stores.cache(tmp_path, max_bytes=1024 * 1024)
     pinned, loose = "1" * 40, "2" * 40
     cache.pin(pinned, "bai-1")
     cache.put_article(pinned, mp3=b"x" * 700_000, vtt="WEBVTT\n", meta={})
@@ -181,8 +217,8 @@ def test_pinned_articles_are_never_evicted_and_do_not_count_against_the_cap(tmp_
     assert cache.get_article(loose) is None
 
 
-def test_unpin_says_when_no_owner_is_left_and_remove_deletes_now(tmp_path):
-    cache = AudioCache(tmp_path, max_bytes=10**9)
+def test_unpin_says_when_no_owner_is_left_and_remove_deletes_now(stores, tmp_path):
+    cache = stores.cache(tmp_path, max_bytes=10**9)
     cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
     cache.pin(KEY, "a")
     cache.pin(KEY, "b")
@@ -231,9 +267,9 @@ def add_shortcuts(cache: AudioCache, target: str, n: int, prefix: str) -> None:
         )
 
 
-def test_shortcuts_go_with_the_article_they_lead_to(tmp_path):
+def test_shortcuts_go_with_the_article_they_lead_to(stores, tmp_path):
     root = tmp_path / "cache"
-    cache = AudioCache(root, max_bytes=1024 * 1024)
+    cache = stores.cache(root, max_bytes=1024 * 1024)
     kept, removed, evicted = "1" * 40, "2" * 40, "3" * 40
     for key in (kept, removed, evicted):
         cache.put_article(key, mp3=b"x" * 300_000, vtt="WEBVTT\n", meta={})
@@ -249,9 +285,9 @@ def test_shortcuts_go_with_the_article_they_lead_to(tmp_path):
     )
 
 
-def test_shortcuts_that_lead_nowhere_for_an_hour_expire_or_overflow_are_pruned(tmp_path):
+def test_shortcuts_that_lead_nowhere_for_an_hour_expire_or_overflow_are_pruned(stores, tmp_path):
     root = tmp_path / "cache"
-    cache = make(tmp_path)
+    cache = make(stores, tmp_path)
     stored, pending = "1" * 40, "2" * 40
     cache.put_article(stored, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
     add_shortcuts(cache, stored, 3, "s")  # lead to a stored article: kept
@@ -260,19 +296,19 @@ def test_shortcuts_that_lead_nowhere_for_an_hour_expire_or_overflow_are_pruned(t
     cache.set_alias("e" * 40, stored, ttl=10)  # expires: pruned
     cache.close()
     age(root, 3601)
-    cache = make(tmp_path)
+    cache = make(stores, tmp_path)
     add_shortcuts(cache, pending, 1, "n")  # a job still running (young): kept
     cache.close()
-    cache = AudioCache(root, max_bytes=10**9, max_shortcuts=3)  # the 3 newest of each
+    cache = stores.cache(root, max_bytes=10**9, max_shortcuts=3)  # the 3 newest of each
     assert shortcuts(root) == (
         [f"n{0:039d}", f"s{1:039d}", f"s{2:039d}"],
         ["https://langson.gov.vn/n0", "https://langson.gov.vn/s1", "https://langson.gov.vn/s2"],
     )
 
 
-def test_a_busy_service_prunes_its_shortcuts_every_minute(tmp_path, monkeypatch):
+def test_a_busy_service_prunes_its_shortcuts_every_minute(stores, tmp_path, monkeypatch):
     root = tmp_path / "cache"
-    cache = AudioCache(root, max_bytes=10**9, max_shortcuts=4)
+    cache = stores.cache(root, max_bytes=10**9, max_shortcuts=4)
     cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
     add_shortcuts(cache, KEY, 6, "b")
     assert len(shortcuts(root)[0]) == 6  # less than a minute since the last pruning
@@ -281,7 +317,7 @@ def test_a_busy_service_prunes_its_shortcuts_every_minute(tmp_path, monkeypatch)
     assert tuple(map(len, shortcuts(root))) == (4, 4)
 
 
-def test_an_index_from_before_shortcuts_were_dated_is_migrated(tmp_path):
+def test_an_index_from_before_shortcuts_were_dated_is_migrated(stores, tmp_path):
     root = tmp_path / "cache"
     root.mkdir()
     db = sqlite3.connect(root / "index.sqlite3")
@@ -295,26 +331,26 @@ def test_an_index_from_before_shortcuts_were_dated_is_migrated(tmp_path):
         )
         db.execute("INSERT INTO aliases VALUES (?, ?, NULL)", ("b" * 40, "c" * 40))
     db.close()
-    cache = make(tmp_path)
+    cache = make(stores, tmp_path)
     # Its old rows count from now: a shortcut to a job that may still run is not pruned.
     assert cache.get_alias("b" * 40) == "c" * 40
     cache.set_page("https://langson.gov.vn/a", "r", etag='"v1"', last_modified=None, article=KEY)
     assert cache.get_page("https://langson.gov.vn/a", "r") == ('"v1"', None, KEY)
 
 
-def test_removing_an_article_leaves_none_of_its_files(tmp_path):
+def test_removing_an_article_leaves_none_of_its_files(stores, tmp_path):
     # Found by mutation testing: the .json could stay behind unnoticed.
-    cache = make(tmp_path)
+    cache = make(stores, tmp_path)
     cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
     cache.put_chunk("b" * 40, b"frames")
     cache.remove("article", KEY)
     cache.remove("chunk", "b" * 40)
-    assert sorted(p.name for p in (tmp_path / "cache").glob("*/*/*")) == []
+    assert stores.keys(tmp_path / "cache") == []
 
 
-def test_a_cache_exactly_at_its_cap_keeps_everything(tmp_path):
+def test_a_cache_exactly_at_its_cap_keeps_everything(stores, tmp_path):
     # Found by mutation testing: "<= max_bytes" could become "< max_bytes" unnoticed.
-    cache = make(tmp_path, max_bytes=2 * 1000)
+    cache = make(stores, tmp_path, max_bytes=2 * 1000)
     cache.put_chunk("1" * 40, b"x" * 1000)
     cache.put_chunk("2" * 40, b"x" * 1000)
     assert cache.total_bytes == 2000

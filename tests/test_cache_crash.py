@@ -1,4 +1,7 @@
-"""Kill a process while it writes to the cache; nothing partial is ever servable."""
+"""Kill a process while it writes to the cache; nothing partial is ever servable.
+
+On both stores: the cache directory and SeaweedFS (``stores``: tests/cache_stores.py).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,14 @@ import subprocess
 import sys
 import textwrap
 
-from tts_service.cache import AudioCache
-
 WRITER = textwrap.dedent(
     """
-    import hashlib, sys
+    import hashlib, os, sys
     from pathlib import Path
     from tts_service.cache import AudioCache
-    cache = AudioCache(Path(sys.argv[1]), max_bytes=10**10)
+    from tts_service.storage import open_blob_store
+    store = open_blob_store(sys.argv[2], s3_endpoint_url=os.environ.get("TTS_S3_ENDPOINT_URL"))
+    cache = AudioCache(Path(sys.argv[1]), max_bytes=10**10, store=store)
     i = 0
     while True:
         key = hashlib.sha256(str(i).encode()).hexdigest()[:40]
@@ -28,25 +31,30 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_kill_9_during_writes_leaves_only_complete_articles(tmp_path):
+def test_kill_9_during_writes_leaves_only_complete_articles(stores, tmp_path):
     root = tmp_path / "cache"
     for _ in range(3):
         with subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(root)], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", WRITER, str(root), stores.url(root)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=stores.env(),
         ) as proc:
             assert proc.stdout is not None
             assert proc.stdout.readline().strip() == "writing"
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-        cache = AudioCache(root, max_bytes=10**10)
-        articles = list((root / "articles").glob("*/*.json"))
+        cache = stores.cache(root, max_bytes=10**10)
+        articles = stores.keys(root, "articles/")
         assert articles
-        for meta in articles:
-            key = meta.stem
+        # Only whole articles are left: every key has its three objects.
+        stems = [blob.rsplit("/", 1)[1].split(".")[0] for blob in articles]
+        assert all(stems.count(stem) == 3 for stem in stems), articles
+        for key in sorted(set(stems)):
             stored = cache.get_article(key)
             assert stored is not None
             expected = hashlib.sha256(str(stored.meta["n"]).encode()).hexdigest()[:40]
             assert key == expected
-            assert stored.mp3_path.read_bytes() == key.encode() * 50_000
+            assert cache.read_mp3(stored) == key.encode() * 50_000
         assert list((root / "tmp").iterdir()) == []
         cache.close()

@@ -1,7 +1,8 @@
 """The cache index's running totals, and its batched last-access refreshes.
 
 Every check compares the totals the triggers keep with a fresh sum over the entries, the
-way the cache used to compute them on every store.
+way the cache used to compute them on every store. Each runs with the audio in the cache
+directory and in SeaweedFS (``stores``: tests/cache_stores.py).
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ def article(cache: AudioCache, n: int, size: int) -> None:
     cache.put_article(key(n), mp3=b"a" * size, vtt="WEBVTT\n", meta={"n": n})
 
 
-def test_the_totals_follow_every_kind_of_change(tmp_path):
+def test_the_totals_follow_every_kind_of_change(stores, tmp_path):
     root = tmp_path / "cache"
-    cache = AudioCache(root, max_bytes=10**9)
+    cache = stores.cache(root, max_bytes=10**9)
     steps = [
         lambda: cache.put_chunk(key(1), b"c" * 3 * KIB),
         lambda: cache.put_chunk(key(2), b"c" * 5 * KIB),
@@ -72,9 +73,9 @@ def test_the_totals_follow_every_kind_of_change(tmp_path):
     assert cache.total_bytes == fresh_sums(root)[0] > 0
 
 
-def test_eviction_keeps_the_totals_and_spares_pinned_articles(tmp_path):
+def test_eviction_keeps_the_totals_and_spares_pinned_articles(stores, tmp_path):
     root = tmp_path / "cache"
-    cache = AudioCache(root, max_bytes=100 * KIB)
+    cache = stores.cache(root, max_bytes=100 * KIB)
     cache.pin(key(50), "bai-50")
     article(cache, 50, 80 * KIB)
     for n in range(1, 30):
@@ -85,10 +86,10 @@ def test_eviction_keeps_the_totals_and_spares_pinned_articles(tmp_path):
     assert cache.get_chunk(key(1)) is None and cache.get_chunk(key(29)) is not None
 
 
-def test_another_process_writing_the_same_cache_keeps_both_views_right(tmp_path):
+def test_another_process_writing_the_same_cache_keeps_both_views_right(stores, tmp_path):
     root = tmp_path / "cache"
-    service = AudioCache(root, max_bytes=10**9)
-    batch = AudioCache(root, max_bytes=10**9)  # a `pregenerate` beside the service
+    service = stores.cache(root, max_bytes=10**9)
+    batch = stores.cache(root, max_bytes=10**9)  # a `pregenerate` beside the service
     service.put_chunk(key(1), b"c" * 4 * KIB)
     batch.put_chunk(key(2), b"c" * 6 * KIB)
     article(batch, 3, 10 * KIB)
@@ -99,9 +100,9 @@ def test_another_process_writing_the_same_cache_keeps_both_views_right(tmp_path)
     assert kept_totals(root)[1] == 10 * KIB  # the two chunks; the pinned article is apart
 
 
-def test_an_index_from_before_the_totals_gets_them_when_opened(tmp_path):
+def test_an_index_from_before_the_totals_gets_them_when_opened(stores, tmp_path):
     root = tmp_path / "cache"
-    old = AudioCache(root, max_bytes=10**9)
+    old = stores.cache(root, max_bytes=10**9)
     old.put_chunk(key(1), b"c" * 4 * KIB)
     article(old, 2, 6 * KIB)
     old.pin(key(2), "bai-2")
@@ -112,7 +113,7 @@ def test_an_index_from_before_the_totals_gets_them_when_opened(tmp_path):
     db.execute("DROP TABLE totals")
     db.commit()
     db.close()
-    reopened = AudioCache(root, max_bytes=10**9)
+    reopened = stores.cache(root, max_bytes=10**9)
     assert kept_totals(root) == fresh_sums(root)
     assert kept_totals(root)[1] == 4 * KIB  # the chunk; the pinned article is apart
     reopened.put_chunk(key(3), b"c" * KIB)
@@ -128,9 +129,9 @@ def last_access(root, n: int) -> float:
     return float(at)
 
 
-def test_reads_refresh_the_order_together_and_close_writes_the_rest(tmp_path, monkeypatch):
+def test_reads_refresh_the_order_together_and_close_writes_the_rest(stores, tmp_path, monkeypatch):
     root = tmp_path / "cache"
-    cache = AudioCache(root, max_bytes=10**9)
+    cache = stores.cache(root, max_bytes=10**9)
     for n in range(1, 4):
         cache.put_chunk(key(n), b"c" * KIB)
     before = [last_access(root, n) for n in range(1, 4)]
@@ -145,8 +146,8 @@ def test_reads_refresh_the_order_together_and_close_writes_the_rest(tmp_path, mo
     assert all(a >= 2e9 for a in after) and after == sorted(after)
 
 
-def test_a_pending_read_still_saves_its_entry_from_eviction(tmp_path):
-    cache = AudioCache(tmp_path / "cache", max_bytes=20 * KIB)
+def test_a_pending_read_still_saves_its_entry_from_eviction(stores, tmp_path):
+    cache = stores.cache(tmp_path / "cache", max_bytes=20 * KIB)
     cache.put_chunk(key(1), b"c" * 8 * KIB)
     cache.put_chunk(key(2), b"c" * 8 * KIB)
     assert cache.get_chunk(key(1)) is not None  # pending: not written to the index yet
@@ -156,9 +157,11 @@ def test_a_pending_read_still_saves_its_entry_from_eviction(tmp_path):
 
 
 @pytest.mark.parametrize("reads", [64, 65, 200])
-def test_many_reads_are_written_in_batches_and_later_batches_wait(tmp_path, monkeypatch, reads):
+def test_many_reads_are_written_in_batches_and_later_batches_wait(
+    stores, tmp_path, monkeypatch, reads
+):
     root = tmp_path / "cache"
-    cache = AudioCache(root, max_bytes=10**9)
+    cache = stores.cache(root, max_bytes=10**9)
     for n in range(reads):
         cache.put_chunk(key(n), b"c")
     # Reads happen at 2e9 s; the monotonic clock stands still, so no batch is written for

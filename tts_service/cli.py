@@ -12,6 +12,7 @@ import click
 from tts_service import __version__
 
 if TYPE_CHECKING:
+    from tts_service.storage import BlobStore
     from tts_service.text.lexicon import Lexicon
 
 __all__ = ["main"]
@@ -53,6 +54,8 @@ Ví dụ (examples):
   tts-service synth bai.txt -o bai.mp3   # đọc một tệp thành MP3 (read a file to MP3)
   tts-service normalize --explain bai.txt  # xem sẽ đọc thế nào (what will be said, and why)
   tts-service pregenerate kho-bai/       # tạo sẵn âm thanh cả kho bài (pre-generate a catalogue)
+  tts-service migrate-storage --from file://audio_cache --to s3://kho-am-thanh
+                                         # chép âm thanh sang kho S3 (copy audio to a bucket)
 """
 
 _SYNTH_EXAMPLES = """\b
@@ -167,9 +170,9 @@ def synth(
                     fh.writelines(service.audio_parts(job))
                 click.echo(f"{output}: {job.duration:.1f} s, engine {job.engine}", err=True)
                 return
-        output.write_bytes(stored.mp3_path.read_bytes())
+        output.write_bytes(service.cache.read_mp3(stored))
         if vtt is not None:
-            vtt.write_bytes(stored.vtt_path.read_bytes())
+            vtt.write_bytes(service.cache.read_vtt(stored).encode("utf-8"))
         duration = float(stored.meta["duration_s"])
         click.echo(f"{output}: {duration:.1f} s, engine {stored.meta['engine']}", err=True)
     except TTSError as exc:
@@ -352,6 +355,67 @@ def worker(workers: int | None) -> None:
     finally:
         runtime.close()
         service.close()
+
+
+_MIGRATE_EXAMPLES = """\b
+Ví dụ (examples):
+  tts-service migrate-storage --from file:///srv/tts/audio_cache --to s3://tts-audio/portal
+  TTS_S3_ENDPOINT_URL=http://10.0.0.5:8333 tts-service migrate-storage \\
+      --from file://audio_cache --to s3://tts-audio
+"""
+
+
+def _open_store(url: str, option: str) -> BlobStore:
+    """The store ``url`` names; a bad URL is a usage error (exit code 2)."""
+    from tts_service.errors import CacheError
+    from tts_service.settings import get_settings
+    from tts_service.storage import open_blob_store
+
+    try:
+        return open_blob_store(url, s3_endpoint_url=get_settings().s3_endpoint_url)
+    except (ValueError, CacheError) as exc:
+        raise click.BadParameter(
+            f"không mở được kho âm thanh này (cannot open this store): {exc}", param_hint=option
+        ) from exc
+
+
+@main.command("migrate-storage", epilog=_MIGRATE_EXAMPLES)
+@click.option("--from", "source_url", required=True, help="The store to copy: file://… or s3://…")
+@click.option("--to", "target_url", required=True, help="The store to copy into.")
+def migrate_storage(source_url: str, target_url: str) -> None:
+    """Copy every audio object from one store to another, resumably, verifying each copy.
+
+    Objects already in the target with the same size and SHA-256 are skipped: run the same
+    command again after an interruption to resume. Each copy is read back and compared; one
+    that differs (corrupted) is copied again. S3 credentials come from AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY and AWS_DEFAULT_REGION, a non-AWS store from TTS_S3_ENDPOINT_URL.
+    Exit code: 0 all copied, 1 some object failed, 2 a bad URL, 130 interrupted.
+    """
+    from tqdm import tqdm
+
+    from tts_service.storage.transfer import migrate_storage as migrate
+
+    source = _open_store(source_url, "--from")
+    target = _open_store(target_url, "--to")
+    if source.url == target.url:
+        raise click.BadParameter(
+            "nguồn và đích là một kho (--from and --to are the same store)", param_hint="--to"
+        )
+    try:
+        with tqdm(unit="tệp", disable=None, file=sys.stderr) as bar:
+            report = migrate(source, target, on_object=lambda _key: bar.update(1))
+    finally:
+        source.close()
+        target.close()
+    click.echo(f"{source.url} → {target.url}", err=True)
+    click.echo(report.summary(), err=True)
+    if report.interrupted:
+        click.echo(
+            "Interrupted: run the same command again to copy the rest "
+            "(what is already copied and verified is skipped).",
+            err=True,
+        )
+    sys.exit(report.exit_code)
 
 
 if __name__ == "__main__":

@@ -193,8 +193,8 @@ class Settings(BaseSettings):
     # Articles per page of GET /v1/articles.
     page_size: int = Field(default=50, ge=1, le=1000)
 
-    # Cluster mode (docs/cluster.md). The article registry and coordination read
-    # database_url; the cache still uses cache_dir until its wiring lands.
+    # Cluster mode (docs/cluster.md). Audio goes to storage_url; the article registry and
+    # coordination read database_url; the audio index still uses cache_dir.
     # Where audio objects live: file://<dir> or s3://bucket/prefix; unset = file://<cache_dir>.
     storage_url: str | None = None
     # The S3 API of a store other than AWS (SeaweedFS, MinIO, Ceph); credentials and region
@@ -205,6 +205,12 @@ class Settings(BaseSettings):
     audio_public_url: str | None = None
     # How long a presigned audio URL stays valid.
     audio_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # Send listeners of complete audio to the store's URL (presigned for a private bucket)
+    # even without TTS_AUDIO_PUBLIC_URL (which turns redirects on by itself).
+    audio_redirect: bool = False
+    # nginx in front: complete audio is answered with X-Accel-Redirect: <this prefix><key>,
+    # an internal location mapping keys to the store (e.g. /_audio/); unset = not used.
+    audio_accel_redirect: str | None = None
     # The database of the index, registry, jobs and coordination: sqlite:///<file> or
     # postgresql+psycopg://user@host:5432/db; unset = SQLite in the cache directory.
     database_url: str | None = None
@@ -250,6 +256,17 @@ class Settings(BaseSettings):
         if self.storage_url:
             return self.storage_url
         return f"file://{self.cache_dir.as_posix()}"
+
+    @field_validator("audio_accel_redirect")
+    @classmethod
+    def _internal_location(cls, value: str | None) -> str | None:
+        """An nginx location: a path that starts and ends with ``/``."""
+        if value is not None and not (value.startswith("/") and value.endswith("/")):
+            raise ValueError(
+                f"TTS_AUDIO_ACCEL_REDIRECT must be a path like /_audio/ (with both slashes), "
+                f"got {value!r}"
+            )
+        return value
 
     @field_validator("storage_url")
     @classmethod

@@ -62,6 +62,7 @@ from tts_service.observability.memory import MemoryTrimmer, tune_allocator
 from tts_service.observability.metrics import HTTPMetricsMiddleware, ServiceMetrics
 from tts_service.registry.runtime import RegistryRuntime
 from tts_service.settings import Settings, get_settings
+from tts_service.storage import store_from_settings
 from tts_service.synthesis import SpeechService
 
 __all__ = ["app", "build_service", "create_app", "text_pool"]
@@ -78,7 +79,11 @@ def build_service(
     processes under ``TTS_TEXT_DEADLINE_S`` (:mod:`tts_service.isolation`); they start
     with the service's :meth:`~SpeechService.warm_up`. The CLI reads in its own process.
     """
-    cache = AudioCache(settings.cache_dir, max_bytes=settings.cache_max_bytes)
+    cache = AudioCache(
+        settings.cache_dir,
+        max_bytes=settings.cache_max_bytes,
+        store=store_from_settings(settings),
+    )
     # Single flight, Google's budget and the breaker: this process's, or shared by every
     # process when a database is configured or several serve (`serve --workers N`).
     coordination = open_coordination(settings)

@@ -346,7 +346,8 @@ class ArticleRegistry:
         audio is still being made).
         """
         stored = self.audio(record)
-        times = cue_times(stored.vtt_path.read_text("utf-8")) if stored is not None else {}
+        cache = self.service.cache
+        times = cue_times(cache.read_vtt(stored)) if stored is not None else {}
         if record.stale:
             times = {}
         lines = []
