@@ -82,7 +82,7 @@ def test_a_follower_takes_over_from_a_maker_that_stopped_asking_only_what_is_mis
         assert follower_engine.calls == SENTENCES[2:]
         stored = follower.stored(followed.id)
         assert stored is not None
-        assert_whole_audio(stored.mp3_path.read_bytes(), job.duration)
+        assert_whole_audio(follower.cache.read_mp3(stored), job.duration)
     finally:
         gate.set()
 
