@@ -1,0 +1,57 @@
+"""Fixtures for the console tests: the real app on loopback with three keys."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.console.support import Editor
+from tests.registry.cms import KEYS, CountingEngine
+
+
+@pytest.fixture
+def engine() -> CountingEngine:
+    """A fake engine (thread-safe, counting): registry workers read with it."""
+    return CountingEngine()
+
+
+@pytest.fixture
+def site(serve, make_service, engine):
+    """A served service with the cms, other and admin keys; yields its client and service."""
+    service = make_service(engine, api_keys=KEYS, page_size=3)
+    client = serve(service)
+    return client, service
+
+
+@pytest.fixture
+def browsers(site):
+    """``browsers()`` opens a new editor's browser on the site (closed after the test)."""
+    client, _ = site
+    opened = []
+
+    def open_one() -> Editor:
+        editor = Editor(str(client.base_url))
+        opened.append(editor)
+        return editor
+
+    yield open_one
+    for editor in opened:
+        editor.close()
+
+
+@pytest.fixture
+def registry_db(site):
+    """``registry_db(sql, args)`` runs one statement on the registry's file, as another
+    process (an operator) would, and returns its rows."""
+    _, service = site
+
+    def run(sql: str, args: tuple = ()) -> list[tuple]:
+        db = sqlite3.connect(service.settings.registry_file)
+        try:
+            with db:
+                return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
+
+    return run
