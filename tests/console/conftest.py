@@ -19,7 +19,8 @@ def engine() -> CountingEngine:
 @pytest.fixture
 def site(serve, make_service, engine):
     """A served service with the cms, other and admin keys; yields its client and service."""
-    service = make_service(engine, api_keys=KEYS, page_size=3)
+    # One try per job: a failing article fails at once, without backoff waits.
+    service = make_service(engine, api_keys=KEYS, page_size=3, job_attempts=1)
     client = serve(service)
     return client, service
 
