@@ -39,15 +39,19 @@ def _page(browser, *, bypass_csp: bool):  # noqa: F811 - the fixture's value
     # missing favicon (the browser asks for one on its own) is not the console's.
     page.on(
         "console",
-        lambda msg: problems.append(msg.text)
-        if msg.type == "error" and "Failed to load resource" not in msg.text
-        else None,
+        lambda msg: (
+            problems.append(msg.text)
+            if msg.type == "error" and "Failed to load resource" not in msg.text
+            else None
+        ),
     )
     page.on(
         "response",
-        lambda answer: problems.append(f"{answer.status} {answer.url}")
-        if answer.status >= 400 and not answer.url.endswith("/favicon.ico")
-        else None,
+        lambda answer: (
+            problems.append(f"{answer.status} {answer.url}")
+            if answer.status >= 400 and not answer.url.endswith("/favicon.ico")
+            else None
+        ),
     )
     return context, page, problems
 

@@ -56,7 +56,9 @@ def test_a_change_is_previewed_with_the_articles_it_rereads_then_saved(site, bro
     # A dry run: nothing saved, nothing queued.
     assert "QWZX" not in _lexicon(client)
     assert {a: _jobs(client, a)["id"] for a in jobs_before} == jobs_before
-    saved = editor.client.post("/console/lexicon/save", data=_form(preview, "/console/lexicon/save"))
+    saved = editor.client.post(
+        "/console/lexicon/save", data=_form(preview, "/console/lexicon/save")
+    )
     assert saved.status_code == 200, saved.text
     assert page_tree(saved).xpath("//ul[contains(@class,'requeued')]/li/a/text()") == ["co-tu"]
     assert _lexicon(client)["QWZX"] == "Quỹ Xanh"
@@ -71,9 +73,7 @@ def test_a_change_is_previewed_with_the_articles_it_rereads_then_saved(site, bro
 
 def test_editing_and_removing_an_entry(site, browsers):
     client, _ = site
-    answer = client.put(
-        "/v1/lexicon", json={"entries": {"QWZX": "Quỹ Xanh"}}, headers=ADMIN_AUTH
-    )
+    answer = client.put("/v1/lexicon", json={"entries": {"QWZX": "Quỹ Xanh"}}, headers=ADMIN_AUTH)
     assert answer.status_code == 200
     editor = browsers()
     editor.sign_in(ADMIN)
@@ -121,7 +121,9 @@ def test_a_concurrent_edit_is_answered_with_reload_never_lost(site, browsers):
         "/console/lexicon/save", data=_form(their_preview, "/console/lexicon/save")
     )
     assert ok.status_code == 200
-    late = first.client.post("/console/lexicon/save", data=_form(my_preview, "/console/lexicon/save"))
+    late = first.client.post(
+        "/console/lexicon/save", data=_form(my_preview, "/console/lexicon/save")
+    )
     assert late.status_code == 409
     alert = " ".join(page_tree(late).xpath("//*[@role='alert']//text()"))
     assert "người khác sửa" in alert and "Tải lại" in alert

@@ -144,7 +144,9 @@ def test_an_idle_session_expires(site, browsers, registry_db):
     assert editor.get("/console/articles").status_code == 200
     idle = service.settings.console_idle_s
     # The editor was away a second longer than the idle limit.
-    registry_db("UPDATE console_sessions SET seen = seen - ?, created = created - ?", (idle + 1,) * 2)
+    registry_db(
+        "UPDATE console_sessions SET seen = seen - ?, created = created - ?", (idle + 1,) * 2
+    )
     answer = editor.get("/console/articles")
     assert answer.status_code == 303
     assert "expired=1" in answer.headers["location"]

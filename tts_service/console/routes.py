@@ -402,9 +402,7 @@ def article_progress(article_id: str, request: Request) -> Response:
     """The article's live status for the page's script (short polling), as JSON."""
     session = _current(request)
     if session is None:
-        return JSONResponse(
-            {"detail": _EXPIRED}, status_code=401, headers=dict(HEADERS)
-        )
+        return JSONResponse({"detail": _EXPIRED}, status_code=401, headers=dict(HEADERS))
     registry = _registry(request)
     try:
         record = _article(registry, session, article_id)
@@ -419,7 +417,7 @@ def article_progress(article_id: str, request: Request) -> Response:
 
 @router.post("/articles/{article_id}/regenerate")
 async def regenerate(article_id: str, request: Request) -> Response:
-    """"Đọc lại": queue a new reading of the article as it is now."""
+    """ "Đọc lại": queue a new reading of the article as it is now."""
     session, form = await _posted(request)
     if session is None or form is None:
         return _refused(request, session)
@@ -543,9 +541,7 @@ def _describe(change: Change, entries: dict[str, str]) -> str:
     if change.old and change.old != change.written:
         return f"Đổi mục «{change.old}» thành «{change.written}» đọc là «{change.reading}»."
     if change.written in entries:
-        return (
-            f"Đổi cách đọc «{change.written}»: «{entries[change.written]}» → «{change.reading}»."
-        )
+        return f"Đổi cách đọc «{change.written}»: «{entries[change.written]}» → «{change.reading}»."
     return f"Thêm mục «{change.written}» đọc là «{change.reading}»."
 
 
@@ -570,8 +566,7 @@ async def lexicon_preview(request: Request) -> Response:
     if session is None or form is None:
         return _refused(request, session)
     if not may_access(session.key, SITE):
-        return _lexicon_page(request, session, code=403, message=_ADMINS_ONLY,
-                             message_kind="error")
+        return _lexicon_page(request, session, code=403, message=_ADMINS_ONLY, message_kind="error")
     registry = _registry(request)
     entries, etag = registry.lexicon()
     if form.get("etag", "").strip('"') != etag:
@@ -632,8 +627,7 @@ async def lexicon_save(request: Request) -> Response:
     try:
         requeued = await run_in_threadpool(save, _change(form))
     except NotAllowed:
-        return _lexicon_page(request, session, code=403, message=_ADMINS_ONLY,
-                             message_kind="error")
+        return _lexicon_page(request, session, code=403, message=_ADMINS_ONLY, message_kind="error")
     except EditConflict:
         return _conflict(request, session)
     except InputError as exc:
