@@ -89,6 +89,7 @@ def test_every_console_page_passes_axe(browser, axe_source, console):  # noqa: F
             "/console/articles?q=khong-co&status=failed",
             "/console/articles/bai-1",
             "/console/articles/bai-1/delete",
+            "/console/dashboard",
             "/console/lexicon",
             "/console/lexicon?sua=XKL%C4%90",
             "/console/lexicon?thu=UBND+h%E1%BB%8Dp.",

@@ -68,6 +68,11 @@ def when(stamp: float | None) -> str:
     return local.strftime("%d/%m/%Y %H:%M")
 
 
+def mib(size: int) -> str:
+    """Bytes as editors read them: ``1,5 MiB`` (a Vietnamese decimal comma)."""
+    return f"{size / 2**20:.1f} MiB".replace(".", ",")
+
+
 def iso(stamp: float | None) -> str:
     """The same time for ``<time datetime>``."""
     return "" if stamp is None else datetime.fromtimestamp(stamp, UTC).isoformat()
@@ -85,6 +90,7 @@ templates.env.globals.update(
     duration=duration,
     when=when,
     iso=iso,
+    mib=mib,
     rule_label=rule_label,
     status_label=status_label,
     statuses=STATUSES,

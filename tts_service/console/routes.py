@@ -22,6 +22,7 @@ from tts_service.api.auth import find_key
 from tts_service.api.limits import client_key
 from tts_service.console import csrf
 from tts_service.console.annotate import annotate
+from tts_service.console.dashboard import build_dashboard
 from tts_service.console.forms import FormError, read_form
 from tts_service.console.labels import STATUSES, status_label
 from tts_service.console.lexicon_edit import Change, dry_run, try_sentence
@@ -458,6 +459,16 @@ async def delete(article_id: str, request: Request) -> Response:
     except ArticleNotFound:
         return _not_found(request, session, article_id)
     return _redirect(f"{_PATH}/articles?{urlencode({'deleted': article_id})}")
+
+
+@router.get("/dashboard")
+def dashboard(request: Request) -> Response:
+    """The figures at a glance, as small charts drawn by the service."""
+    session = _current(request)
+    if session is None:
+        return _sign_in_first(request)
+    figures = build_dashboard(_registry(request), key=session.key)
+    return render(request, "dashboard.html", session=session, section="dashboard", d=figures)
 
 
 # -- the site lexicon ----------------------------------------------------------------------
