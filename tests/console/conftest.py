@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 
@@ -10,10 +11,26 @@ from tests.console.support import Editor
 from tests.registry.cms import KEYS, CountingEngine
 
 
+class GatedEngine(CountingEngine):
+    """The counting fake, which holds every text while its ``gate`` is closed: a test sees
+    a reading in progress, then opens the gate to let it end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def synthesize(self, text: str, *, voice: str | None = None) -> bytes:
+        # Bounded: a test that forgets to open the gate fails instead of hanging.
+        if not self.gate.wait(timeout=60):
+            raise TimeoutError("the test never opened the engine's gate")
+        return super().synthesize(text, voice=voice)
+
+
 @pytest.fixture
-def engine() -> CountingEngine:
-    """A fake engine (thread-safe, counting): registry workers read with it."""
-    return CountingEngine()
+def engine() -> GatedEngine:
+    """A fake engine (thread-safe, counting, gated): registry workers read with it."""
+    return GatedEngine()
 
 
 @pytest.fixture

@@ -110,7 +110,7 @@ def test_every_console_page_passes_axe(browser, axe_source, console):  # noqa: F
         context.close()
 
 
-def test_the_console_works_by_keyboard_under_its_policy(browser, console):  # noqa: F811
+def test_the_console_works_by_keyboard_under_its_policy(browser, site, console):  # noqa: F811
     context, page, problems = _page(browser, bypass_csp=False)
     try:
         _sign_in_by_keyboard(page, console)
@@ -132,13 +132,32 @@ def test_the_console_works_by_keyboard_under_its_policy(browser, console):  # no
         page.evaluate("document.getElementById('am-thanh').play()")
         page.wait_for_selector("tr.current[data-cue]")
         # Regenerate by keyboard: the live status follows the job to its end.
+        engine = site[1].engines["fake"]
+        engine.gate.clear()
+        # The CMS fixes a typo meanwhile: its new sentence is held at the engine's gate
+        # (a regenerate alone would reuse every cached sentence and end at once).
+        edited = site[0].put(
+            "/v1/articles/bai-1", json={"text": TEXT + " Tin mới cập nhật."}, headers=AUTH
+        )
+        assert edited.status_code == 202
         page.locator("form[action$='/regenerate'] button").focus()
         page.keyboard.press("Enter")
         page.wait_for_url(f"{console}/console/articles/bai-1?queued=1")
+        status = page.locator("#tien-do")
         page.wait_for_function(
-            "document.getElementById('tien-do').textContent.includes('Đã đọc xong')"
-            " || document.getElementById('tien-do').dataset.status === 'ready'"
+            "() => document.getElementById('tien-do').textContent.startsWith('Đang')"
         )
+        assert status.get_attribute("role") == "status"
+        # The list shows the same reading in progress, and its end without a reload.
+        page.goto(f"{console}/console/articles")
+        row = page.locator("tr[data-article='bai-1']")
+        assert row.get_attribute("data-status") in ("queued", "synthesising")
+        engine.gate.set()
+        page.wait_for_function(
+            "() => document.querySelector(\"tr[data-article='bai-1']\").dataset.status === 'ready'"
+        )
+        assert row.locator("[data-progress]").inner_text() == "Sẵn sàng"
+        assert page.locator("#thong-bao").inner_text() == "Bài bai-1: Sẵn sàng."
         assert problems == []
     finally:
         context.close()

@@ -147,6 +147,38 @@
     ask();
   }
 
+  /* The list: rows still queued or being read ask for their progress until they end. */
+  function pollRows(rows, announcer) {
+    var began = Date.now();
+    var pending = rows.slice(0, 25);
+    function ask() {
+      var asks = pending.map(function (row) {
+        var cell = row.querySelector('[data-progress]');
+        var link = row.querySelector('a');
+        return fetch(link.getAttribute('href') + '/progress', {
+          credentials: 'same-origin', headers: { Accept: 'application/json' }
+        })
+          .then(function (answer) { return answer.ok ? answer.json() : null; })
+          .then(function (state) {
+            if (!state) return false;
+            cell.textContent = state.text;
+            cell.className = 'status status-' + state.status;
+            row.setAttribute('data-status', state.status);
+            if (!state.busy && announcer) {
+              announcer.textContent = 'Bài ' + link.textContent + ': ' + state.text + '.';
+            }
+            return state.busy;
+          })
+          .catch(function () { return false; });
+      });
+      Promise.all(asks).then(function (busy) {
+        pending = pending.filter(function (_, i) { return busy[i]; });
+        if (pending.length && Date.now() - began < POLL_LIMIT_MS) window.setTimeout(ask, POLL_MS);
+      });
+    }
+    ask();
+  }
+
   function start() {
     var audio = document.getElementById('am-thanh');
     if (audio) follow(audio);
@@ -156,6 +188,9 @@
       var queued = /[?&]queued=1/.test(window.location.search);
       if (queued || status === 'queued' || status === 'synthesising') poll(region);
     }
+    var busyRows = Array.prototype.slice.call(
+      document.querySelectorAll('tr[data-status="queued"], tr[data-status="synthesising"]'));
+    if (busyRows.length) pollRows(busyRows, document.getElementById('thong-bao'));
     var result = document.querySelector('[data-focus]');
     if (result) result.focus();
   }
