@@ -131,6 +131,14 @@ def test_the_console_works_by_keyboard_under_its_policy(browser, site, console):
         page.evaluate("document.getElementById('am-thanh').currentTime = 0.05")
         page.evaluate("document.getElementById('am-thanh').play()")
         page.wait_for_selector("tr.current[data-cue]")
+        # And the phrase being heard inside it, with the CSS Custom Highlight API.
+        page.wait_for_function("() => CSS.highlights.has('console-phrase')")
+        heard = page.evaluate("() => [...CSS.highlights.get('console-phrase')][0].toString()")
+        current = page.locator("tr.current td[data-side=written]")
+        assert heard and heard in current.evaluate(
+            "cell => [...cell.childNodes].map(n => n.nodeType === 3 ? n.data :"
+            " n.firstChild ? n.firstChild.data || '' : '').join('')"
+        )
         # Regenerate by keyboard: the live status follows the job to its end.
         engine = site[1].engines["fake"]
         engine.gate.clear()

@@ -181,3 +181,14 @@ def test_signing_out_ends_the_session_for_good(browsers, registry_db):
     thief = browsers()
     thief.client.cookies.set(COOKIE, token, path="/console")
     assert thief.get("/console/articles").status_code == 303
+
+
+def test_a_session_ends_when_its_key_is_rotated(browsers, registry_db):
+    editor = browsers()
+    editor.sign_in(KEY)
+    assert editor.get("/console/articles").status_code == 200
+    # The key the session was opened with is no longer the configured one (its value
+    # changed in TTS_API_KEYS): the session opens nothing more.
+    registry_db("UPDATE console_sessions SET key_digest = ?", ("0" * 64,))
+    assert editor.get("/console/articles").status_code == 303
+    assert registry_db("SELECT COUNT(*) FROM console_sessions") == [(0,)]

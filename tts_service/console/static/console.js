@@ -51,7 +51,8 @@
     return nodes;
   }
 
-  function rangeFor(cell, phrases, k) {
+  /* Ranges over the cell's own text (never its hidden explanations) covering phrase k. */
+  function rangesFor(cell, phrases, k) {
     var nodes = textNodes(cell);
     var whole = nodes.map(function (n) { return n.data; }).join('');
     var at = 0;
@@ -60,26 +61,25 @@
       var piece = phrases[i].text.trim();
       if (!piece) continue;
       found = whole.indexOf(piece, at);
-      if (found < 0) return null;
+      if (found < 0) return [];
       at = found + piece.length;
     }
-    if (found < 0) return null;
-    var range = document.createRange();
+    if (found < 0) return [];
+    var ranges = [];
     var offset = 0;
-    var startSet = false;
     for (var j = 0; j < nodes.length; j++) {
       var len = nodes[j].data.length;
-      if (!startSet && found < offset + len) {
-        range.setStart(nodes[j], found - offset);
-        startSet = true;
-      }
-      if (startSet && at <= offset + len) {
-        range.setEnd(nodes[j], at - offset);
-        return range;
+      var from = Math.max(found, offset);
+      var to = Math.min(at, offset + len);
+      if (from < to) {
+        var range = document.createRange();
+        range.setStart(nodes[j], from - offset);
+        range.setEnd(nodes[j], to - offset);
+        ranges.push(range);
       }
       offset += len;
     }
-    return null;
+    return ranges;
   }
 
   function follow(audio) {
@@ -102,9 +102,14 @@
       var phrases = phrasesOf(cue);
       var k = 0;
       for (var i = 0; i < phrases.length; i++) if (phrases[i].start <= audio.currentTime) k = i;
-      var range = rangeFor(row.querySelector('[data-side="written"]'), phrases, k);
-      if (range) highlights.set('console-phrase', new Highlight(range));
-      else highlights.delete('console-phrase');
+      var ranges = rangesFor(row.querySelector('[data-side="written"]'), phrases, k);
+      if (ranges.length) {
+        var highlight = new Highlight();
+        ranges.forEach(function (range) { highlight.add(range); });
+        highlights.set('console-phrase', highlight);
+      } else {
+        highlights.delete('console-phrase');
+      }
     }
     track.addEventListener('cuechange', update);
     audio.addEventListener('timeupdate', update);
