@@ -164,3 +164,17 @@ def test_any_key_may_try_a_sentence_against_the_lexicon(site, browsers):
     answer = editor.get("/console/lexicon", params={"thu": "QWZX họp ngày 15/3."})
     said = page_tree(answer).xpath("string(//*[contains(@class,'tried-result')]//span)")
     assert "Quỹ Xanh" in said and "tháng ba" in said
+
+
+def test_lexicon_entries_are_shown_escaped(site, browsers):
+    client, _ = site
+    hostile = {'<img src=x onerror="alert(1)">': "<script>alert(2)</script>"}
+    assert client.put("/v1/lexicon", json={"entries": hostile}, headers=ADMIN_AUTH).is_success
+    editor = browsers()
+    editor.sign_in(ADMIN)
+    tree = page_tree(editor.get("/console/lexicon"))
+    assert not tree.xpath("//img") and not tree.xpath("//*[@onerror]")
+    assert len(tree.xpath("//script")) == 1
+    row = tree.xpath("//table[contains(@class,'lexicon')]//tbody/tr")[0]
+    assert row.xpath("string(th)") == '<img src=x onerror="alert(1)">'
+    assert row.xpath("string(td[1])") == "<script>alert(2)</script>"
