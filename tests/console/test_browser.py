@@ -169,3 +169,68 @@ def test_the_console_works_by_keyboard_under_its_policy(browser, site, console):
         assert problems == []
     finally:
         context.close()
+
+
+def _sign_in(page, base, key=ADMIN):
+    page.goto(f"{base}/console/sign-in")
+    page.fill("#khoa", key)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/console/articles")
+
+
+def test_an_expired_session_signs_in_again_and_comes_back(
+    browser,  # noqa: F811
+    site,
+    console,
+    registry_db,
+):
+    context, page, problems = _page(browser, bypass_csp=False)
+    try:
+        _sign_in(page, console)
+        page.goto(f"{console}/console/lexicon")
+        # The editor leaves the page open longer than the idle limit.
+        idle = site[1].settings.console_idle_s
+        registry_db("UPDATE console_sessions SET seen = seen - ?", (idle + 1,))
+        page.click("nav a[href='/console/articles']")
+        page.wait_for_url(f"{console}/console/sign-in?*")
+        assert "Phiên làm việc đã hết hạn" in page.locator("[role=status]").inner_text()
+        page.fill("#khoa", ADMIN)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{console}/console/articles")
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_two_editors_change_the_lexicon_and_the_second_is_told_to_reload(
+    browser,  # noqa: F811
+    console,
+):
+    first_context, first, problems = _page(browser, bypass_csp=False)
+    second_context, second, _ = _page(browser, bypass_csp=False)
+    try:
+        for page in (first, second):
+            _sign_in(page, console)
+            page.goto(f"{console}/console/lexicon")
+        for page, (written, reading) in (
+            (first, ("QWZX", "Quỹ Xanh")),
+            (second, ("HĐQT", "Hội đồng quản trị")),
+        ):
+            page.fill("#viet", written)
+            page.fill("#doc", reading)
+            page.click("#sua-muc button[type=submit]")
+            page.wait_for_url(f"{console}/console/lexicon/preview")
+        second.get_by_role("button", name="Lưu thay đổi").click()
+        second.wait_for_selector("#da-luu")
+        first.get_by_role("button", name="Lưu thay đổi").click()
+        alert = first.locator("[role=alert]")
+        assert "người khác sửa" in alert.inner_text()
+        first.get_by_role("link", name="Tải lại từ điển").click()
+        first.wait_for_url(f"{console}/console/lexicon")
+        rows = first.locator("table.lexicon tbody th").all_inner_texts()
+        assert sorted(rows) == ["HĐQT", "XKLĐ"]  # the other editor's entry, nothing lost
+        # The refused save answered 409, as it should; nothing else failed.
+        assert problems == [f"409 {console}/console/lexicon/save"]
+    finally:
+        first_context.close()
+        second_context.close()
