@@ -195,6 +195,10 @@ class Settings(BaseSettings):
     # Wrong keys one client address may try in a window before sign-in refuses it (429).
     console_signin_attempts: int = Field(default=5, ge=1)
     console_signin_window_s: float = Field(default=900.0, gt=0)
+    # Listening reports (POST /v1/listens) one client address may send a minute, and at
+    # once; more get 429. The address is only held in memory for this count, never stored.
+    listens_per_minute: int = Field(default=60, ge=1)
+    listens_burst: int = Field(default=20, ge=1)
 
     # Cluster mode (docs/cluster.md); not read by the service yet: the cache and the
     # registry still use cache_dir and registry_path until the wiring lands.

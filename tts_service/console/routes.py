@@ -26,6 +26,7 @@ from tts_service.console.dashboard import build_dashboard
 from tts_service.console.forms import FormError, read_form
 from tts_service.console.labels import STATUSES, status_label
 from tts_service.console.lexicon_edit import Change, dry_run, try_sentence
+from tts_service.console.listening import day_figures, stops
 from tts_service.console.listing import list_articles
 from tts_service.console.pages import HEADERS, STATIC, render
 from tts_service.console.sessions import Session, SessionStore
@@ -379,6 +380,9 @@ def article(article_id: str, request: Request) -> Response:
         if p.unknown
     ]
     rewrites = sum(1 for s in sentences for p in s.written if p.rule)
+    days = day_figures(registry.store.db, record.id)
+    stopped = stops(registry.store.db, record.id)
+    top = max(stopped.values(), default=0) or 1
     message = None
     if request.query_params.get("queued"):
         message = "Đã xếp hàng đọc lại bài này; trạng thái bên dưới tự cập nhật."
@@ -393,6 +397,8 @@ def article(article_id: str, request: Request) -> Response:
         flagged=flagged,
         rewrites=rewrites,
         text_note=note,
+        days=days,
+        stopped=[(index, count, count / top) for index, count in stopped.items()],
         message=message,
         message_kind="info",
     )

@@ -30,6 +30,25 @@ _TABLES = (
     )""",
     "CREATE INDEX IF NOT EXISTS console_signin_failures_client "
     "ON console_signin_failures (client, at)",
+    # Listening figures (POST /v1/listens): counts per article and day (Vietnam's date),
+    # and where listeners stopped, by sentence. No listener, address or cookie is stored.
+    """CREATE TABLE IF NOT EXISTS listen_days (
+        article_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        plays INTEGER NOT NULL DEFAULT 0,
+        q25 INTEGER NOT NULL DEFAULT 0,
+        q50 INTEGER NOT NULL DEFAULT 0,
+        q75 INTEGER NOT NULL DEFAULT 0,
+        q100 INTEGER NOT NULL DEFAULT 0,
+        seconds REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (article_id, day)
+    )""",
+    """CREATE TABLE IF NOT EXISTS listen_stops (
+        article_id TEXT NOT NULL,
+        sentence INTEGER NOT NULL,
+        stops INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (article_id, sentence)
+    )""",
 )
 
 
