@@ -22,6 +22,9 @@ def console(site):
     client, _ = site
     answer = client.put("/v1/articles/bai-1", json={"text": TEXT, "title": "Họp"}, headers=AUTH)
     assert wait_job(client, answer.json()["job"]["id"])["state"] == "done"
+    # Some listening, so the article page shows its figures and stops chart too.
+    for event in ({"event": "play"}, {"event": "stop", "sentence": 1, "seconds": 4}):
+        assert client.post("/v1/listens", json={"article": "bai-1", **event}).status_code == 204
     client.put(
         "/v1/lexicon",
         json={"entries": {"XKLĐ": "xuất khẩu lao động"}},
