@@ -57,3 +57,5 @@ def test_the_dashboard_counts_each_keys_articles_and_failures(site, browsers):
     cache = tree.xpath("string(//section[@aria-labelledby='bo-nho']//p)")
     size = service.cache.total_bytes / 2**20
     assert f"{size:.1f}".replace(".", ",") + " MiB" in cache
+    share = service.cache.total_bytes / service.cache.max_bytes * 100
+    assert f"({share:.1f}%)".replace(".", ",") in cache

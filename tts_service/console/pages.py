@@ -73,6 +73,11 @@ def mib(size: int) -> str:
     return f"{size / 2**20:.1f} MiB".replace(".", ",")
 
 
+def percent(share: float) -> str:
+    """A share as editors read it: ``0.125`` → ``12,5%``."""
+    return f"{share * 100:.1f}%".replace(".", ",")
+
+
 def iso(stamp: float | None) -> str:
     """The same time for ``<time datetime>``."""
     return "" if stamp is None else datetime.fromtimestamp(stamp, UTC).isoformat()
@@ -91,6 +96,7 @@ templates.env.globals.update(
     when=when,
     iso=iso,
     mib=mib,
+    percent=percent,
     rule_label=rule_label,
     status_label=status_label,
     statuses=STATUSES,
