@@ -287,5 +287,56 @@ def pregenerate(inputs: tuple[Path, ...], url_lists: tuple[Path, ...], workers: 
     sys.exit(report.exit_code)
 
 
+_WORKER_EXAMPLES = """\b
+Ví dụ (examples):
+  TTS_DATABASE_URL=postgresql://tts@db/tts tts-service worker --workers 4
+"""
+
+
+@main.command(epilog=_WORKER_EXAMPLES)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=None,
+    help="Articles read at once (default: TTS_WORKERS, else 2).",
+)
+def worker(workers: int | None) -> None:
+    """Read registered articles' jobs, without HTTP, until SIGTERM or Ctrl-C.
+
+    Any number of these, on any machine, share the jobs of one registry
+    (TTS_DATABASE_URL) with the API processes; each job is read by one of them. On
+    SIGTERM a worker stops claiming, lets running jobs finish for a few seconds and hands
+    the rest back, so another process resumes them at once.
+    """
+    import signal
+    import threading
+
+    from tts_service.api.main import build_service
+    from tts_service.errors import TTSError
+    from tts_service.observability.logging import configure_logging
+    from tts_service.registry.runtime import RegistryRuntime
+    from tts_service.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level, fmt=settings.log_format)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    service = build_service(settings)
+    try:
+        runtime = RegistryRuntime(service, workers=workers or settings.workers or 2)
+    except TTSError as exc:
+        service.close()
+        raise click.ClickException(str(exc)) from exc
+    try:
+        runtime.start()
+        click.echo(f"worker {runtime.pool.owner} reading jobs", err=True)
+        stop.wait()
+        click.echo("stopping: handing running jobs back", err=True)
+    finally:
+        runtime.close()
+        service.close()
+
+
 if __name__ == "__main__":
     main()

@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     # processes, each request's step within the deadline (seconds) or refused with 422.
     text_workers: int = Field(default=2, ge=1, le=32)
     text_deadline_s: float = Field(default=10.0, gt=0)
+    # Address space of each of those workers (MiB): a worker warmed up uses about 100, a
+    # 100,000-character article a little more; an input that makes a rule allocate
+    # without bound meets this limit (422), not the machine's memory.
+    text_worker_memory_mb: int = Field(default=1024, ge=256)
 
     # Reading a page by its URL: only these hosts (and their subdomains) are fetched.
     fetch_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
@@ -200,8 +204,8 @@ class Settings(BaseSettings):
     listens_per_minute: int = Field(default=60, ge=1)
     listens_burst: int = Field(default=20, ge=1)
 
-    # Cluster mode (docs/cluster.md); not read by the service yet: the cache and the
-    # registry still use cache_dir and registry_path until the wiring lands.
+    # Cluster mode (docs/cluster.md). The article registry reads database_url; the cache
+    # still uses cache_dir until its wiring lands.
     # Where audio objects live: file://<dir> or s3://bucket/prefix; unset = file://<cache_dir>.
     storage_url: str | None = None
     # The S3 API of a store other than AWS (SeaweedFS, MinIO, Ceph); credentials and region
@@ -224,11 +228,21 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # One JSON object per log line for log shippers, or plain text for a terminal.
     log_format: Literal["json", "text"] = "json"
+    # Seconds between returns of the allocator's free memory to the system (0: never), so
+    # memory goes back down after a burst of long articles (observability/memory.py).
+    memory_trim_s: float = Field(default=30.0, ge=0)
 
     @property
     def registry_file(self) -> Path:
         """Where the article registry's database is."""
         return self.registry_path or self.cache_dir / "registry.sqlite3"
+
+    @property
+    def registry_database(self) -> str:
+        """The article registry's database URL: ``TTS_DATABASE_URL``, else its SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.registry_file}"
 
     @property
     def storage_location(self) -> str:

@@ -59,6 +59,7 @@ from tts_service.errors import (
 )
 from tts_service.isolation import WorkerPool
 from tts_service.observability.logging import RequestIdMiddleware, configure_logging
+from tts_service.observability.memory import MemoryTrimmer, tune_allocator
 from tts_service.observability.metrics import HTTPMetricsMiddleware, ServiceMetrics
 from tts_service.registry.runtime import RegistryRuntime
 from tts_service.settings import Settings, get_settings
@@ -93,6 +94,7 @@ def text_pool(settings: Settings) -> WorkerPool:
     return WorkerPool(
         settings.text_workers,
         deadline_s=settings.text_deadline_s,
+        memory_limit=settings.text_worker_memory_mb * 1024 * 1024,
         warm=textwork.warm,
         preload=textwork.PRELOAD,
     )
@@ -111,9 +113,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = getattr(app.state, "service", None) is None
+        trimmer = None
         if owned:
             config = settings or get_settings()
             configure_logging(config.log_level, fmt=config.log_format)
+            # Before the service's threads start: arenas made earlier are kept.
+            tune_allocator()
+            if config.memory_trim_s:
+                trimmer = MemoryTrimmer(config.memory_trim_s)
+                trimmer.start()
             app.state.service = build_service(config, metrics=app.state.metrics, isolated=True)
             await run_in_threadpool(app.state.service.warm_up)
         # The editors' registry runs beside whichever service this app serves.
@@ -129,6 +137,8 @@ def create_app(
             if owned:
                 app.state.service.close()
                 app.state.service = None
+            if trimmer is not None:
+                trimmer.close()
 
     app = FastAPI(
         title="Vietnamese read-aloud service",
