@@ -12,10 +12,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from tts_service.console.labels import STATUSES
 from tts_service.observability.metrics import breaker_state
 from tts_service.registry.access import SITE, may_access
 from tts_service.registry.articles import ArticleRegistry
+from tts_service.registry.tables import articles, jobs
 from tts_service.settings import ApiKey
 
 __all__ = ["Bar", "Dashboard", "build_dashboard"]
@@ -64,26 +67,17 @@ def build_dashboard(
 ) -> Dashboard:
     """The dashboard as ``key`` may see it, at ``now``."""
     now = time.time() if now is None else now
-    everything = may_access(key, SITE)
-    owner_clause = "" if everything else " AND owner = ?"
-    job_owner_clause = "" if everything else " AND article_owner = ?"
-    args: list[object] = [] if everything else [key.name]
+    by_status = sa.select(articles.c.status, sa.func.count()).group_by(articles.c.status)
+    failures = sa.select(jobs.c.finished).where(
+        jobs.c.state == "failed", jobs.c.finished >= now - _DAY_S
+    )
+    if not may_access(key, SITE):
+        by_status = by_status.where(articles.c.owner == key.name)
+        failures = failures.where(jobs.c.article_owner == key.name)
     # Read-only: the registry's store writes; the console only counts.
     with registry.store.db.read() as db:
-        counted = dict(
-            db.execute(
-                f"SELECT status, COUNT(*) FROM articles WHERE 1 = 1{owner_clause} GROUP BY status",
-                args,
-            ).fetchall()
-        )
-        failed = [
-            float(finished)
-            for (finished,) in db.execute(
-                "SELECT finished FROM jobs WHERE state = 'failed' AND finished >= ?"
-                f"{job_owner_clause}",
-                [now - _DAY_S, *args],
-            ).fetchall()
-        ]
+        counted = {str(status): int(n) for status, n in db.execute(by_status).all()}
+        failed = [float(finished) for (finished,) in db.execute(failures).all()]
     depth = registry.store.queue_depth()
     hours = [0] * 24
     for finished in failed:

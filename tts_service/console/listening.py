@@ -17,11 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
+import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tts_service.api.limits import ClientBuckets, client_key
 from tts_service.console.schema import ensure_tables
+from tts_service.console.tables import listen_days, listen_stops
 from tts_service.errors import ArticleNotFound
 from tts_service.registry.articles import ArticleRegistry
 from tts_service.registry.db import Database
@@ -69,37 +74,45 @@ def _day(now: float) -> str:
     return datetime.fromtimestamp(now + _VIETNAM_OFFSET_S, UTC).strftime("%Y-%m-%d")
 
 
+def _upsert(conn: Connection, table: sa.Table, keys: dict[str, object]) -> None:
+    """Make sure the row of ``keys`` exists (its counts at 0), on either dialect."""
+    insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+    conn.execute(insert(table).values(**keys).on_conflict_do_nothing())
+
+
 def record(db: Database, event: ListenEvent, *, now: float | None = None) -> None:
     """Count ``event`` for its article and today's date (Vietnam's)."""
     day = _day(time.time() if now is None else now)
     column = _COLUMNS.get(event.event)
     with db.write() as conn:
+        _upsert(conn, listen_days, {"article_id": event.article, "day": day})
+        changes: dict[str, object] = {"seconds": listen_days.c.seconds + event.seconds}
+        if column is not None:
+            changes[column] = listen_days.c[column] + 1
         conn.execute(
-            "INSERT INTO listen_days (article_id, day) VALUES (?, ?) "
-            "ON CONFLICT (article_id, day) DO NOTHING",
-            (event.article, day),
-        )
-        bump = f", {column} = {column} + 1" if column else ""
-        conn.execute(
-            f"UPDATE listen_days SET seconds = seconds + ?{bump} WHERE article_id = ? AND day = ?",
-            (event.seconds, event.article, day),
+            sa.update(listen_days)
+            .where(listen_days.c.article_id == event.article, listen_days.c.day == day)
+            .values(**changes)
         )
         if event.event == "stop" and event.sentence is not None:
+            where = (listen_stops.c.article_id == event.article) & (
+                listen_stops.c.sentence == event.sentence
+            )
+            _upsert(conn, listen_stops, {"article_id": event.article, "sentence": event.sentence})
             conn.execute(
-                "INSERT INTO listen_stops (article_id, sentence, stops) VALUES (?, ?, 1) "
-                "ON CONFLICT (article_id, sentence) DO UPDATE SET stops = stops + 1",
-                (event.article, event.sentence),
+                sa.update(listen_stops).where(where).values(stops=listen_stops.c.stops + 1)
             )
 
 
 def day_figures(db: Database, article_id: str) -> list[DayFigures]:
     """The article's figures, newest day first."""
+    t = listen_days.c
     with db.read() as conn:
         rows = conn.execute(
-            "SELECT day, plays, q25, q50, q75, q100, seconds FROM listen_days "
-            "WHERE article_id = ? ORDER BY day DESC",
-            (article_id,),
-        ).fetchall()
+            sa.select(t.day, t.plays, t.q25, t.q50, t.q75, t.q100, t.seconds)
+            .where(t.article_id == article_id)
+            .order_by(t.day.desc())
+        ).all()
     return [
         DayFigures(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), float(r[6]))
         for r in rows
@@ -108,11 +121,11 @@ def day_figures(db: Database, article_id: str) -> list[DayFigures]:
 
 def stops(db: Database, article_id: str) -> dict[int, int]:
     """How many listeners stopped at each sentence of the article."""
+    t = listen_stops.c
     with db.read() as conn:
         rows = conn.execute(
-            "SELECT sentence, stops FROM listen_stops WHERE article_id = ? ORDER BY sentence",
-            (article_id,),
-        ).fetchall()
+            sa.select(t.sentence, t.stops).where(t.article_id == article_id).order_by(t.sentence)
+        ).all()
     return {int(sentence): int(count) for sentence, count in rows}
 
 
@@ -150,8 +163,6 @@ def listen(event: ListenEvent, request: Request) -> Response:
             404, "Không có bài viết này (no registered article with this id)."
         ) from None
     db = registry.store.db
-    if getattr(request.app.state, "listen_db", None) is not db:
-        ensure_tables(db)  # once per registry: the tables may predate the console's use
-        request.app.state.listen_db = db
+    ensure_tables(db)  # once per database and process (the console may be unused yet)
     record(db, event)
     return Response(status_code=204)

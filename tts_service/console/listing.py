@@ -11,9 +11,12 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from tts_service.registry.access import SITE, may_access
 from tts_service.registry.articles import ArticleRegistry
 from tts_service.registry.store import ArticleRecord
+from tts_service.registry.tables import articles
 from tts_service.settings import ApiKey
 
 __all__ = ["Listing", "fold", "list_articles"]
@@ -45,18 +48,14 @@ def list_articles(
     size: int,
 ) -> Listing:
     """The ``page``-th ``size`` articles ``key`` may reach, in id order, matching the query."""
-    owner_clause = "" if may_access(key, SITE) else " AND owner = ?"
-    args: list[object] = [] if may_access(key, SITE) else [key.name]
-    status_clause = ""
+    query_rows = sa.select(articles.c.id, articles.c.title).order_by(articles.c.id)
+    if not may_access(key, SITE):
+        query_rows = query_rows.where(articles.c.owner == key.name)
     if status:
-        status_clause = " AND status = ?"
-        args.append(status)
+        query_rows = query_rows.where(articles.c.status == status)
     # Read-only: the registry's store writes; the console only looks.
     with registry.store.db.read() as db:
-        rows = db.execute(
-            f"SELECT id, title FROM articles WHERE 1 = 1{owner_clause}{status_clause} ORDER BY id",
-            args,
-        ).fetchall()
+        rows = db.execute(query_rows).all()
     wanted = fold(query.strip())
     ids = [
         str(article_id)

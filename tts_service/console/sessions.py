@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from tts_service.console.schema import ensure_tables
+from tts_service.console.tables import sessions, signin_failures
 from tts_service.registry.db import Database
 from tts_service.settings import ApiKey, Settings
 
@@ -63,11 +65,21 @@ class SessionStore:
         now = self.clock()
         with self.db.write() as conn:
             # Expired sessions are swept here, at the rate editors sign in.
-            self._sweep(conn, now)
             conn.execute(
-                "INSERT INTO console_sessions (id, key_name, key_digest, csrf, created, seen) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (_sha256(token), key.name, key_digest(key), csrf, now, now),
+                sa.delete(sessions).where(
+                    (sessions.c.seen < now - self.settings.console_idle_s)
+                    | (sessions.c.created < now - self.settings.console_session_max_s)
+                )
+            )
+            conn.execute(
+                sa.insert(sessions).values(
+                    id=_sha256(token),
+                    key_name=key.name,
+                    key_digest=key_digest(key),
+                    csrf=csrf,
+                    created=now,
+                    seen=now,
+                )
             )
         return token, Session(key, csrf, now, now)
 
@@ -78,27 +90,32 @@ class SessionStore:
             return None
         now = self.clock()
         ident = _sha256(token)
+        mine = sessions.c.id == ident
         with self.db.write() as conn:
             row = conn.execute(
-                "SELECT key_name, key_digest, csrf, created, seen FROM console_sessions "
-                "WHERE id = ?",
-                (ident,),
-            ).fetchone()
+                sa.select(
+                    sessions.c.key_name,
+                    sessions.c.key_digest,
+                    sessions.c.csrf,
+                    sessions.c.created,
+                    sessions.c.seen,
+                ).where(mine)
+            ).first()
             if row is None:
                 return None
             name, digest, csrf, created, seen = row
             key = self._key(str(name), str(digest))
             if key is None or self._expired(float(created), float(seen), now):
-                conn.execute("DELETE FROM console_sessions WHERE id = ?", (ident,))
+                conn.execute(sa.delete(sessions).where(mine))
                 return None
-            conn.execute("UPDATE console_sessions SET seen = ? WHERE id = ?", (now, ident))
+            conn.execute(sa.update(sessions).where(mine).values(seen=now))
         return Session(key, str(csrf), float(created), now)
 
     def end(self, token: str | None) -> None:
         """Sign out: the session's row is removed, so its cookie opens nothing again."""
         if token:
             with self.db.write() as conn:
-                conn.execute("DELETE FROM console_sessions WHERE id = ?", (_sha256(token),))
+                conn.execute(sa.delete(sessions).where(sessions.c.id == _sha256(token)))
 
     # -- failed sign-ins ---------------------------------------------------------------
 
@@ -107,15 +124,19 @@ class SessionStore:
         now = self.clock()
         window = self.settings.console_signin_window_s
         with self.db.read() as conn:
-            rows = conn.execute(
-                "SELECT at FROM console_signin_failures WHERE client = ? AND at > ? ORDER BY at",
-                (client, now - window),
-            ).fetchall()
+            times = [
+                float(at)
+                for (at,) in conn.execute(
+                    sa.select(signin_failures.c.at)
+                    .where(signin_failures.c.client == client, signin_failures.c.at > now - window)
+                    .order_by(signin_failures.c.at)
+                )
+            ]
         limit = self.settings.console_signin_attempts
-        if len(rows) < limit:
+        if len(times) < limit:
             return 0.0
         # Free again when the oldest failure that still counts leaves the window.
-        oldest_counted = float(rows[len(rows) - limit][0])
+        oldest_counted = times[len(times) - limit]
         return max(1.0, oldest_counted + window - now)
 
     def signin_failed(self, client: str) -> None:
@@ -123,12 +144,11 @@ class SessionStore:
         now = self.clock()
         with self.db.write() as conn:
             conn.execute(
-                "DELETE FROM console_signin_failures WHERE at <= ?",
-                (now - self.settings.console_signin_window_s,),
+                sa.delete(signin_failures).where(
+                    signin_failures.c.at <= now - self.settings.console_signin_window_s
+                )
             )
-            conn.execute(
-                "INSERT INTO console_signin_failures (client, at) VALUES (?, ?)", (client, now)
-            )
+            conn.execute(sa.insert(signin_failures).values(client=client, at=now))
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -142,10 +162,4 @@ class SessionStore:
         return (
             now - seen > self.settings.console_idle_s
             or now - created > self.settings.console_session_max_s
-        )
-
-    def _sweep(self, conn: sqlite3.Connection, now: float) -> None:
-        conn.execute(
-            "DELETE FROM console_sessions WHERE seen < ? OR created < ?",
-            (now - self.settings.console_idle_s, now - self.settings.console_session_max_s),
         )
