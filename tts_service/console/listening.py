@@ -140,9 +140,13 @@ def _buckets(request: Request) -> ClientBuckets:
     return buckets
 
 
+# Left out of the OpenAPI schema, as the player's own routes are: players call it, not
+# integrators (docs/console.md documents it), and it has no Vietnamese text to show as the
+# API docs' examples must.
 @router.post(
     "/listens",
     status_code=204,
+    include_in_schema=False,
     responses={code: {"model": ErrorResponse} for code in (400, 404, 422, 429)},
 )
 def listen(event: ListenEvent, request: Request) -> Response:
