@@ -76,7 +76,11 @@ def build_service(
     processes under ``TTS_TEXT_DEADLINE_S`` (:mod:`tts_service.isolation`); they start
     with the service's :meth:`~SpeechService.warm_up`. The CLI reads in its own process.
     """
-    cache = AudioCache(settings.cache_dir, max_bytes=settings.cache_max_bytes)
+    cache = AudioCache(
+        settings.cache_dir,
+        max_bytes=settings.cache_max_bytes,
+        database_url=settings.database_url,
+    )
     engines = build_engines(settings)
     metrics = metrics if metrics is not None else ServiceMetrics()
     metrics.hook_engines(engines)
