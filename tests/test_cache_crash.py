@@ -1,4 +1,9 @@
-"""Kill a process while it writes to the cache; nothing partial is ever servable."""
+"""Kill a process while it writes to the cache; nothing partial is ever servable.
+
+On both index backends: SQLite (the writer dies holding the file's write lock, which
+SQLite releases with its process) and PostgreSQL (the server rolls back the dead
+connection's transaction).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,14 @@ import subprocess
 import sys
 import textwrap
 
-from tts_service.cache import AudioCache
+from tests.cache_db import db  # noqa: F401 - the fixture
 
 WRITER = textwrap.dedent(
     """
     import hashlib, sys
     from pathlib import Path
     from tts_service.cache import AudioCache
-    cache = AudioCache(Path(sys.argv[1]), max_bytes=10**10)
+    cache = AudioCache(Path(sys.argv[1]), max_bytes=10**10, database_url=sys.argv[2] or None)
     i = 0
     while True:
         key = hashlib.sha256(str(i).encode()).hexdigest()[:40]
@@ -28,17 +33,17 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_kill_9_during_writes_leaves_only_complete_articles(tmp_path):
+def test_kill_9_during_writes_leaves_only_complete_articles(db, tmp_path):
     root = tmp_path / "cache"
     for _ in range(3):
         with subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(root)], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", WRITER, str(root), db.postgres or ""], stdout=subprocess.PIPE, text=True
         ) as proc:
             assert proc.stdout is not None
             assert proc.stdout.readline().strip() == "writing"
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-        cache = AudioCache(root, max_bytes=10**10)
+        cache = db.cache(root, max_bytes=10**10)
         articles = list((root / "articles").glob("*/*.json"))
         assert articles
         for meta in articles:
@@ -49,4 +54,11 @@ def test_kill_9_during_writes_leaves_only_complete_articles(tmp_path):
             assert key == expected
             assert stored.mp3_path.read_bytes() == key.encode() * 50_000
         assert list((root / "tmp").iterdir()) == []
+        # The index knows exactly the complete articles, and its totals their bytes.
+        indexed = sorted(key for (key,) in db.rows(root, "SELECT key FROM entries"))
+        assert indexed == sorted(meta.stem for meta in articles)
+        [(total,)] = db.rows(root, "SELECT bytes FROM totals WHERE name = 'all'")
+        assert total == cache.total_bytes == sum(
+            size for (size,) in db.rows(root, "SELECT size FROM entries")
+        )
         cache.close()
