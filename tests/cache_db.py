@@ -55,9 +55,11 @@ class IndexDB:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest) -> Iterator[IndexDB]:
+def index_db(request: pytest.FixtureRequest) -> Iterator[IndexDB]:
     """Each cache test once per index backend; the caches it opened are closed after it."""
-    backend = IndexDB(None if request.param == "sqlite" else request.getfixturevalue("postgres_url"))
+    backend = IndexDB(
+        None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    )
     yield backend
     for cache in backend.opened:
         cache.index.engine.dispose()

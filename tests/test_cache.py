@@ -10,31 +10,31 @@ from pathlib import Path
 
 import pytest
 
-from tests.cache_db import IndexDB, db  # noqa: F401 - the fixture
+from tests.cache_db import IndexDB
 from tts_service.cache import _HOST, AudioCache
 from tts_service.errors import CacheError
 
-# Every test runs with the index on SQLite and on PostgreSQL (``db``), the files on disk.
+# Every test runs with the index on SQLite and on PostgreSQL (``index_db``), the files on disk.
 
 KEY = "a" * 40
 
 
-def make(db: IndexDB, tmp_path, max_bytes=10_000_000):
-    return db.cache(tmp_path / "cache", max_bytes=max_bytes)
+def make(index_db: IndexDB, tmp_path, max_bytes=10_000_000):
+    return index_db.cache(tmp_path / "cache", max_bytes=max_bytes)
 
 
-def test_chunk_round_trip_and_restart(db, tmp_path):
-    cache = make(db, tmp_path)
+def test_chunk_round_trip_and_restart(index_db, tmp_path):
+    cache = make(index_db, tmp_path)
     cache.put_chunk(KEY, b"frames")
     assert cache.get_chunk(KEY) == b"frames"
     cache.close()
-    again = make(db, tmp_path)
+    again = make(index_db, tmp_path)
     assert again.get_chunk(KEY) == b"frames"
     assert again.total_bytes == len(b"frames")
 
 
-def test_article_round_trip(db, tmp_path):
-    cache = make(db, tmp_path)
+def test_article_round_trip(index_db, tmp_path):
+    cache = make(index_db, tmp_path)
     cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={"engine": "espeak"})
     article = cache.get_article(KEY)
     assert article is not None
@@ -42,8 +42,8 @@ def test_article_round_trip(db, tmp_path):
     assert article.meta == {"engine": "espeak"}
 
 
-def test_crash_before_metadata_leaves_nothing_servable(db, tmp_path, monkeypatch):
-    cache = make(db, tmp_path)
+def test_crash_before_metadata_leaves_nothing_servable(index_db, tmp_path, monkeypatch):
+    cache = make(index_db, tmp_path)
     real_replace = os.replace
 
     def crash_on_metadata(src, dst):
@@ -59,7 +59,7 @@ def test_crash_before_metadata_leaves_nothing_servable(db, tmp_path, monkeypatch
     assert list((tmp_path / "cache" / "tmp").iterdir()) == []
     cache.close()
     # A restart removes the orphaned audio the crash left under its final name.
-    make(db, tmp_path)
+    make(index_db, tmp_path)
     assert list((tmp_path / "cache" / "articles").glob("*/*")) == []
 
 
@@ -70,8 +70,8 @@ def dead_pid() -> int:
     return proc.pid
 
 
-def test_leftovers_of_dead_writers_are_removed_at_start_and_live_ones_kept(db, tmp_path):
-    make(db, tmp_path).close()
+def test_leftovers_of_dead_writers_are_removed_at_start_and_live_ones_kept(index_db, tmp_path):
+    make(index_db, tmp_path).close()
     tmp = tmp_path / "cache" / "tmp"
     dead = tmp / f"{KEY}.mp3.{_HOST}-{dead_pid()}.{'0' * 32}.part"
     dead_marker = tmp / f"{KEY}.{_HOST}-{dead_pid()}.writing"
@@ -83,17 +83,19 @@ def test_leftovers_of_dead_writers_are_removed_at_start_and_live_ones_kept(db, t
         path.write_bytes(b"half")
     an_hour_ago = time.time() - 3601
     os.utime(stale, (an_hour_ago, an_hour_ago))
-    make(db, tmp_path).close()
+    make(index_db, tmp_path).close()
     assert sorted(p.name for p in tmp.iterdir()) == sorted(
         p.name for p in (live, elsewhere, unknown)
     )
 
 
-def test_a_second_process_opening_the_cache_spares_an_article_being_written(db, tmp_path, monkeypatch):
+def test_a_second_process_opening_the_cache_spares_an_article_being_written(
+    index_db, tmp_path, monkeypatch
+):
     # A batch beside the service is supported: its start must not take the service's
     # in-flight files (the .json still in tmp/, the .mp3 and .vtt renamed already) for a
     # crash's leftovers.
-    cache = make(db, tmp_path)
+    cache = make(index_db, tmp_path)
     real_replace = os.replace
     renaming_meta, go_on = threading.Event(), threading.Event()
 
@@ -117,7 +119,13 @@ def test_a_second_process_opening_the_cache_spares_an_article_being_written(db, 
     try:
         assert renaming_meta.wait(30)
         other = subprocess.run(
-            [sys.executable, "-c", OPEN_AND_CLOSE, str(tmp_path / "cache"), db.postgres or ""],
+            [
+                sys.executable,
+                "-c",
+                OPEN_AND_CLOSE,
+                str(tmp_path / "cache"),
+                index_db.postgres or "",
+            ],
             capture_output=True,
             text=True,
             timeout=60,
@@ -142,8 +150,8 @@ AudioCache(Path(sys.argv[1]), max_bytes=10**9, database_url=sys.argv[2] or None)
 """
 
 
-def test_least_recently_used_entries_are_evicted(db, tmp_path):
-    cache = make(db, tmp_path, max_bytes=1024 * 1024)
+def test_least_recently_used_entries_are_evicted(index_db, tmp_path):
+    cache = make(index_db, tmp_path, max_bytes=1024 * 1024)
     mib = 1024 * 1024
     cache.put_chunk("1" * 40, b"x" * (mib // 2))
     cache.put_chunk("2" * 40, b"x" * (mib // 2))
@@ -155,25 +163,25 @@ def test_least_recently_used_entries_are_evicted(db, tmp_path):
     assert cache.total_bytes <= mib
 
 
-def test_alias_expires(db, tmp_path):
-    cache = make(db, tmp_path)
+def test_alias_expires(index_db, tmp_path):
+    cache = make(index_db, tmp_path)
     cache.set_alias("b" * 40, KEY, ttl=-1)
     assert cache.get_alias("b" * 40) is None
     cache.set_alias("b" * 40, KEY)
     assert cache.get_alias("b" * 40) == KEY
 
 
-def test_keys_cannot_escape_the_cache(db, tmp_path):
+def test_keys_cannot_escape_the_cache(index_db, tmp_path):
     with pytest.raises(CacheError):
-        make(db, tmp_path).get_chunk("../../etc/passwd")
+        make(index_db, tmp_path).get_chunk("../../etc/passwd")
 
 
-def test_readiness_probe_sees_a_writable_cache(db, tmp_path):
-    assert make(db, tmp_path).writable()
+def test_readiness_probe_sees_a_writable_cache(index_db, tmp_path):
+    assert make(index_db, tmp_path).writable()
 
 
-def test_pinned_articles_are_never_evicted_and_do_not_count_against_the_cap(db, tmp_path):
-    cache = db.cache(tmp_path, max_bytes=1024 * 1024)
+def test_pinned_articles_are_never_evicted_and_do_not_count_against_the_cap(index_db, tmp_path):
+    cache = index_db.cache(tmp_path, max_bytes=1024 * 1024)
     pinned, loose = "1" * 40, "2" * 40
     cache.pin(pinned, "bai-1")
     cache.put_article(pinned, mp3=b"x" * 700_000, vtt="WEBVTT\n", meta={})
@@ -185,8 +193,8 @@ def test_pinned_articles_are_never_evicted_and_do_not_count_against_the_cap(db, 
     assert cache.get_article(loose) is None
 
 
-def test_unpin_says_when_no_owner_is_left_and_remove_deletes_now(db, tmp_path):
-    cache = db.cache(tmp_path, max_bytes=10**9)
+def test_unpin_says_when_no_owner_is_left_and_remove_deletes_now(index_db, tmp_path):
+    cache = index_db.cache(tmp_path, max_bytes=10**9)
     cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
     cache.pin(KEY, "a")
     cache.pin(KEY, "b")
@@ -200,18 +208,18 @@ def test_unpin_says_when_no_owner_is_left_and_remove_deletes_now(db, tmp_path):
 # -- shortcuts: aliases and page validators are pruned ------------------------------------
 
 
-def shortcuts(db: IndexDB, root) -> tuple[list[str], list[str]]:
+def shortcuts(index_db: IndexDB, root) -> tuple[list[str], list[str]]:
     """The aliases and the page URLs in the index, sorted."""
-    aliases = sorted(row[0] for row in db.rows(root, "SELECT alias FROM aliases"))
-    pages = sorted(row[0] for row in db.rows(root, "SELECT url FROM pages"))
+    aliases = sorted(row[0] for row in index_db.rows(root, "SELECT alias FROM aliases"))
+    pages = sorted(row[0] for row in index_db.rows(root, "SELECT url FROM pages"))
     return aliases, pages
 
 
-def age(db: IndexDB, root, seconds: float) -> None:
+def age(index_db: IndexDB, root, seconds: float) -> None:
     """Make every shortcut ``seconds`` older (and its expiry that much nearer)."""
     for table in ("aliases", "pages"):
-        db.run(root, f"UPDATE {table} SET created = created - :s", s=seconds)
-    db.run(root, "UPDATE aliases SET expires = expires - :s", s=seconds)
+        index_db.run(root, f"UPDATE {table} SET created = created - :s", s=seconds)
+    index_db.run(root, "UPDATE aliases SET expires = expires - :s", s=seconds)
 
 
 def add_shortcuts(cache: AudioCache, target: str, n: int, prefix: str) -> None:
@@ -226,9 +234,9 @@ def add_shortcuts(cache: AudioCache, target: str, n: int, prefix: str) -> None:
         )
 
 
-def test_shortcuts_go_with_the_article_they_lead_to(db, tmp_path):
+def test_shortcuts_go_with_the_article_they_lead_to(index_db, tmp_path):
     root = tmp_path / "cache"
-    cache = db.cache(root, max_bytes=1024 * 1024)
+    cache = index_db.cache(root, max_bytes=1024 * 1024)
     kept, removed, evicted = "1" * 40, "2" * 40, "3" * 40
     for key in (kept, removed, evicted):
         cache.put_article(key, mp3=b"x" * 300_000, vtt="WEBVTT\n", meta={})
@@ -238,15 +246,15 @@ def test_shortcuts_go_with_the_article_they_lead_to(db, tmp_path):
     cache.get_article(kept)  # more recent than the third
     cache.put_article("4" * 40, mp3=b"y" * 600_000, vtt="WEBVTT\n", meta={})  # evicts it
     assert cache.get_article(evicted) is None
-    assert shortcuts(db, root) == (
+    assert shortcuts(index_db, root) == (
         [f"1{0:039d}", f"1{1:039d}"],
         ["https://langson.gov.vn/10", "https://langson.gov.vn/11"],
     )
 
 
-def test_shortcuts_that_lead_nowhere_for_an_hour_expire_or_overflow_are_pruned(db, tmp_path):
+def test_shortcuts_that_lead_nowhere_for_an_hour_expire_or_overflow_are_pruned(index_db, tmp_path):
     root = tmp_path / "cache"
-    cache = make(db, tmp_path)
+    cache = make(index_db, tmp_path)
     stored, pending = "1" * 40, "2" * 40
     cache.put_article(stored, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
     add_shortcuts(cache, stored, 3, "s")  # lead to a stored article: kept
@@ -254,31 +262,31 @@ def test_shortcuts_that_lead_nowhere_for_an_hour_expire_or_overflow_are_pruned(d
     cache.set_alias("a" * 40, "p" + f"{0:039d}")  # an alias of a pruned alias: pruned
     cache.set_alias("e" * 40, stored, ttl=10)  # expires: pruned
     cache.close()
-    age(db, root, 3601)
-    cache = make(db, tmp_path)
+    age(index_db, root, 3601)
+    cache = make(index_db, tmp_path)
     add_shortcuts(cache, pending, 1, "n")  # a job still running (young): kept
     cache.close()
-    cache = db.cache(root, max_bytes=10**9, max_shortcuts=3)  # the 3 newest of each
-    assert shortcuts(db, root) == (
+    cache = index_db.cache(root, max_bytes=10**9, max_shortcuts=3)  # the 3 newest of each
+    assert shortcuts(index_db, root) == (
         [f"n{0:039d}", f"s{1:039d}", f"s{2:039d}"],
         ["https://langson.gov.vn/n0", "https://langson.gov.vn/s1", "https://langson.gov.vn/s2"],
     )
 
 
-def test_a_busy_service_prunes_its_shortcuts_every_minute(db, tmp_path, monkeypatch):
+def test_a_busy_service_prunes_its_shortcuts_every_minute(index_db, tmp_path, monkeypatch):
     root = tmp_path / "cache"
-    cache = db.cache(root, max_bytes=10**9, max_shortcuts=4)
+    cache = index_db.cache(root, max_bytes=10**9, max_shortcuts=4)
     cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
     add_shortcuts(cache, KEY, 6, "b")
-    assert len(shortcuts(db, root)[0]) == 6  # less than a minute since the last pruning
+    assert len(shortcuts(index_db, root)[0]) == 6  # less than a minute since the last pruning
     monkeypatch.setattr("tts_service.cache_index.index.PRUNE_INTERVAL_S", 0.0)
     assert cache.get_alias(f"b{5:039d}") == KEY
-    assert tuple(map(len, shortcuts(db, root))) == (4, 4)
+    assert tuple(map(len, shortcuts(index_db, root))) == (4, 4)
 
 
 def test_an_index_from_before_shortcuts_were_dated_is_migrated(tmp_path):
     # SQLite only, as every index made before the migration runner.
-    db = IndexDB(None)
+    index_db = IndexDB(None)
     root = tmp_path / "cache"
     root.mkdir()
     raw = sqlite3.connect(root / "index.sqlite3")
@@ -292,7 +300,7 @@ def test_an_index_from_before_shortcuts_were_dated_is_migrated(tmp_path):
         )
         raw.execute("INSERT INTO aliases VALUES (?, ?, NULL)", ("b" * 40, "c" * 40))
     raw.close()
-    cache = make(db, tmp_path)
+    cache = make(index_db, tmp_path)
     # Its old rows count from now: a shortcut to a job that may still run is not pruned.
     assert cache.get_alias("b" * 40) == "c" * 40
     cache.set_page("https://langson.gov.vn/a", "r", etag='"v1"', last_modified=None, article=KEY)
@@ -305,7 +313,7 @@ OLD_INDEX = Path(__file__).parent / "fixtures" / "audio_index_v0.sql"
 def test_an_index_made_by_the_sqlite3_code_is_adopted_with_everything_in_it(tmp_path):
     # SQLite only: the index every installation has today, made by the code before
     # SQLAlchemy (its dump: tests/fixtures/audio_index_v0.sql), with its files on disk.
-    db = IndexDB(None)
+    index_db = IndexDB(None)
     root = tmp_path / "cache"
     root.mkdir()
     raw = sqlite3.connect(root / "index.sqlite3")
@@ -327,27 +335,29 @@ def test_an_index_made_by_the_sqlite3_code_is_adopted_with_everything_in_it(tmp_
             (folder / f"{key}.vtt").write_text("WEBVTT\n")
             (folder / f"{key}.json").write_text("{}")
             (folder / f"{key}.mp3").write_bytes(b"a" * (size - 7 - 2))
-    cache = db.cache(root, max_bytes=10**9)
+    cache = index_db.cache(root, max_bytes=10**9)
     cache.close()
-    after = {table: sorted(db.rows(root, f"SELECT * FROM {table}")) for table in before}
+    after = {table: sorted(index_db.rows(root, f"SELECT * FROM {table}")) for table in before}
     assert after == before
     assert before["totals"] == [("all", 21048), ("unpinned", 11016)]
-    assert db.rows(root, "SELECT version FROM schema_version WHERE component = 'audio_index'") == [
-        (1,)
-    ]
+    assert index_db.rows(
+        root, "SELECT version FROM schema_version WHERE component = 'audio_index'"
+    ) == [(1,)]
     # And it goes on working: the cap now below the unpinned bytes takes only unpinned ones.
-    cache = db.cache(root, max_bytes=4000)
+    cache = index_db.cache(root, max_bytes=4000)
     cache.put_chunk("f" * 40, b"z" * 3000)
     assert cache.get_article(f"{10:040x}") is not None  # pinned twice
     assert cache.get_article(f"{11:040x}") is not None  # pinned
     assert cache.get_article(f"{12:040x}") is None  # unpinned, evicted
     assert cache.get_alias("b" * 40) is None  # its shortcut went with it
-    assert cache.total_bytes == sum(size for *_, size in db.rows(root, "SELECT size FROM entries"))
+    assert cache.total_bytes == sum(
+        size for *_, size in index_db.rows(root, "SELECT size FROM entries")
+    )
 
 
-def test_removing_an_article_leaves_none_of_its_files(db, tmp_path):
+def test_removing_an_article_leaves_none_of_its_files(index_db, tmp_path):
     # Found by mutation testing: the .json could stay behind unnoticed.
-    cache = make(db, tmp_path)
+    cache = make(index_db, tmp_path)
     cache.put_article(KEY, mp3=b"ID3mp3", vtt="WEBVTT\n", meta={})
     cache.put_chunk("b" * 40, b"frames")
     cache.remove("article", KEY)
@@ -355,9 +365,9 @@ def test_removing_an_article_leaves_none_of_its_files(db, tmp_path):
     assert sorted(p.name for p in (tmp_path / "cache").glob("*/*/*")) == []
 
 
-def test_a_cache_exactly_at_its_cap_keeps_everything(db, tmp_path):
+def test_a_cache_exactly_at_its_cap_keeps_everything(index_db, tmp_path):
     # Found by mutation testing: "<= max_bytes" could become "< max_bytes" unnoticed.
-    cache = make(db, tmp_path, max_bytes=2 * 1000)
+    cache = make(index_db, tmp_path, max_bytes=2 * 1000)
     cache.put_chunk("1" * 40, b"x" * 1000)
     cache.put_chunk("2" * 40, b"x" * 1000)
     assert cache.total_bytes == 2000

@@ -13,8 +13,6 @@ import subprocess
 import sys
 import textwrap
 
-from tests.cache_db import db  # noqa: F401 - the fixture
-
 WRITER = textwrap.dedent(
     """
     import hashlib, sys
@@ -33,17 +31,19 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_kill_9_during_writes_leaves_only_complete_articles(db, tmp_path):
+def test_kill_9_during_writes_leaves_only_complete_articles(index_db, tmp_path):
     root = tmp_path / "cache"
     for _ in range(3):
         with subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(root), db.postgres or ""], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", WRITER, str(root), index_db.postgres or ""],
+            stdout=subprocess.PIPE,
+            text=True,
         ) as proc:
             assert proc.stdout is not None
             assert proc.stdout.readline().strip() == "writing"
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-        cache = db.cache(root, max_bytes=10**10)
+        cache = index_db.cache(root, max_bytes=10**10)
         articles = list((root / "articles").glob("*/*.json"))
         assert articles
         for meta in articles:
@@ -55,10 +55,12 @@ def test_kill_9_during_writes_leaves_only_complete_articles(db, tmp_path):
             assert stored.mp3_path.read_bytes() == key.encode() * 50_000
         assert list((root / "tmp").iterdir()) == []
         # The index knows exactly the complete articles, and its totals their bytes.
-        indexed = sorted(key for (key,) in db.rows(root, "SELECT key FROM entries"))
+        indexed = sorted(key for (key,) in index_db.rows(root, "SELECT key FROM entries"))
         assert indexed == sorted(meta.stem for meta in articles)
-        [(total,)] = db.rows(root, "SELECT bytes FROM totals WHERE name = 'all'")
-        assert total == cache.total_bytes == sum(
-            size for (size,) in db.rows(root, "SELECT size FROM entries")
+        [(total,)] = index_db.rows(root, "SELECT bytes FROM totals WHERE name = 'all'")
+        assert (
+            total
+            == cache.total_bytes
+            == sum(size for (size,) in index_db.rows(root, "SELECT size FROM entries"))
         )
         cache.close()

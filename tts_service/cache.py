@@ -35,8 +35,9 @@ PostgreSQL database of ``TTS_DATABASE_URL``, which several machines' processes s
 
 Failures of the disk or of the database (a full disk: ``ENOSPC``, "database or disk is
 full"; PostgreSQL gone) surface as :class:`~tts_service.errors.CacheError`, never as
-``OSError`` or a driver's error. A write that fails leaves the index and the files agreeing: what could
-not be indexed is removed again. Refreshing an entry's last access is best effort.
+``OSError`` or a driver's error. A write that fails leaves the index and the files
+agreeing: what could not be indexed is removed again. Refreshing an entry's last access
+is best effort.
 """
 
 from __future__ import annotations

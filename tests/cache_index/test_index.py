@@ -25,7 +25,7 @@ def url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 
 @pytest.fixture
-def opened(url: str) -> Iterator[list[AudioIndex]]:
+def opened() -> Iterator[list[AudioIndex]]:
     """Indexes a test opens on ``url``, closed after it."""
     indexes: list[AudioIndex] = []
     yield indexes

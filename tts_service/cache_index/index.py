@@ -159,9 +159,10 @@ class AudioIndex:
     def keys(self) -> list[Key]:
         """Every indexed ``(kind, key)`` (to reconcile the index with the stored audio)."""
         with self._read() as conn:
-            return [(str(kind), str(key)) for kind, key in conn.execute(
-                sa.select(entries.c.kind, entries.c.key)
-            )]
+            return [
+                (str(kind), str(key))
+                for kind, key in conn.execute(sa.select(entries.c.kind, entries.c.key))
+            ]
 
     def remove(self, kind: str, key: str) -> None:
         """Forget an entry (and, for an article, the shortcuts leading to it)."""
@@ -186,8 +187,9 @@ class AudioIndex:
         self.flush()
         with self._write() as conn:
             total = int(
-                conn.execute(sa.select(totals.c.bytes).where(totals.c.name == "unpinned"))
-                .scalar_one()
+                conn.execute(
+                    sa.select(totals.c.bytes).where(totals.c.name == "unpinned")
+                ).scalar_one()
             )
             victims: list[Key] = []
             # In pages: a few victims are wanted, out of perhaps 300,000 rows.
@@ -206,7 +208,9 @@ class AudioIndex:
             # Pinned meanwhile (another process, PostgreSQL): it stays.
             return self._delete(conn, victims, only_unpinned=True)
 
-    def _delete(self, conn: Connection, victims: Sequence[Key], *, only_unpinned: bool) -> list[Key]:
+    def _delete(
+        self, conn: Connection, victims: Sequence[Key], *, only_unpinned: bool
+    ) -> list[Key]:
         """Delete entries and their shortcuts; keep the totals (PostgreSQL); what went."""
         if not victims:
             return []
@@ -217,14 +221,18 @@ class AudioIndex:
         freed = freed_unpinned = 0
         for start in range(0, len(victims), _BATCH):
             part = victims[start : start + _BATCH]
-            where = sa.tuple_(entries.c.kind, entries.c.key).in_(part)
+            where: sa.ColumnElement[bool] = sa.tuple_(entries.c.kind, entries.c.key).in_(part)
             if only_unpinned:
                 where = sa.and_(where, sa.not_(pinned(entries)))
             if postgres:
                 # The pin state before the delete decides which total the bytes leave.
                 rows = conn.execute(
-                    sa.select(entries.c.kind, entries.c.key, entries.c.size,
-                              pinned(entries).label("pinned")).where(where)
+                    sa.select(
+                        entries.c.kind,
+                        entries.c.key,
+                        entries.c.size,
+                        pinned(entries).label("pinned"),
+                    ).where(where)
                 ).all()
                 conn.execute(entries.delete().where(where))
                 for kind, key, size, is_pinned in rows:
@@ -294,14 +302,19 @@ class AudioIndex:
         """Keep article ``key`` out of eviction for as long as ``owner`` holds it."""
         with self._write() as conn:
             if self.dialect != "postgresql":
-                conn.execute(_insert(self.dialect, pins).values(key=key, owner=owner)
-                             .on_conflict_do_nothing())
+                conn.execute(
+                    _insert(self.dialect, pins)
+                    .values(key=key, owner=owner)
+                    .on_conflict_do_nothing()
+                )
                 return
             _lock_keys(conn, [key])
             first = not _is_pinned(conn, "article", key)
             added = conn.execute(
-                _insert(self.dialect, pins).values(key=key, owner=owner)
-                .on_conflict_do_nothing().returning(pins.c.key)
+                _insert(self.dialect, pins)
+                .values(key=key, owner=owner)
+                .on_conflict_do_nothing()
+                .returning(pins.c.key)
             ).first()
             if added is not None and first:
                 _add_totals(conn, 0, -_article_size(conn, key))
@@ -324,8 +337,11 @@ class AudioIndex:
     def set_alias(self, alias: str, target: str, *, ttl: float | None = None) -> None:
         """Point ``alias`` at article ``target``, for ``ttl`` seconds or for good."""
         now = time.time()
-        values = {"target": target, "expires": now + ttl if ttl is not None else None,
-                  "created": now}
+        values = {
+            "target": target,
+            "expires": now + ttl if ttl is not None else None,
+            "created": now,
+        }
         insert = _insert(self.dialect, aliases).values(alias=alias, **values)
         with self._write() as conn:
             conn.execute(insert.on_conflict_do_update(index_elements=["alias"], set_=values))
@@ -357,12 +373,21 @@ class AudioIndex:
         return (row[0], row[1], str(row[2])) if row else None
 
     def set_page(
-        self, url: str, reading: str, *, etag: str | None, last_modified: str | None,
+        self,
+        url: str,
+        reading: str,
+        *,
+        etag: str | None,
+        last_modified: str | None,
         article: str,
     ) -> None:
         """Remember how a page was last read."""
-        values = {"etag": etag, "last_modified": last_modified, "article": article,
-                  "created": time.time()}
+        values = {
+            "etag": etag,
+            "last_modified": last_modified,
+            "article": article,
+            "created": time.time(),
+        }
         insert = _insert(self.dialect, pages).values(url=url, selector=reading, **values)
         with self._write() as conn:
             conn.execute(
@@ -396,7 +421,9 @@ class AudioIndex:
             # Twice: an alias whose target alias just went leads nowhere in turn.
             for _ in range(2):
                 conn.execute(
-                    aliases.delete().where(aliases.c.created < cutoff, _leads_nowhere(aliases.c.target))
+                    aliases.delete().where(
+                        aliases.c.created < cutoff, _leads_nowhere(aliases.c.target)
+                    )
                 )
             conn.execute(
                 pages.delete().where(pages.c.created < cutoff, _leads_nowhere(pages.c.article))
@@ -467,7 +494,9 @@ def _forget_shortcuts(conn: Connection, articles: list[str]) -> None:
 def _is_pinned(conn: Connection, kind: str, key: str) -> bool:
     if kind != "article":
         return False
-    return conn.execute(sa.select(sa.literal(1)).where(pins.c.key == key).limit(1)).first() is not None
+    return (
+        conn.execute(sa.select(sa.literal(1)).where(pins.c.key == key).limit(1)).first() is not None
+    )
 
 
 def _article_size(conn: Connection, key: str) -> int:
@@ -501,4 +530,3 @@ def _lock_keys(conn: Connection, keys: list[str]) -> None:
 def _lock_id(key: str) -> int:
     """A signed 64-bit advisory lock id for a key (a namespace in the high half)."""
     return (zlib.crc32(b"tts audio index") << 32 | zlib.crc32(key.encode())) - (1 << 63)
-

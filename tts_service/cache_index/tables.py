@@ -9,7 +9,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-__all__ = ["TOTALS", "aliases", "entries", "metadata", "pages", "pinned", "pins", "recount", "totals"]
+__all__ = [
+    "TOTALS",
+    "aliases",
+    "entries",
+    "metadata",
+    "pages",
+    "pinned",
+    "pins",
+    "recount",
+    "totals",
+]
 
 metadata = sa.MetaData()
 

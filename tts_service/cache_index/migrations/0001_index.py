@@ -56,12 +56,12 @@ def upgrade(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=True)
     inspector = sa.inspect(conn)
     now = time.time()
-    for table in ("aliases", "pages"):
-        if "created" not in {column["name"] for column in inspector.get_columns(table)}:
+    for name in ("aliases", "pages"):
+        if "created" not in {column["name"] for column in inspector.get_columns(name)}:
             conn.exec_driver_sql(
-                f"ALTER TABLE {table} ADD COLUMN created DOUBLE PRECISION NOT NULL DEFAULT 0"
+                f"ALTER TABLE {name} ADD COLUMN created DOUBLE PRECISION NOT NULL DEFAULT 0"
             )
-            conn.execute(sa.table(table, sa.column("created")).update().values(created=now))
+            conn.execute(sa.table(name, sa.column("created")).update().values(created=now))
     for table in metadata.sorted_tables:
         present = {index["name"] for index in inspector.get_indexes(table.name)}
         for index in table.indexes:
@@ -71,4 +71,3 @@ def upgrade(conn: Connection) -> None:
         for trigger in _SQLITE_TRIGGERS:
             conn.exec_driver_sql(trigger)
     recount(conn)
-
