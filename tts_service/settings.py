@@ -202,7 +202,8 @@ class Settings(BaseSettings):
     # How long a presigned audio URL stays valid.
     audio_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     # The database of the index, registry, jobs and coordination: sqlite:///<file> or
-    # postgresql+psycopg://user@host:5432/db; unset = SQLite in the cache directory.
+    # postgresql+psycopg://user@host:5432/db; unset = SQLite in the cache directory. Read
+    # by the audio cache's index (unset: index.sqlite3 there); the rest still to be wired.
     database_url: str | None = None
 
     host: str = "127.0.0.1"
