@@ -62,4 +62,4 @@ def index_db(request: pytest.FixtureRequest) -> Iterator[IndexDB]:
     )
     yield backend
     for cache in backend.opened:
-        cache.index.engine.dispose()
+        cache.close()

@@ -30,7 +30,7 @@ def opened() -> Iterator[list[AudioIndex]]:
     indexes: list[AudioIndex] = []
     yield indexes
     for index in indexes:
-        index.engine.dispose()
+        index.close()
 
 
 def open_index(url: str, opened: list[AudioIndex]) -> AudioIndex:
@@ -189,4 +189,4 @@ def test_a_database_gone_after_start_is_a_cache_error_not_a_crash(postgres_serve
         index.touch("chunk", key(1))
         index.flush()  # best effort: logged, not raised
     finally:
-        index.engine.dispose()
+        index.close()

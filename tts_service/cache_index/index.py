@@ -24,11 +24,13 @@ Every failure of the database surfaces as :class:`~tts_service.errors.CacheError
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
@@ -78,6 +80,7 @@ class AudioIndex:
         self.dialect = dialect_of(engine)
         self.max_shortcuts = max_shortcuts
         self._reads = read_engine(engine)
+        self._lookups = _Lookups(self._reads)
         self._lock = threading.Lock()
         self._touched: dict[Key, float] = {}
         # Last-access refreshes not written yet, and when they last were.
@@ -87,6 +90,7 @@ class AudioIndex:
         try:
             migrate(engine, COMPONENT, load_migrations("tts_service.cache_index.migrations"))
         except (TTSError, sa.exc.SQLAlchemyError) as exc:
+            self._lookups.close()
             engine.dispose()
             raise CacheError(f"cannot open the audio index: {exc}") from exc
         if self.dialect == "sqlite":
@@ -171,9 +175,8 @@ class AudioIndex:
 
     def total(self, name: str = "all") -> int:
         """A running total (``"all"`` or ``"unpinned"``): one row, however many entries."""
-        with self._read() as conn:
-            value = conn.execute(sa.select(totals.c.bytes).where(totals.c.name == name)).scalar()
-        return int(value or 0)
+        row = self._lookups.first(_TOTAL, name=name)
+        return int(row[0]) if row else 0
 
     def evict(self, max_bytes: int) -> list[Key]:
         """Forget least recently used unpinned entries until they fit ``max_bytes``.
@@ -349,10 +352,7 @@ class AudioIndex:
     def get_alias(self, alias: str) -> str | None:
         """Return the article an alias points at, unless it has expired."""
         self.maybe_prune()
-        with self._read() as conn:
-            row = conn.execute(
-                sa.select(aliases.c.target, aliases.c.expires).where(aliases.c.alias == alias)
-            ).first()
+        row = self._lookups.first(_ALIAS, alias=alias)
         if row is None:
             return None
         target, expires = row
@@ -364,12 +364,7 @@ class AudioIndex:
 
     def get_page(self, url: str, reading: str) -> tuple[str | None, str | None, str] | None:
         """``(etag, last_modified, article id)`` of the last read of a page, if any."""
-        with self._read() as conn:
-            row = conn.execute(
-                sa.select(pages.c.etag, pages.c.last_modified, pages.c.article).where(
-                    pages.c.url == url, pages.c.selector == reading
-                )
-            ).first()
+        row = self._lookups.first(_PAGE, url=url, reading=reading)
         return (row[0], row[1], str(row[2])) if row else None
 
     def set_page(
@@ -458,10 +453,79 @@ class AudioIndex:
     def close(self) -> None:
         """Write the pending refreshes, then close the database's connections."""
         self.flush()
+        self._lookups.close()
         self.engine.dispose()
 
 
 # -- statements ------------------------------------------------------------------------
+
+# The lookups of a cache hit and of every store's cap check, built once.
+_ALIAS = sa.select(aliases.c.target, aliases.c.expires).where(
+    aliases.c.alias == sa.bindparam("alias")
+)
+_PAGE = sa.select(pages.c.etag, pages.c.last_modified, pages.c.article).where(
+    pages.c.url == sa.bindparam("url"), pages.c.selector == sa.bindparam("reading")
+)
+_TOTAL = sa.select(totals.c.bytes).where(totals.c.name == sa.bindparam("name"))
+
+
+class _Lookups:
+    """The one-row reads on a hit's path, as cheap as the dialect allows.
+
+    On SQLite they cost what the old ``sqlite3`` index cost: one connection kept for them
+    (autocommit, so no write lock; WAL gives each statement a consistent snapshot beside a
+    writer), used under a lock, with each statement compiled from Core once. Through
+    SQLAlchemy's full path (pool checkout, compile cache, result objects, reset on return)
+    an alias lookup took 40 times as long (docs/benchmarks.md). On PostgreSQL the network
+    round trip dominates, so they take the ordinary pooled path.
+    """
+
+    def __init__(self, reads: Engine) -> None:
+        self._reads = reads
+        self._lock = threading.Lock()
+        self._compiled: dict[int, tuple[str, tuple[str, ...]]] = {}
+        self._raw: Any = None
+        if dialect_of(reads) == "sqlite":
+            try:
+                self._raw = reads.raw_connection()
+            except sa.exc.SQLAlchemyError as exc:
+                raise CacheError(f"cannot open the audio index: {exc}") from exc
+
+    def first(self, statement: sa.Select[Any], **params: Any) -> tuple[Any, ...] | None:
+        """The first row of ``statement`` with ``params``, or None."""
+        if self._raw is None:
+            try:
+                with self._reads.connect() as conn:
+                    row = conn.execute(statement, params).first()
+            except sa.exc.SQLAlchemyError as exc:
+                raise CacheError(f"the cache index failed: {exc}") from exc
+            return tuple(row) if row is not None else None
+        sql, order = self._compile(statement)
+        with self._lock:
+            try:
+                cursor = self._raw.cursor()
+                try:
+                    cursor.execute(sql, [params[name] for name in order])
+                    found = cursor.fetchone()
+                finally:
+                    cursor.close()
+            except sqlite3.Error as exc:
+                raise CacheError(f"the cache index failed: {exc}") from exc
+        return tuple(found) if found is not None else None
+
+    def _compile(self, statement: sa.Select[Any]) -> tuple[str, tuple[str, ...]]:
+        compiled = self._compiled.get(id(statement))
+        if compiled is None:
+            done = statement.compile(dialect=self._reads.dialect)
+            compiled = (done.string, tuple(done.positiontup or ()))
+            self._compiled[id(statement)] = compiled
+        return compiled
+
+    def close(self) -> None:
+        if self._raw is not None:
+            with self._lock:
+                self._raw.close()  # back to the pool, which the engine then disposes
+                self._raw = None
 
 
 def _insert(dialect: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
