@@ -190,3 +190,23 @@ def test_a_database_gone_after_start_is_a_cache_error_not_a_crash(postgres_serve
         index.flush()  # best effort: logged, not raised
     finally:
         index.close()
+
+
+def test_the_service_puts_its_index_where_tts_database_url_says(tmp_path, postgres_url):
+    from tts_service.api.main import build_service
+    from tts_service.settings import Settings
+
+    settings = Settings(cache_dir=tmp_path / "cache", database_url=postgres_url)
+    service = build_service(settings)
+    try:
+        service.cache.put_chunk(key(1), b"frames")
+        assert service.cache.index.dialect == "postgresql"
+    finally:
+        service.cache.close()
+    engine = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT key, size FROM entries")).all() == [(key(1), 6)]
+    finally:
+        engine.dispose()
+    assert not (tmp_path / "cache" / "index.sqlite3").exists()
