@@ -8,7 +8,9 @@ so the access refreshes are real writes (one per key a minute, batched):
 
 - ``alias + article``: ``get_alias`` then ``get_article`` (a hit's index work and files);
 - ``get_alias``: the index read alone;
-- ``get_chunk``: a stored chunk's bytes and its access.
+- ``get_chunk``: a stored chunk's bytes and its access;
+- ``record``: for scale, the index write of a store (upsert + cap check: ``_record``),
+  without the file's fsync that dominates a real store.
 
 ``--code DIR`` imports ``tts_service`` from another checkout, to compare code versions on
 the same machine in the same minute (``git archive <rev> tts_service | tar -x -C DIR``)::
@@ -76,10 +78,14 @@ def measure(calls: int) -> dict[str, Any]:
         def chunk(n: int) -> None:
             assert cache.get_chunk(chunks[n % CHUNKS]) is not None
 
+        def record(n: int) -> None:
+            cache._record("chunk", f"d{n:039x}", 5000)
+
         results = {
             "alias + article": timed(hit, calls),
             "get_alias": timed(alias, calls),
             "get_chunk": timed(chunk, calls),
+            "record": timed(record, calls // 4),
         }
         cache.close()
     return results

@@ -23,6 +23,7 @@ Every failure of the database surfaces as :class:`~tts_service.errors.CacheError
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import threading
@@ -137,18 +138,18 @@ class AudioIndex:
 
     def record(self, kind: str, key: str, size: int) -> None:
         """Index an entry just stored (or stored again: its size may change)."""
-        now = time.time()
+        row = {"key": key, "kind": kind, "size": size, "now": time.time()}
         with self._write() as conn:
             if self.dialect != "postgresql":
                 # An upsert, not INSERT OR REPLACE: the totals' triggers see a replaced
                 # entry's old size go (an UPDATE), where REPLACE's hidden delete fires nothing.
-                conn.execute(_upsert_entry(self.dialect, kind, key, size, now))
+                conn.execute(_upsert_entry(self.dialect), row)
                 return
             _lock_keys(conn, [key])
             old = conn.execute(
                 sa.select(entries.c.size).where(entries.c.kind == kind, entries.c.key == key)
             ).scalar()
-            conn.execute(_upsert_entry(self.dialect, kind, key, size, now))
+            conn.execute(_upsert_entry(self.dialect), row)
             delta = size - int(old or 0)
             _add_totals(conn, delta, 0 if _is_pinned(conn, kind, key) else delta)
 
@@ -533,8 +534,16 @@ def _insert(dialect: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
-def _upsert_entry(dialect: str, kind: str, key: str, size: int, now: float) -> sa.Executable:
-    insert = _insert(dialect, entries).values(key=key, kind=kind, size=size, last_access=now)
+@functools.cache
+def _upsert_entry(dialect: str) -> sa.Executable:
+    """An entry's upsert (bound: ``key``, ``kind``, ``size``, ``now``), built once: building
+    its ``excluded`` columns cost more CPU than the statement's execution."""
+    insert = _insert(dialect, entries).values(
+        key=sa.bindparam("key"),
+        kind=sa.bindparam("kind"),
+        size=sa.bindparam("size"),
+        last_access=sa.bindparam("now"),
+    )
     return insert.on_conflict_do_update(
         index_elements=["kind", "key"],
         set_={"size": insert.excluded.size, "last_access": insert.excluded.last_access},
