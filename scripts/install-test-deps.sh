@@ -2,7 +2,9 @@
 # Install what the whole test suite needs beyond Python packages, so that nothing is skipped:
 # Debian's Chromium, a Vietnamese font and axe-core for the browser tests
 # (scripts/install-browser-deps.sh), and PostgreSQL 15 for the storage and coordination tests
-# (they start their own server on loopback; SeaweedFS comes from PyPI with the dev extra).
+# (they start their own server on loopback; SeaweedFS comes from PyPI with the dev extra), and
+# nginx for the X-Accel-Redirect audio tests and bench/bench_audio_serving.py (started by the
+# tests on loopback as an unprivileged configuration; the package's own service is not used).
 # Idempotent and quick when everything is there. Without root or sudo it says what is
 # missing and the tests that need it are skipped (or fail, with CI=1).
 set -euo pipefail
@@ -22,4 +24,12 @@ if ! command -v pg_config >/dev/null || [ ! -x "$(pg_config --bindir)/initdb" ];
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     postgresql-15 >/dev/null
+fi
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  echo "Installing nginx with apt-get" >&2
+  $SUDO apt-get update -qq
+  # The tests start nginx themselves, on a free loopback port with their own configuration
+  # (tests/infra/nginx.py); they never use the package's own service.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    nginx >/dev/null
 fi

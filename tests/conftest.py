@@ -10,7 +10,7 @@ import httpx
 import pytest
 from hypothesis import settings
 
-from tests.cache_db import index_db  # noqa: F401 - fixture
+from tests.cache_db import backend, sqlite_backend  # noqa: F401 - fixtures
 from tests.helpers import live_server
 from tests.infra.postgres import postgres_server, postgres_url  # noqa: F401 - fixtures
 from tests.infra.seaweed import s3_location, seaweed_server  # noqa: F401 - fixtures
@@ -60,6 +60,16 @@ def clean_environ() -> Iterator[None]:
     for key in [k for k in os.environ if k.startswith("TTS_")]:
         del os.environ[key]
     os.environ.update(saved)
+
+
+@pytest.fixture(params=["file", "s3"])
+def stores(request):
+    """Where a cache's audio goes: its directory, or SeaweedFS (tests/cache_stores.py)."""
+    from tests.cache_stores import Stores
+
+    if request.param == "file":
+        return Stores("file")
+    return Stores("s3", request.getfixturevalue("s3_location"))
 
 
 @pytest.fixture(scope="session")

@@ -117,3 +117,15 @@ def live_server(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+def local_limiter(per_minute, *, burst=None, reserve=None, clock=None, wait=None):
+    """The engine's rate limiter for one process: a BudgetLimiter over a LocalRateBudget,
+    both on ``clock`` when given (tests pass a fake one)."""
+    from tts_service.coordination.limiter import BudgetLimiter
+    from tts_service.coordination.local import LocalRateBudget
+
+    if clock is None:
+        return BudgetLimiter(LocalRateBudget(per_minute, burst=burst, reserve=reserve))
+    budget = LocalRateBudget(per_minute, burst=burst, reserve=reserve, clock=clock)
+    return BudgetLimiter(budget, clock=clock, wait=wait)

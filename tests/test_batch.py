@@ -370,7 +370,7 @@ def assert_ready_and_decodable(cache: Path, ids: set[str]) -> None:
             assert record is not None and record.status == "ready", (article_id, record)
             stored = audio.get_article(record.audio_key)
             assert stored is not None, article_id
-            assert_whole_audio(stored.mp3_path.read_bytes(), record.duration_s)
+            assert_whole_audio(audio.read_mp3(stored), record.duration_s)
     finally:
         store.close()
         audio.close()

@@ -1,8 +1,8 @@
 """Kill a process while it writes to the cache; nothing partial is ever servable.
 
-On both index backends: SQLite (the writer dies holding the file's write lock, which
-SQLite releases with its process) and PostgreSQL (the server rolls back the dead
-connection's transaction).
+On every store (the cache directory, SeaweedFS) and index database: SQLite (the writer
+dies holding the file's write lock, which SQLite releases with its process) and PostgreSQL
+(the server rolls back the dead connection's transaction). ``backend``: tests/cache_db.py.
 """
 
 from __future__ import annotations
@@ -15,10 +15,14 @@ import textwrap
 
 WRITER = textwrap.dedent(
     """
-    import hashlib, sys
+    import hashlib, os, sys
     from pathlib import Path
     from tts_service.cache import AudioCache
-    cache = AudioCache(Path(sys.argv[1]), max_bytes=10**10, database_url=sys.argv[2] or None)
+    from tts_service.storage import open_blob_store
+    store = open_blob_store(sys.argv[2], s3_endpoint_url=os.environ.get("TTS_S3_ENDPOINT_URL"))
+    cache = AudioCache(
+        Path(sys.argv[1]), max_bytes=10**10, store=store, database_url=sys.argv[3] or None
+    )
     i = 0
     while True:
         key = hashlib.sha256(str(i).encode()).hexdigest()[:40]
@@ -31,36 +35,39 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_kill_9_during_writes_leaves_only_complete_articles(index_db, tmp_path):
+def test_kill_9_during_writes_leaves_only_complete_articles(backend, tmp_path):
     root = tmp_path / "cache"
     for _ in range(3):
         with subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(root), index_db.postgres or ""],
+            [sys.executable, "-c", WRITER, str(root), backend.url(root), backend.postgres or ""],
             stdout=subprocess.PIPE,
             text=True,
+            env=backend.env(),
         ) as proc:
             assert proc.stdout is not None
             assert proc.stdout.readline().strip() == "writing"
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-        cache = index_db.cache(root, max_bytes=10**10)
-        articles = list((root / "articles").glob("*/*.json"))
+        cache = backend.cache(root, max_bytes=10**10)
+        articles = backend.keys(root, "articles/")
         assert articles
-        for meta in articles:
-            key = meta.stem
+        # Only whole articles are left: every key has its three objects.
+        stems = [blob.rsplit("/", 1)[1].split(".")[0] for blob in articles]
+        assert all(stems.count(stem) == 3 for stem in stems), articles
+        for key in sorted(set(stems)):
             stored = cache.get_article(key)
             assert stored is not None
             expected = hashlib.sha256(str(stored.meta["n"]).encode()).hexdigest()[:40]
             assert key == expected
-            assert stored.mp3_path.read_bytes() == key.encode() * 50_000
+            assert cache.read_mp3(stored) == key.encode() * 50_000
         assert list((root / "tmp").iterdir()) == []
         # The index knows exactly the complete articles, and its totals their bytes.
-        indexed = sorted(key for (key,) in index_db.rows(root, "SELECT key FROM entries"))
-        assert indexed == sorted(meta.stem for meta in articles)
-        [(total,)] = index_db.rows(root, "SELECT bytes FROM totals WHERE name = 'all'")
+        indexed = sorted(key for (key,) in backend.rows(root, "SELECT key FROM entries"))
+        assert indexed == sorted(set(stems))
+        [(total,)] = backend.rows(root, "SELECT bytes FROM totals WHERE name = 'all'")
         assert (
             total
             == cache.total_bytes
-            == sum(size for (size,) in index_db.rows(root, "SELECT size FROM entries"))
+            == sum(size for (size,) in backend.rows(root, "SELECT size FROM entries"))
         )
         cache.close()

@@ -141,10 +141,10 @@ def test_normalize_refuses_a_registry_it_cannot_read(tmp_path):
 def test_normalize_unknown_counts_spelled_and_unread_tokens_over_files(tmp_path):
     one, two = tmp_path / "a.txt", tmp_path / "b.txt"
     one.write_text("Sở cấp giấy QXZ cho dân. UBND họp.", encoding="utf-8")
-    two.write_text("Lại là QXZ. Ứng dụng eKYC và VTV.", encoding="utf-8")
+    two.write_text("Lại là QXZ. Ứng dụng X.Ư và VTV.", encoding="utf-8")
     result = CliRunner().invoke(main, ["normalize", "--unknown", str(one), str(two)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "2\tQXZ\tquy ích dét\tSở cấp giấy QXZ cho dân.",
-        "1\teKYC\t(as written)\tỨng dụng eKYC và VTV.",
+        "1\tX.Ư\t(as written)\tỨng dụng X.Ư và VTV.",
     ]

@@ -115,7 +115,7 @@ def expected_audio(tmp_path: Path, text: str) -> tuple[bytes, float]:
         done = reference.find(result.id)
         stored = reference.stored(result.id)
         assert done is not None and done.duration_s is not None and stored is not None
-        return stored.mp3_path.read_bytes(), done.duration_s
+        return reference.cache.read_mp3(stored), done.duration_s
     finally:
         reference.close()
 

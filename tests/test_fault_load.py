@@ -139,8 +139,8 @@ def test_listeners_get_complete_audio_or_a_clean_503_under_faults(serve, make_se
         seconds = assert_whole_audio(outcome.audio, float(stored.meta["duration_s"]))
         # Streamed or served as a file, even when the voice changed mid-stream, the id's
         # audio is the stored article byte for byte, and its timings are the article's.
-        assert outcome.audio == stored.mp3_path.read_bytes(), f"{where}: not the stored audio"
-        assert outcome.vtt == stored.vtt_path.read_text("utf-8"), where
+        assert outcome.audio == service.cache.read_mp3(stored), f"{where}: not the stored audio"
+        assert outcome.vtt == service.cache.read_vtt(stored), where
         assert abs(last_cue_end(outcome.vtt) - seconds) <= 0.3, where
     assert any(outcome.step == "done" for outcome in outcomes)
 
@@ -149,8 +149,9 @@ def test_listeners_get_complete_audio_or_a_clean_503_under_faults(serve, make_se
     for meta_path in articles:
         stored = service.stored(meta_path.stem)
         assert stored is not None, meta_path.stem
-        seconds = assert_whole_audio(stored.mp3_path.read_bytes(), float(stored.meta["duration_s"]))
-        assert abs(last_cue_end(stored.vtt_path.read_text("utf-8")) - seconds) <= 0.3
+        mp3 = service.cache.read_mp3(stored)
+        seconds = assert_whole_audio(mp3, float(stored.meta["duration_s"]))
+        assert abs(last_cue_end(service.cache.read_vtt(stored)) - seconds) <= 0.3
 
 
 def _fails_on_the_second_sentence(text: str) -> bytes:

@@ -112,6 +112,20 @@ def test_a_task_that_exhausts_memory_is_too_complex(pool):
     assert workers.replaced == 1
 
 
+def allocate(mib: int) -> int:
+    """Hold ``mib`` MiB for a moment (a rule gone wild would hold it for good)."""
+    return len(bytearray(mib * 1024 * 1024))
+
+
+def test_a_worker_cannot_take_more_memory_than_its_limit(pool):
+    workers = pool(memory_limit=512 * 1024 * 1024)
+    assert workers.call(allocate, 64) == 64 * 1024 * 1024  # ordinary work fits
+    with pytest.raises(TextTooComplex):
+        workers.call(allocate, 2048)  # the machine has it; the worker may not take it
+    assert workers.replaced == 1
+    assert workers.call(allocate, 64) == 64 * 1024 * 1024  # its replacement works
+
+
 def test_arguments_that_cannot_be_sent_leave_the_worker_free(pool):
     workers = pool()
     with pytest.raises(AttributeError):

@@ -48,7 +48,7 @@ def read_and_listen(service, sentences: int) -> tuple[int, int, int]:
     assert job.wait(60) and job.state is JobState.READY
     peak = tracemalloc.get_traced_memory()[1] - before
     stored = service.stored(job.id)
-    data = stored.mp3_path.read_bytes()
+    data = service.cache.read_mp3(stored)
     # The listener heard exactly the stored file.
     assert hashlib.sha256(data).hexdigest() == streamed and len(data) == size == job.size
     assert abs(decode_seconds(data) - float(stored.meta["duration_s"])) < 0.1
@@ -87,7 +87,7 @@ def test_a_chunk_evicted_before_a_listener_reads_it_is_read_again(make_service):
     job = service.start(plans)
     assert job.wait(60) and job.state is JobState.READY
     stored = service.stored(job.id)
-    data = stored.mp3_path.read_bytes()
+    data = service.cache.read_mp3(stored)
     evicted = sum(not service.cache.has_chunk(pc.key) for pc in plans[0].chunks)
     assert evicted > 10
     calls = len(engine.calls)

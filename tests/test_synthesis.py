@@ -47,10 +47,10 @@ def test_reads_an_article_and_stores_mp3_and_vtt(make_service):
     done = finish(service, first)
     assert done.status is JobState.READY and done.engine == "fake"
     stored = service.stored(first.id)
-    mp3 = stored.mp3_path.read_bytes()
+    mp3 = service.cache.read_mp3(stored)
     assert_whole_audio(mp3, done.duration_s)
     assert abs(duration_seconds(mp3) - done.duration_s) < 0.001
-    vtt = stored.vtt_path.read_text()
+    vtt = service.cache.read_vtt(stored)
     assert vtt.count(" --> ") == 3
     assert "Hội nghị đã thảo luận đánh giá kết quả đạt được." in vtt
     again = service.read(text=ARTICLE, title="Hội nghị")
@@ -114,11 +114,11 @@ def test_a_voice_change_midway_keeps_the_article_as_it_was_streamed(make_service
     # What listeners streamed is what the id serves from now on, byte for byte, under a key
     # of its own: the audio is neither all the primary's nor all the fallback's.
     streamed = b"".join(service.audio_parts(job))
-    assert stored.mp3_path.read_bytes() == streamed
+    assert service.cache.read_mp3(stored) == streamed
     assert stored.key not in (result.id, job.plans[1].key)
     assert stored.meta["engines"] == ["primary", "backup"]
     assert_whole_audio(streamed, done.duration_s)
-    assert stored.vtt_path.read_text().count(" --> ") == 3
+    assert service.cache.read_vtt(stored).count(" --> ") == 3
     # The fallback read only the sentence the primary could not: nothing was read twice.
     assert len(backup.calls) == 1 and "Hội nghị đã" in backup.calls[0]
 
@@ -182,6 +182,6 @@ def test_close_waits_for_running_work_before_closing_the_cache(make_service, cap
     try:
         article = reopened.get_article(result.id)
         assert article is not None
-        assert duration_seconds(article.mp3_path.read_bytes()) == article.meta["duration_s"]
+        assert duration_seconds(reopened.read_mp3(article)) == article.meta["duration_s"]
     finally:
         reopened.close()

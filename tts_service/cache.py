@@ -1,21 +1,28 @@
-"""Content-addressed audio cache on disk, with an SQL index for LRU eviction.
+"""Content-addressed audio cache in a blob store, with an SQL index for LRU eviction.
 
-Layout under ``TTS_CACHE_DIR``::
+The audio lives in a :class:`~tts_service.storage.BlobStore` chosen by ``TTS_STORAGE_URL``
+(default ``file://<TTS_CACHE_DIR>``: the directory itself, as it always was; or
+``s3://bucket/prefix``). Keys, which are the files' paths under the directory::
 
-    index.sqlite3                 the index (unless TTS_DATABASE_URL names another database)
     chunks/ab/<key>.mp3           one engine answer, house-format frames only
     articles/ab/<key>.mp3         the assembled article (ID3 tag + frames)
     articles/ab/<key>.vtt         its sentence timings
     articles/ab/<key>.json        its metadata; written last, so it marks the entry complete
+
+and, in ``TTS_CACHE_DIR`` whatever the store::
+
+    index.sqlite3                 the index, unless TTS_DATABASE_URL names another database
     tmp/                          files being written, named after the process writing them
 
 Articles registered by editors are *pinned* (``pin(key, owner)``): LRU eviction never
 removes them, and ``TTS_CACHE_MAX_BYTES`` caps only the unpinned audio listeners' reads
 left behind, so pre-generated audio stays ready however much else is read.
 
-Every write goes to ``tmp/`` first, is flushed to disk and then renamed into place, so a
-crash leaves at worst an orphan in ``tmp/`` — never a partial file under a servable name.
-An article is servable only when its ``.json`` exists.
+Every write is atomic in the store (the file store writes to ``tmp/`` first, flushes and
+renames into place; S3 shows an object only once its upload is complete), so a crash leaves
+at worst an orphan in ``tmp/`` — never a partial object under a servable key. An article is
+servable only when its ``.json`` exists, and an index row is written only after its objects
+were stored.
 
 Several processes may share a cache (a batch beside the service), so opening one cleans up
 only what is provably dead: a temporary file is named after its writer (host and pid,
@@ -42,11 +49,9 @@ is best effort.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import socket
 import time
 import uuid
 from collections.abc import Iterable
@@ -57,6 +62,9 @@ from typing import Any
 from tts_service.cache_index import AudioIndex
 from tts_service.cache_index.index import SHORTCUTS_MAX
 from tts_service.errors import CacheError
+from tts_service.storage.file import HOST as _HOST
+from tts_service.storage.file import FileBlobStore, writer_name
+from tts_service.storage.ports import BlobStore
 
 __all__ = ["AudioCache", "CachedArticle"]
 
@@ -65,23 +73,43 @@ logger = logging.getLogger(__name__)
 # A file in tmp/ older than this is no write in progress, whoever made it: a write takes
 # seconds at most, even on a slow disk.
 _LEASE_S = 3600.0
-# This host, in temporary files' names: a pid is only checked on the host it belongs to
-# (a cache on a shared volume may be written from several machines or containers).
-_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True, slots=True)
 class CachedArticle:
-    """A complete article in the cache: its files and metadata."""
+    """A complete article in the cache: its objects' keys and sizes, and its metadata.
+
+    ``mp3_key`` and ``vtt_key`` are keys of :attr:`AudioCache.store`; read them with
+    :meth:`AudioCache.read_mp3` / :meth:`AudioCache.read_vtt`, or hand them to an HTTP
+    responder, which may serve them without reading them at all.
+    """
 
     key: str
-    mp3_path: Path
-    vtt_path: Path
+    mp3_key: str
+    vtt_key: str
+    mp3_size: int
+    vtt_size: int
     meta: dict[str, Any]
 
 
+def blob_key(kind: str, key: str, suffix: str) -> str:
+    """The store's key of a chunk's or article's object: ``chunks/ab/ab12….mp3``."""
+    if not key.isalnum():
+        # Keys are hex digests; anything else is a caller bug or a traversal attempt.
+        raise CacheError(f"invalid cache key {key!r}")
+    return f"{kind}/{key[:2]}/{key}{suffix}"
+
+
 class AudioCache:
-    """Stores chunk and article audio by key, evicting least recently used past a cap."""
+    """Stores chunk and article audio by key, evicting least recently used past a cap.
+
+    Args:
+        root: ``TTS_CACHE_DIR``: the temporary files, the index unless ``database_url``
+            names another database, and the audio itself unless ``store`` is given.
+        store: where the audio objects live; ``None`` = the file store over ``root``.
+        database_url: the index's database (``sqlite:///…`` or ``postgresql://…``);
+            ``None`` = ``index.sqlite3`` in ``root``.
+    """
 
     def __init__(
         self,
@@ -89,15 +117,14 @@ class AudioCache:
         *,
         max_bytes: int,
         max_shortcuts: int = SHORTCUTS_MAX,
+        store: BlobStore | None = None,
         database_url: str | None = None,
     ) -> None:
-        """Open the cache under ``root``; its index in ``database_url`` (``sqlite:///…``
-        or ``postgresql://…``), by default ``index.sqlite3`` in ``root``."""
         self.root = Path(root)
         self.max_bytes = max_bytes
         try:
-            for sub in ("chunks", "articles", "tmp"):
-                (self.root / sub).mkdir(parents=True, exist_ok=True)
+            (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+            self.store: BlobStore = store if store is not None else FileBlobStore(self.root)
         except OSError as exc:
             raise CacheError(f"cannot open the audio cache at {self.root}: {exc}") from exc
         url = database_url or f"sqlite:///{(self.root / 'index.sqlite3').as_posix()}"
@@ -109,25 +136,19 @@ class AudioCache:
         except CacheError as exc:
             logger.warning("cache shortcuts not pruned: %s", exc)
 
-    # -- paths -------------------------------------------------------------------------
+    # -- keys --------------------------------------------------------------------------
 
-    def _path(self, kind: str, key: str, suffix: str) -> Path:
-        if not key.isalnum():
-            # Keys are hex digests; anything else is a caller bug or a traversal attempt.
-            raise CacheError(f"invalid cache key {key!r}")
-        return self.root / kind / key[:2] / f"{key}{suffix}"
+    def _path(self, kind: str, key: str, suffix: str) -> str:
+        """The store's key of an entry's object (``kind``: ``chunks`` or ``articles``)."""
+        return blob_key(kind, key, suffix)
 
     # -- chunks ------------------------------------------------------------------------
 
     def get_chunk(self, key: str) -> bytes | None:
         """Return a chunk's audio, or ``None`` when it is not cached."""
-        path = self._path("chunks", key, ".mp3")
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+        data = self.store.get(self._path("chunks", key, ".mp3"))
+        if data is None:
             return None
-        except OSError as exc:
-            raise CacheError(f"cannot read {path}: {exc}") from exc
         self._touch("chunk", key)
         return data
 
@@ -144,36 +165,57 @@ class AudioCache:
 
     def get_article(self, key: str, *, touch: bool = True) -> CachedArticle | None:
         """Return a complete article, or ``None``; partial leftovers never count."""
-        meta_path = self._path("articles", key, ".json")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        meta_key = self._path("articles", key, ".json")
+        # A store that cannot be read (a bucket unreachable) raises CacheError: a 503, not
+        # "missing", which would have the article made again and stored nowhere.
+        raw = self.store.get(meta_key)
+        if raw is None:
             return None
-        except (OSError, ValueError) as exc:
-            logger.warning("unreadable cache metadata %s: %s", meta_path, exc)
+        try:
+            meta = json.loads(raw.decode("utf-8"))
+        except ValueError as exc:
+            logger.warning("unreadable cache metadata %s: %s", meta_key, exc)
             return None
         mp3 = self._path("articles", key, ".mp3")
         vtt = self._path("articles", key, ".vtt")
-        if not (mp3.exists() and vtt.exists()):
+        mp3_size = self.store.size(mp3)
+        vtt_size = self.store.size(vtt) if mp3_size is not None else None
+        if mp3_size is None or vtt_size is None:
             return None
         if touch:
             self._touch("article", key)
-        return CachedArticle(key, mp3, vtt, meta)
+        return CachedArticle(key, mp3, vtt, mp3_size, vtt_size, meta)
+
+    def read_mp3(self, article: CachedArticle) -> bytes:
+        """The article's whole MP3; :class:`CacheError` if it went meanwhile (evicted)."""
+        return self._read(article.mp3_key)
+
+    def read_vtt(self, article: CachedArticle) -> str:
+        """The article's timings; :class:`CacheError` if they went meanwhile (evicted)."""
+        return self._read(article.vtt_key).decode("utf-8")
+
+    def _read(self, blob: str) -> bytes:
+        data = self.store.get(blob)
+        if data is None:
+            raise CacheError(f"{blob} is no longer in the audio store")
+        return data
 
     def put_article(
         self, key: str, *, mp3: bytes | Iterable[bytes], vtt: str, meta: dict[str, Any]
     ) -> None:
-        """Store an article; the metadata file is renamed into place last.
+        """Store an article; the metadata object is stored last.
 
         ``mp3`` may come in parts (an article written from its stored chunks, never whole
-        in memory). When any file or the index entry cannot be written (a full disk), the
-        files already written are removed again and :class:`CacheError` is raised.
+        in memory when the store can take parts). When any object or the index entry cannot
+        be written (a full disk, an unreachable bucket), the objects already written are
+        removed again and :class:`CacheError` is raised.
         """
         vtt_bytes = vtt.encode("utf-8")
         meta_bytes = json.dumps(meta, ensure_ascii=False).encode("utf-8")
-        # While the files are renamed one by one, another process opening the cache must
+        # While the objects are stored one by one, another process opening the cache must
         # not take them for a crash's leftovers.
-        marker = self.root / "tmp" / f"{self._path('articles', key, '').stem}.{_owner()}.writing"
+        name = self._path("articles", key, "").rsplit("/", 1)[1]
+        marker = self.root / "tmp" / f"{name}.{_owner()}.writing"
         try:
             try:
                 marker.touch()
@@ -185,7 +227,7 @@ class AudioCache:
             self._record("article", key, size + len(vtt_bytes) + len(meta_bytes))
         except CacheError:
             if not self.index.has("article", key):
-                # Not indexed, so not kept: eviction would never see these files.
+                # Not indexed, so not kept: eviction would never see these objects.
                 self._remove_files("article", key)
             raise
         finally:
@@ -193,7 +235,7 @@ class AudioCache:
 
     def has_chunk(self, key: str) -> bool:
         """Whether a chunk's audio is cached (without refreshing its last access)."""
-        return self._path("chunks", key, ".mp3").exists()
+        return self.store.exists(self._path("chunks", key, ".mp3"))
 
     # -- pins: audio of registered articles, never evicted -----------------------------
 
@@ -275,30 +317,13 @@ class AudioCache:
         """Write the pending last-access refreshes, then close the index."""
         self.index.close()
 
-    def _write_atomic(self, path: Path, data: bytes | Iterable[bytes]) -> int:
-        """Write ``data`` (bytes, or parts) to ``path`` atomically; the bytes written.
+    def _write_atomic(self, blob: str, data: bytes | Iterable[bytes]) -> int:
+        """Store ``data`` (bytes, or parts) under ``blob`` atomically; the bytes written.
 
-        The temporary file is named after its writer (host and pid), so another process
-        opening the cache can tell a crash's leftovers from work in progress.
+        The file store names its temporary file after its writer (host and pid), so another
+        process opening the cache can tell a crash's leftovers from work in progress.
         """
-        tmp = self.root / "tmp" / f"{path.name}.{_owner()}.{uuid.uuid4().hex}.part"
-        written = 0
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as fh:
-                for part in (data,) if isinstance(data, bytes) else data:
-                    fh.write(part)
-                    written += len(part)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise CacheError(f"cannot write {path.name} to the cache: {exc}") from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # the parts failed (a chunk gone): nothing is left
-            raise
-        return written
+        return self.store.put_atomic(blob, data)
 
     def _record(self, kind: str, key: str, size: int) -> None:
         self.index.record(kind, key, size)
@@ -318,11 +343,11 @@ class AudioCache:
 
     def _remove_files(self, kind: str, key: str) -> None:
         if kind == "chunk":
-            self._path("chunks", key, ".mp3").unlink(missing_ok=True)
+            self.store.delete(self._path("chunks", key, ".mp3"))
             return
         # The metadata goes first: the article stops being servable before its audio goes.
         for suffix in (".json", ".mp3", ".vtt"):
-            self._path("articles", key, suffix).unlink(missing_ok=True)
+            self.store.delete(self._path("articles", key, suffix))
 
     def _clear_dead_tmp(self) -> None:
         """Remove what crashed writers left in ``tmp/``; never a live process's files."""
@@ -336,44 +361,76 @@ class AudioCache:
                 leftover.unlink(missing_ok=True)
 
     def _being_written(self) -> set[str]:
-        """Keys of articles a live process is renaming into place (their markers)."""
+        """Keys of articles a live process is storing (their markers)."""
         return {marker.name.split(".", 1)[0] for marker in (self.root / "tmp").glob("*.writing")}
 
     def _reconcile(self) -> None:
-        """Make the index and the files agree after a crash or a manual clean-up."""
+        """Make the index and the store agree after a crash or a manual clean-up.
+
+        One listing of the store, not a request per entry: with S3 and 100,000 entries that
+        is 100 ``ListObjectsV2`` pages instead of 100,000 ``HEAD`` requests.
+        """
         known = set(self.index.keys())
+        sizes = _stored(self.store, "chunks/")
+        articles: dict[str, set[str]] = {}
+        for blob in self.store.list("articles/"):
+            stem, suffix = _entry_of(blob)
+            if stem:
+                articles.setdefault(stem, set()).add(suffix)
+        complete = {key for key, suffixes in articles.items() if {"json", "mp3", "vtt"} <= suffixes}
         for kind, key in known:
-            present = (
-                self._path("chunks", key, ".mp3").exists()
-                if kind == "chunk"
-                else self.get_article(key, touch=False) is not None
-            )
+            present = key in sizes if kind == "chunk" else key in complete
             if not present:
                 self.index.remove(kind, key)
                 self._remove_files(kind, key)
-        # Files the index does not know (a crash between rename and index write) are
-        # indexed if complete, removed if not.
-        for path in (self.root / "chunks").glob("*/*.mp3"):
-            if ("chunk", path.stem) not in known:
-                self._record("chunk", path.stem, path.stat().st_size)
+        # Objects the index does not know (a crash between the store's write and the
+        # index's) are indexed if complete, removed if not.
+        for key in sizes.keys() - {key for kind, key in known if kind == "chunk"}:
+            size = self.store.size(self._path("chunks", key, ".mp3"))
+            if size is not None:
+                self._record("chunk", key, size)
         # Dead markers are gone already (_clear_dead_tmp): these writers are alive.
         writing = self._being_written()
-        for path in (self.root / "articles").glob("*/*.*"):
-            key = path.stem
+        for key, suffixes in articles.items():
             if ("article", key) in known or key in writing:
                 continue
-            article = self.get_article(key, touch=False)
-            if article is None:
-                path.unlink(missing_ok=True)
-            elif path.suffix == ".json":
-                size = sum(p.stat().st_size for p in path.parent.glob(f"{key}.*"))
-                self._record("article", key, size)
-                known.add(("article", key))
+            if key not in complete or self.get_article(key, touch=False) is None:
+                for suffix in suffixes:
+                    self.store.delete(self._path("articles", key, f".{suffix}"))
+                continue
+            total = 0
+            for suffix in ("mp3", "vtt", "json"):
+                total += self.store.size(self._path("articles", key, f".{suffix}")) or 0
+            self._record("article", key, total)
+
+
+def _stored(store: BlobStore, prefix: str) -> dict[str, str]:
+    """Entry keys under ``chunks/`` or ``articles/`` → one of their objects' keys.
+
+    Objects whose names are not ``<hex key>.<suffix>`` (a stray file) are left alone.
+    """
+    found: dict[str, str] = {}
+    for blob in store.list(prefix):
+        stem, _ = _entry_of(blob)
+        if stem:
+            found[stem] = blob
+    return found
+
+
+def _entry_of(blob: str) -> tuple[str, str]:
+    """``("ab12…", "mp3")`` for ``articles/ab/ab12….mp3``; ``("", "")`` for a stray name."""
+    parts = blob.split("/")
+    if len(parts) != 3:
+        return "", ""
+    stem, _, suffix = parts[2].partition(".")
+    if not stem.isalnum() or parts[1] != stem[:2]:
+        return "", ""
+    return stem, suffix
 
 
 def _owner() -> str:
     """This process, as named in its temporary files: ``<host>-<pid>``."""
-    return f"{_HOST}-{os.getpid()}"
+    return writer_name()
 
 
 def _writer_is_dead(name: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ import click
 from tts_service import __version__
 
 if TYPE_CHECKING:
+    from tts_service.storage import BlobStore
     from tts_service.text.lexicon import Lexicon
 
 __all__ = ["main"]
@@ -52,6 +54,8 @@ Ví dụ (examples):
   tts-service synth bai.txt -o bai.mp3   # đọc một tệp thành MP3 (read a file to MP3)
   tts-service normalize --explain bai.txt  # xem sẽ đọc thế nào (what will be said, and why)
   tts-service pregenerate kho-bai/       # tạo sẵn âm thanh cả kho bài (pre-generate a catalogue)
+  tts-service migrate-storage --from file://audio_cache --to s3://kho-am-thanh
+                                         # chép âm thanh sang kho S3 (copy audio to a bucket)
 """
 
 _SYNTH_EXAMPLES = """\b
@@ -84,7 +88,15 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to listen on (default: TTS_HOST).")
 @click.option("--port", default=None, type=int, help="Port (default: TTS_PORT).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="API processes sharing the port; with more than one they coordinate through "
+    "the database (TTS_DATABASE_URL, else a SQLite file in TTS_CACHE_DIR).",
+)
+def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
@@ -99,6 +111,13 @@ def serve(host: str | None, port: int | None) -> None:
     options = uvicorn_options(settings)
     options["host"] = host or options["host"]
     options["port"] = port or options["port"]
+    if workers > 1:
+        # Several processes must share single flight, Google's budget and the breaker:
+        # the workers (spawned with this environment) coordinate through the database.
+        os.environ["TTS_COORDINATION"] = "shared"
+        options["workers"] = workers
+        # Found by name in each worker: uvicorn pickles its configuration for them.
+        options["http"] = "tts_service.api.workers:HTTP_PROTOCOL"
     uvicorn.run("tts_service.api.main:app", **options)
 
 
@@ -151,9 +170,9 @@ def synth(
                     fh.writelines(service.audio_parts(job))
                 click.echo(f"{output}: {job.duration:.1f} s, engine {job.engine}", err=True)
                 return
-        output.write_bytes(stored.mp3_path.read_bytes())
+        output.write_bytes(service.cache.read_mp3(stored))
         if vtt is not None:
-            vtt.write_bytes(stored.vtt_path.read_bytes())
+            vtt.write_bytes(service.cache.read_vtt(stored).encode("utf-8"))
         duration = float(stored.meta["duration_s"])
         click.echo(f"{output}: {duration:.1f} s, engine {stored.meta['engine']}", err=True)
     except TTSError as exc:
@@ -282,6 +301,118 @@ def pregenerate(inputs: tuple[Path, ...], url_lists: tuple[Path, ...], workers: 
             f"Interrupted: {report.unfinished} articles were not finished. Their jobs stay "
             "queued in the registry; run the same command again to resume them "
             "(a running service also picks them up).",
+            err=True,
+        )
+    sys.exit(report.exit_code)
+
+
+_WORKER_EXAMPLES = """\b
+Ví dụ (examples):
+  TTS_DATABASE_URL=postgresql://tts@db/tts tts-service worker --workers 4
+"""
+
+
+@main.command(epilog=_WORKER_EXAMPLES)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=None,
+    help="Articles read at once (default: TTS_WORKERS, else 2).",
+)
+def worker(workers: int | None) -> None:
+    """Read registered articles' jobs, without HTTP, until SIGTERM or Ctrl-C.
+
+    Any number of these, on any machine, share the jobs of one registry
+    (TTS_DATABASE_URL) with the API processes; each job is read by one of them. On
+    SIGTERM a worker stops claiming, lets running jobs finish for a few seconds and hands
+    the rest back, so another process resumes them at once.
+    """
+    import signal
+    import threading
+
+    from tts_service.api.main import build_service
+    from tts_service.errors import TTSError
+    from tts_service.observability.logging import configure_logging
+    from tts_service.registry.runtime import RegistryRuntime
+    from tts_service.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level, fmt=settings.log_format)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    service = build_service(settings)
+    try:
+        runtime = RegistryRuntime(service, workers=workers or settings.workers or 2)
+    except TTSError as exc:
+        service.close()
+        raise click.ClickException(str(exc)) from exc
+    try:
+        runtime.start()
+        click.echo(f"worker {runtime.pool.owner} reading jobs", err=True)
+        stop.wait()
+        click.echo("stopping: handing running jobs back", err=True)
+    finally:
+        runtime.close()
+        service.close()
+
+
+_MIGRATE_EXAMPLES = """\b
+Ví dụ (examples):
+  tts-service migrate-storage --from file:///srv/tts/audio_cache --to s3://tts-audio/portal
+  TTS_S3_ENDPOINT_URL=http://10.0.0.5:8333 tts-service migrate-storage \\
+      --from file://audio_cache --to s3://tts-audio
+"""
+
+
+def _open_store(url: str, option: str) -> BlobStore:
+    """The store ``url`` names; a bad URL is a usage error (exit code 2)."""
+    from tts_service.errors import CacheError
+    from tts_service.settings import get_settings
+    from tts_service.storage import open_blob_store
+
+    try:
+        return open_blob_store(url, s3_endpoint_url=get_settings().s3_endpoint_url)
+    except (ValueError, CacheError) as exc:
+        raise click.BadParameter(
+            f"không mở được kho âm thanh này (cannot open this store): {exc}", param_hint=option
+        ) from exc
+
+
+@main.command("migrate-storage", epilog=_MIGRATE_EXAMPLES)
+@click.option("--from", "source_url", required=True, help="The store to copy: file://… or s3://…")
+@click.option("--to", "target_url", required=True, help="The store to copy into.")
+def migrate_storage(source_url: str, target_url: str) -> None:
+    """Copy every audio object from one store to another, resumably, verifying each copy.
+
+    Objects already in the target with the same size and SHA-256 are skipped: run the same
+    command again after an interruption to resume. Each copy is read back and compared; one
+    that differs (corrupted) is copied again. S3 credentials come from AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY and AWS_DEFAULT_REGION, a non-AWS store from TTS_S3_ENDPOINT_URL.
+    Exit code: 0 all copied, 1 some object failed, 2 a bad URL, 130 interrupted.
+    """
+    from tqdm import tqdm
+
+    from tts_service.storage.transfer import migrate_storage as migrate
+
+    source = _open_store(source_url, "--from")
+    target = _open_store(target_url, "--to")
+    if source.url == target.url:
+        raise click.BadParameter(
+            "nguồn và đích là một kho (--from and --to are the same store)", param_hint="--to"
+        )
+    try:
+        with tqdm(unit="tệp", disable=None, file=sys.stderr) as bar:
+            report = migrate(source, target, on_object=lambda _key: bar.update(1))
+    finally:
+        source.close()
+        target.close()
+    click.echo(f"{source.url} → {target.url}", err=True)
+    click.echo(report.summary(), err=True)
+    if report.interrupted:
+        click.echo(
+            "Interrupted: run the same command again to copy the rest "
+            "(what is already copied and verified is skipped).",
             err=True,
         )
     sys.exit(report.exit_code)

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import resource
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -86,12 +87,18 @@ class _Crashed(Exception):
     """A worker's exception that could not travel back through a pipe (stands in for it)."""
 
 
-def _serve(conn: Connection, warm: Callable[[], object] | None) -> None:
+def _serve(
+    conn: Connection, warm: Callable[[], object] | None, memory_limit: int | None = None
+) -> None:
     """A worker's loop: run each ``(fn, args)`` received, send back its result or error.
 
     Exceptions travel back as they are when they pickle (the service's own errors do,
     ``TextTooLongError`` aside, which the parent raises itself), else as ``_Crashed``.
+    ``memory_limit`` caps the worker's address space (bytes): an input that makes a rule
+    allocate without bound ends this worker with MemoryError, not the machine's memory.
     """
+    if memory_limit is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     if warm is not None:
         warm()
     conn.send(("ready", None))
@@ -141,7 +148,8 @@ def _too_complex(deadline_s: float) -> TextTooComplex:
 class WorkerPool:
     """``size`` worker processes; each task runs in one of them under ``deadline_s``.
 
-    A task past its deadline, or whose worker dies, raises :class:`TextTooComplex`; the
+    A task past its deadline, or whose worker dies (out of its ``memory_limit`` bytes of
+    address space, or a crash in C), raises :class:`TextTooComplex`; the
     worker is killed and a new one started in the background. A task that finds no free
     worker within ``QUEUE_WAIT_FACTOR × deadline_s`` (+ :data:`RESPAWN_ALLOWANCE_S`), or
     that finds ``max_waiting`` callers waiting already, raises :class:`ServerBusy` (503).
@@ -156,11 +164,13 @@ class WorkerPool:
         preload: Sequence[str] = (),
         start_method: Literal["forkserver", "spawn"] = "forkserver",
         max_waiting: int | None = None,
+        memory_limit: int | None = None,
     ) -> None:
         if size < 1 or deadline_s <= 0:
             raise ValueError("a worker pool needs at least one worker and a positive deadline")
         self.size = size
         self.deadline_s = deadline_s
+        self.memory_limit = memory_limit
         self._warm = warm
         self._context: ForkServerContext | SpawnContext
         if start_method == "forkserver":
@@ -200,7 +210,10 @@ class WorkerPool:
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe()
         process = self._context.Process(
-            target=_serve, args=(child, self._warm), name="tts-text", daemon=True
+            target=_serve,
+            args=(child, self._warm, self.memory_limit),
+            name="tts-text",
+            daemon=True,
         )
         process.start()
         child.close()

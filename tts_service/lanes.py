@@ -10,7 +10,7 @@ threads and the same Google request budget, so every chunk is queued in a lane:
 :class:`LaneExecutor` runs listener chunks before any queued background chunk and keeps
 ``reserved`` of its threads for listeners only, so a new listener never waits behind the
 51 chunks of a seed-sized article queued by the registry. The rate limiter
-(:mod:`tts_service.engines.ratelimit`) reads the running chunk's lane through
+(:mod:`tts_service.coordination.limiter`) reads the running chunk's lane through
 :func:`current_lane` and lets background requests take tokens only above a floor kept for
 listeners.
 

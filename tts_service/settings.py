@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     # processes, each request's step within the deadline (seconds) or refused with 422.
     text_workers: int = Field(default=2, ge=1, le=32)
     text_deadline_s: float = Field(default=10.0, gt=0)
+    # Address space of each of those workers (MiB): a worker warmed up uses about 100, a
+    # 100,000-character article a little more; an input that makes a rule allocate
+    # without bound meets this limit (422), not the machine's memory.
+    text_worker_memory_mb: int = Field(default=1024, ge=256)
 
     # Reading a page by its URL: only these hosts (and their subdomains) are fetched.
     fetch_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
@@ -189,8 +193,8 @@ class Settings(BaseSettings):
     # Articles per page of GET /v1/articles.
     page_size: int = Field(default=50, ge=1, le=1000)
 
-    # Cluster mode (docs/cluster.md); not read by the service yet: the cache and the
-    # registry still use cache_dir and registry_path until the wiring lands.
+    # Cluster mode (docs/cluster.md). Audio goes to storage_url; the article registry, the
+    # audio index and coordination read database_url.
     # Where audio objects live: file://<dir> or s3://bucket/prefix; unset = file://<cache_dir>.
     storage_url: str | None = None
     # The S3 API of a store other than AWS (SeaweedFS, MinIO, Ceph); credentials and region
@@ -201,10 +205,27 @@ class Settings(BaseSettings):
     audio_public_url: str | None = None
     # How long a presigned audio URL stays valid.
     audio_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # Send listeners of complete audio to the store's URL (presigned for a private bucket)
+    # even without TTS_AUDIO_PUBLIC_URL (which turns redirects on by itself).
+    audio_redirect: bool = False
+    # nginx in front: complete audio is answered with X-Accel-Redirect: <this prefix><key>,
+    # an internal location mapping keys to the store (e.g. /_audio/); unset = not used.
+    audio_accel_redirect: str | None = None
     # The database of the index, registry, jobs and coordination: sqlite:///<file> or
-    # postgresql+psycopg://user@host:5432/db; unset = SQLite in the cache directory. Read
-    # by the audio cache's index (unset: index.sqlite3 there); the rest still to be wired.
+    # postgresql+psycopg://user@host:5432/db; unset = SQLite files: the registry at
+    # registry_path, the audio index in index.sqlite3 in cache_dir, coordination in memory.
     database_url: str | None = None
+    # How processes coordinate (single flight, Google's budget, the breaker): "auto" is in
+    # memory for one process, through TTS_DATABASE_URL when it is set; "shared" also
+    # without it, through a SQLite file in the cache directory (what
+    # `tts-service serve --workers N` sets for N > 1).
+    coordination: Literal["auto", "shared"] = "auto"
+    # How long an article's or chunk's claim outlives a producer that stopped renewing it
+    # (renewed every third of it): after a crash, another process takes over after this.
+    lease_ttl_s: float = Field(default=30.0, gt=0)
+    # How often a process following an article another process makes looks at the stored
+    # chunks itself (notifications wake it sooner; they are a hint, the look is the truth).
+    follow_poll_s: float = Field(default=0.5, gt=0, le=10)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -214,6 +235,9 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # One JSON object per log line for log shippers, or plain text for a terminal.
     log_format: Literal["json", "text"] = "json"
+    # Seconds between returns of the allocator's free memory to the system (0: never), so
+    # memory goes back down after a burst of long articles (observability/memory.py).
+    memory_trim_s: float = Field(default=30.0, ge=0)
 
     @property
     def registry_file(self) -> Path:
@@ -221,11 +245,29 @@ class Settings(BaseSettings):
         return self.registry_path or self.cache_dir / "registry.sqlite3"
 
     @property
+    def registry_database(self) -> str:
+        """The article registry's database URL: ``TTS_DATABASE_URL``, else its SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.registry_file}"
+
+    @property
     def storage_location(self) -> str:
         """``TTS_STORAGE_URL``, or the cache directory as a ``file://`` URL."""
         if self.storage_url:
             return self.storage_url
         return f"file://{self.cache_dir.as_posix()}"
+
+    @field_validator("audio_accel_redirect")
+    @classmethod
+    def _internal_location(cls, value: str | None) -> str | None:
+        """An nginx location: a path that starts and ends with ``/``."""
+        if value is not None and not (value.startswith("/") and value.endswith("/")):
+            raise ValueError(
+                f"TTS_AUDIO_ACCEL_REDIRECT must be a path like /_audio/ (with both slashes), "
+                f"got {value!r}"
+            )
+        return value
 
     @field_validator("storage_url")
     @classmethod

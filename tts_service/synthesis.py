@@ -10,6 +10,15 @@ next engine. The article is then stored under another key — the fallback engin
 read everything, else a key of its own for the mixed stream exactly as listeners heard it —
 never as if it were gTTS audio; the primary id points at it only for
 ``TTS_FALLBACK_TTL_S``, after which a request tries Google again.
+
+Single flight holds across processes too (docs/cluster.md, 1.4-1.5): the process that
+makes an article holds the lease ``article:<key>``, and the one that asks the engine for
+a chunk holds ``chunk:<key>``, both renewed while the work runs. A process that finds the
+article claimed by another *follows* it: it streams the chunks as they are stored
+(woken by the ``chunks`` notifications, looking at the store itself every
+``TTS_FOLLOW_POLL_S``), and takes the article over when the maker's lease runs out,
+reusing every chunk already stored. With the in-memory coordination of one process the
+claims always succeed, and nothing changes.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ from tts_service.audio.assemble import Assembler
 from tts_service.audio.convert import to_house_format
 from tts_service.audio.vtt import render_vtt
 from tts_service.cache import AudioCache, CachedArticle
+from tts_service.coordination.keeper import Claim
+from tts_service.coordination.runtime import ARTICLES, CHUNKS, Coordination
 from tts_service.engines.base import SpeechEngine, is_available
 from tts_service.errors import (
     AudioFormatError,
@@ -93,6 +104,10 @@ def reserved_for_listeners(concurrency: int) -> int:
     return max(1, concurrency // 4) if concurrency > 1 else 0
 
 
+class _ClaimLost(Exception):
+    """Raised when the article's claim was lost (taken over by another process)."""
+
+
 class ChunkSource:
     """Chunk audio from the cache, or from its engine exactly once at a time per key.
 
@@ -106,8 +121,11 @@ class ChunkSource:
         engines: dict[str, SpeechEngine],
         *,
         metrics: ServiceMetrics | None = None,
+        coordination: Coordination | None = None,
     ) -> None:
         self._cache = cache
+        self._coordination = coordination if coordination is not None else Coordination.local()
+        self._closing = threading.Event()
         self._metrics = metrics if metrics is not None else ServiceMetrics()
         self._executors = {
             name: LaneExecutor(
@@ -174,7 +192,43 @@ class ChunkSource:
         with self._lock:
             self._inflight.pop(key, None)
 
+    def _claim(self, key: str) -> Claim | bytes:
+        """The claim on chunk ``key``, or its audio once another process stored it.
+
+        While another process holds the claim, this engine thread waits for the chunk to
+        be stored (woken by its notification, looking every ``poll_s``), or for the claim
+        to run out (that process died): then it claims the chunk itself.
+        """
+        name = f"chunk:{key}"
+        keeper = self._coordination.keeper
+        claim = keeper.claim(name)
+        if claim is not None:
+            return claim
+        with self._coordination.notifier.subscribe(CHUNKS) as stored:
+            while True:
+                frames = self._cache.get_chunk(key)
+                if frames is not None:
+                    return frames
+                claim = keeper.claim(name)
+                if claim is not None:
+                    return claim
+                if self._closing.is_set():
+                    raise SynthesisUnavailable("Dịch vụ đang dừng (the service is shutting down).")
+                stored.wait(self._coordination.poll_s)
+
     def _synthesize(self, engine: SpeechEngine, planned: PlannedChunk, voice: str) -> bytes:
+        claim = self._claim(planned.key)
+        if isinstance(claim, bytes):
+            return claim
+        try:
+            # A process that died just after storing it left it here for us.
+            stored = self._cache.get_chunk(planned.key) if self._coordination.shared else None
+            return stored if stored is not None else self._ask(engine, planned, voice)
+        finally:
+            self._coordination.keeper.release(claim)
+
+    def _ask(self, engine: SpeechEngine, planned: PlannedChunk, voice: str) -> bytes:
+        """The engine's audio for ``planned``, stored and announced to other processes."""
         with self._metrics.chunk_synthesis(engine.name):
             data = engine.synthesize(planned.chunk.text, voice=voice)
             try:
@@ -188,11 +242,14 @@ class ChunkSource:
         except CacheError as exc:
             # The listener still gets the audio; it just is not kept.
             logger.warning("chunk %s not cached: %s", planned.key, exc)
+        else:
+            self._coordination.notifier.notify(CHUNKS, planned.key)
         return frames
 
     def close(self, timeout: float | None = None) -> bool:
         """Stop the engine workers: queued chunks are dropped, the ones an engine is reading
         are waited for (``timeout``); True when none is still running."""
+        self._closing.set()
         for executor in self._executors.values():
             executor.shutdown(cancel_futures=True)
         with self._lock:
@@ -213,10 +270,13 @@ class SpeechService:
         fetcher: Fetcher = fetch_page,
         metrics: ServiceMetrics | None = None,
         isolation: Isolation | None = None,
+        coordination: Coordination | None = None,
     ) -> None:
         """``isolation`` runs extraction, normalisation and chunking of request text: the
         served app passes a :class:`~tts_service.isolation.WorkerPool`; by default the work
-        runs in the caller's thread (the CLI, tests)."""
+        runs in the caller's thread (the CLI, tests). ``coordination`` is how this process
+        shares single flight with others (:mod:`tts_service.coordination.runtime`; the
+        service closes it); in memory, for this process alone, by default."""
         if not engines:
             raise UnknownEngineError("no speech engine is configured")
         self.settings = settings
@@ -235,7 +295,15 @@ class SpeechService:
         )
         # Metrics on a registry of their own unless the app hands in the one it serves.
         self.metrics = metrics if metrics is not None else ServiceMetrics()
-        self._source = ChunkSource(cache, engines, metrics=self.metrics)
+        self.coordination = (
+            coordination
+            if coordination is not None
+            else Coordination.local(lease_ttl_s=settings.lease_ttl_s, poll_s=settings.follow_poll_s)
+        )
+        self._source = ChunkSource(
+            cache, engines, metrics=self.metrics, coordination=self.coordination
+        )
+        self._closing = threading.Event()
         # A thread per job: as many as listeners may start, plus the registry's workers, so
         # a background job never keeps a listener's job from starting.
         self._runner = ThreadPoolExecutor(
@@ -697,9 +765,59 @@ class SpeechService:
             self.metrics.job_finished(str(job.state))
 
     def _run(self, job: Job, on_chunk: Callable[[Job], None] | None) -> None:
-        primary = job.plans[0]
-        assembler = Assembler(primary)
+        """Make the article, or follow the process that makes it until it is stored.
+
+        Whoever holds ``article:<key>`` makes it; the others follow the stored chunks and
+        claim it when its maker's lease runs out, going on from the chunk they reached.
+        """
+        assembler = Assembler(job.plans[0])
         used: list[str] = []
+        name = f"article:{job.id}"
+        keeper = self.coordination.keeper
+        while True:
+            claim = keeper.claim(name)
+            if claim is not None:
+                try:
+                    self._produce(job, on_chunk, assembler, used, claim)
+                    return
+                except _ClaimLost:
+                    logger.warning("article %s was taken over by another process", job.id)
+                finally:
+                    keeper.release(claim)
+            if self._follow(job, on_chunk, assembler, used, name):
+                return
+
+    def _add(
+        self,
+        job: Job,
+        assembler: Assembler,
+        used: list[str],
+        plan: ArticlePlan,
+        planned: PlannedChunk,
+        frames: bytes,
+        on_chunk: Callable[[Job], None] | None,
+    ) -> None:
+        """Publish the next chunk of the article (read by ``plan``'s engine) to its listeners."""
+        pause = assembler.pause_ms(planned)
+        size = len(assembler.add(planned, frames))
+        if not self.cache.has_chunk(planned.key):
+            job.keep(planned.key, frames)  # the cache refused it (disk full)
+        job.append(Piece(planned.key, pause), size)
+        used.append(plan.engine)
+        job.progress.done_chunks += 1
+        if on_chunk is not None:
+            on_chunk(job)
+
+    def _produce(
+        self,
+        job: Job,
+        on_chunk: Callable[[Job], None] | None,
+        assembler: Assembler,
+        used: list[str],
+        claim: Claim,
+    ) -> None:
+        """Synthesise the article from chunk ``len(used)`` on, streaming as it goes, then
+        store it; :class:`_ClaimLost` when another process took the claim over meanwhile."""
         last_error: SynthesisError | None = None
         for plan in job.plans:
             engine = self.engines[plan.engine]
@@ -715,6 +833,8 @@ class SpeechService:
             window = 2 * max(1, engine.concurrency)
             try:
                 while True:
+                    if claim.lost.is_set():
+                        raise _ClaimLost(claim.name)
                     lane = job.lane  # a listener may have joined since the last chunk
                     for planned in itertools.islice(todo, window - len(ahead)):
                         future = self._source.submit(engine, planned, plan.voice, lane, job.id)
@@ -725,16 +845,7 @@ class SpeechService:
                     if not ahead:
                         break
                     planned, future = ahead.popleft()
-                    frames = future.result()
-                    pause = assembler.pause_ms(planned)
-                    size = len(assembler.add(planned, frames))
-                    if not self.cache.has_chunk(planned.key):
-                        job.keep(planned.key, frames)  # the cache refused it (disk full)
-                    job.append(Piece(planned.key, pause), size)
-                    used.append(plan.engine)
-                    job.progress.done_chunks += 1
-                    if on_chunk is not None:
-                        on_chunk(job)
+                    self._add(job, assembler, used, plan, planned, future.result(), on_chunk)
                 break
             except SynthesisError as exc:
                 last_error = exc
@@ -747,34 +858,90 @@ class SpeechService:
                     len(used),
                     exc,
                 )
+            except _ClaimLost:
+                for _, pending in ahead:
+                    pending.cancel()
+                raise
         else:
             raise SynthesisUnavailable(
                 "Không đọc được bài viết lúc này: mọi giọng đọc đều lỗi "
                 f"(all speech engines failed; last error: {last_error})",
                 retry_after=FAILED_RETRY_AFTER_S,
             )
+        key, final, engines = self._result(job, used)
+        if not self._store(key, final, assembler, job, engines=engines):
+            job.retry_store = lambda: self._store(key, final, assembler, job, engines=engines)
+        if key != job.id:
+            try:
+                self.cache.set_alias(job.id, key, ttl=self.settings.fallback_ttl_s)
+            except CacheError as exc:
+                # The listener has the audio; only the shortcut to it is lost.
+                logger.warning("fallback alias for %s not kept: %s", job.id, exc)
+        self.coordination.notifier.notify(ARTICLES, key)
+        job.finish(key=key, engine=final.engine, duration=assembler.duration)
+
+    @staticmethod
+    def _result(job: Job, used: list[str]) -> tuple[str, ArticlePlan, list[str]]:
+        """The key the article read by ``used`` (engine per chunk) is stored under, the
+        plan that read its end, and the engines that read it, in order."""
         final = next(p for p in job.plans if p.engine == used[-1])
         # The stream is the article: same chunks, same pauses, same tag, whichever plan they
         # were keyed under; its cues and duration are the assembler's.
         engines = list(dict.fromkeys(used))
-        key = final.key
-        if len(engines) > 1:
-            # The voice changed mid-stream. What is kept is still the stream as it was heard,
-            # so the id's file (which a player reloads to seek in), its timings and the
-            # stream are one audio. It is keyed by the chunks it is made of: it is neither
-            # the primary's reading nor the fallback's.
-            plans = {plan.engine: plan for plan in job.plans}
-            chunk_keys = [plans[name].chunks[i].key for i, name in enumerate(used)]
-            key = digest({"article": primary.key, "chunks": chunk_keys})
-        if not self._store(key, final, assembler, job, engines=engines):
-            job.retry_store = lambda: self._store(key, final, assembler, job, engines=engines)
-        if key != primary.key:
-            try:
-                self.cache.set_alias(primary.key, key, ttl=self.settings.fallback_ttl_s)
-            except CacheError as exc:
-                # The listener has the audio; only the shortcut to it is lost.
-                logger.warning("fallback alias for %s not kept: %s", primary.key, exc)
-        job.finish(key=key, engine=final.engine, duration=assembler.duration)
+        if len(engines) == 1:
+            return final.key, final, engines
+        # The voice changed mid-stream. What is kept is still the stream as it was heard,
+        # so the id's file (which a player reloads to seek in), its timings and the
+        # stream are one audio. It is keyed by the chunks it is made of: it is neither
+        # the primary's reading nor the fallback's.
+        plans = {plan.engine: plan for plan in job.plans}
+        chunk_keys = [plans[name].chunks[i].key for i, name in enumerate(used)]
+        return digest({"article": job.id, "chunks": chunk_keys}), final, engines
+
+    def _stored_chunk(self, job: Job, index: int) -> tuple[ArticlePlan, bytes] | None:
+        """Chunk ``index`` of the article as stored by whichever engine read it, if any."""
+        for plan in job.plans:
+            frames = self.cache.get_chunk(plan.chunks[index].key)
+            if frames is not None:
+                return plan, frames
+        return None
+
+    def _follow(
+        self,
+        job: Job,
+        on_chunk: Callable[[Job], None] | None,
+        assembler: Assembler,
+        used: list[str],
+        name: str,
+    ) -> bool:
+        """Stream the article another process makes, from the stored chunks (no engine call).
+
+        True once the article is stored (the job is finished); False when its maker's claim
+        is gone before that (it died, or gave up): the caller claims the article.
+        """
+        logger.info("article %s is being made by another process: following it", job.id)
+        total = len(job.plans[0].chunks)
+        notifier = self.coordination.notifier
+        # Subscribed before looking, so a chunk stored between the look and the wait wakes it.
+        with notifier.subscribe(CHUNKS) as chunks, notifier.subscribe(ARTICLES) as articles:
+            while True:
+                index = len(used)
+                if index < total:
+                    found = self._stored_chunk(job, index)
+                    if found is not None:
+                        plan, frames = found
+                        self._add(job, assembler, used, plan, plan.chunks[index], frames, on_chunk)
+                        continue
+                else:
+                    key, final, _ = self._result(job, used)
+                    if self.cache.get_article(key, touch=False) is not None:
+                        job.finish(key=key, engine=final.engine, duration=assembler.duration)
+                        return True
+                if self.coordination.keeper.holder(name) is None:
+                    return False
+                if self._closing.is_set():
+                    raise SynthesisUnavailable("Dịch vụ đang dừng (the service is shutting down).")
+                (chunks if index < total else articles).wait(self.coordination.poll_s)
 
     def chunk_reader(self, job: Job) -> ChunkReader:
         """How ``job``'s listeners read its chunks: from the cache, else from the job
@@ -852,6 +1019,7 @@ class SpeechService:
         Work still running after ``timeout`` keeps the cache open rather than losing it.
         """
         deadline = time.monotonic() + timeout
+        self._closing.set()
         self._runner.shutdown(wait=False, cancel_futures=True)
         settled = self._source.close(timeout)
         for thread in list(self._runner._threads):
@@ -870,4 +1038,5 @@ class SpeechService:
         for job in never_started:
             # Queued behind the job cap when the service stopped: its listeners are told.
             job.fail(SynthesisUnavailable("Dịch vụ đang dừng (the service is shutting down)."))
+        self.coordination.close()
         self.cache.close()

@@ -1,6 +1,6 @@
 """A breaker shared by processes: one opens it for all, only one probes.
 
-Two :class:`SharedBreaker` objects on one store stand for two processes (on the SQL
+Two :class:`CircuitBreaker` objects on one store stand for two processes (on the SQL
 backends they share nothing but the database).
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from tts_service.coordination import breaker_state as machine
-from tts_service.coordination.breaker import SharedBreaker
 from tts_service.coordination.breaker_state import BreakerPolicy, BreakerState
+from tts_service.engines.breaker import CircuitBreaker
 from tts_service.errors import RateLimited, SynthesisUnavailable
 
 POLICY = BreakerPolicy(
@@ -23,8 +23,23 @@ def pair(backend):
     """Two processes' breakers for gTTS on one backend."""
     store = backend.breaker_store(POLICY)
     return (
-        SharedBreaker(store, "gtts", POLICY, clock=backend.clock),
-        SharedBreaker(store, "gtts", POLICY, clock=backend.clock),
+        breaker(store, backend.clock),
+        breaker(store, backend.clock),
+    )
+
+
+def breaker(store, clock):
+    """One process's breaker for gTTS over ``store``, with the thresholds of ``POLICY``."""
+    return CircuitBreaker(
+        failures=POLICY.failures,
+        window_failures=POLICY.window_failures,
+        window_s=POLICY.window_s,
+        cooldown_s=POLICY.cooldown_s,
+        max_cooldown_s=POLICY.max_cooldown_s,
+        probe_timeout_s=POLICY.probe_timeout_s,
+        clock=clock,
+        name="gtts",
+        store=store,
     )
 
 

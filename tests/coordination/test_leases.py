@@ -96,3 +96,19 @@ def test_exactly_one_of_many_concurrent_claims_wins(backend):
         thread.join()
     assert len(won) == 1
     assert leases.holder("article:new") == won[0]
+
+
+def test_purge_forgets_only_leases_expired_before_the_given_time(backend):
+    leases = backend.leases()
+    dead = leases.claim("chunk:dead", "crashed", ttl_s=10)
+    assert dead is not None
+    backend.clock.advance(100)
+    alive = leases.claim("chunk:alive", "b", ttl_s=10)
+    assert alive is not None
+    lapsed = leases.claim("chunk:lapsed", "c", ttl_s=1)
+    assert lapsed is not None
+    backend.clock.advance(5)  # "lapsed" expired 4 s ago, "dead" 95 s ago
+    assert leases.purge(backend.clock() - 60) == 1
+    assert leases.renew(dead, ttl_s=10) is None  # its row is gone
+    assert leases.renew(lapsed, ttl_s=10) is not None  # expired, not purged: still renewable
+    assert leases.holder("chunk:alive") == alive

@@ -1,4 +1,4 @@
-"""BudgetLimiter: RateLimiter's acquire(timeout) over a shared budget."""
+"""BudgetLimiter: the engine chain's acquire(timeout) over a shared budget."""
 
 from __future__ import annotations
 

@@ -11,10 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.helpers import local_limiter
 from tts_service.engines.base import SpeechEngine
 from tts_service.engines.breaker import BreakerState, CircuitBreaker, GuardedEngine
-from tts_service.engines.ratelimit import RateLimited, RateLimiter
-from tts_service.errors import SynthesisRejected, SynthesisUnavailable, UnknownEngineError
+from tts_service.errors import (
+    RateLimited,
+    SynthesisRejected,
+    SynthesisUnavailable,
+    UnknownEngineError,
+)
 from tts_service.testing import FakeEngine, fake_speech
 from tts_service.testing.clock import FakeClock
 
@@ -360,7 +365,7 @@ def test_guarded_engine_close_closes_the_engine_and_wakes_the_limiter(clock):
             self.closed = True
 
     inner = Closable(fake_speech)
-    limiter = RateLimiter(60, clock=clock)
+    limiter = local_limiter(60, clock=clock)
     GuardedEngine(inner, make(clock), limiter=limiter).close()
     assert inner.closed
     with pytest.raises(SynthesisUnavailable):

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.helpers import local_limiter
 from tts_service.engines.breaker import BreakerState, CircuitBreaker, GuardedEngine
 from tts_service.engines.gtts_engine import GTTSEngine
-from tts_service.engines.ratelimit import RateLimiter
 from tts_service.engines.registry import build_engines
 from tts_service.jobs import Job, JobState
 from tts_service.settings import Settings
@@ -165,7 +165,7 @@ def test_a_rejected_chunk_does_not_open_the_breaker(fake, clock, make_service):
 
 def test_requests_reaching_google_never_exceed_the_budget(fake, make_service):
     clock = FakeClock(auto=True)
-    limiter = RateLimiter(6, burst=2, clock=clock, wait=clock.wait)  # one every 10 s
+    limiter = local_limiter(6, burst=2, clock=clock, wait=clock.wait)  # one every 10 s
     granted_at: list[float] = []
 
     def before_request() -> None:
@@ -197,7 +197,7 @@ def test_requests_reaching_google_never_exceed_the_budget(fake, make_service):
 
 def test_running_out_of_tokens_falls_back_without_opening_the_breaker(fake, make_service):
     clock = FakeClock()  # never advanced: after the burst, no token comes
-    limiter = RateLimiter(60, burst=1, clock=clock)
+    limiter = local_limiter(60, burst=1, clock=clock)
     gtts = guarded_gtts(fake, clock, limiter=limiter, before_request=limiter.hook(timeout=0))
     service = make_service(gtts, fallback())
 

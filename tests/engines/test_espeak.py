@@ -100,13 +100,26 @@ def test_unspeakable_text_still_gives_playable_frames(engine, text):
 
 @pytest.mark.parametrize("voice", ["vi-vn-x-south", "vi-vn-x-central"])
 def test_regional_voices(engine, voice):
-    assert mp3.duration_seconds(engine.synthesize(TEXT, voice=voice), strict=True) > 0.5
+    northern = engine.synthesize(TEXT)
+    regional = engine.synthesize(TEXT, voice=voice)
+    # Another voice really spoke (other sounds), the same words at the same pace.
+    assert pcm(regional) != pcm(northern)
+    seconds = mp3.duration_seconds(regional, strict=True)
+    assert seconds == pytest.approx(mp3.duration_seconds(northern), rel=0.35)
 
 
 def test_unknown_voice_is_refused_and_the_engine_recovers(engine):
+    before = engine.synthesize(TEXT)
     with pytest.raises(UnknownEngineError, match="no voice 'xx-nowhere'"):
         engine.synthesize(TEXT, voice="xx-nowhere")
-    assert mp3.duration_seconds(engine.synthesize(TEXT)) > 0.5
+    # The refusal left the default voice in place: the same text sounds as before.
+    after = engine.synthesize(TEXT)
+    assert mp3.duration_seconds(after) == pytest.approx(mp3.duration_seconds(before), abs=0.1)
+
+
+def pcm(data: bytes) -> bytes:
+    """The audio frames without the tags and info frame around them."""
+    return mp3.parse(data, strict=True).audio
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""RateLimiter, driven by a fake clock: waits move fake time or block until the test does."""
+"""The engine's rate limiter (a BudgetLimiter over this process's LocalRateBudget), driven by
+a fake clock: waits move fake time or block until the test does."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tts_service.engines.ratelimit import LANE_CHECK_S, RateLimited, RateLimiter
-from tts_service.errors import SynthesisUnavailable
+from tests.helpers import local_limiter
+from tts_service.coordination.limiter import LANE_CHECK_S, BudgetLimiter
+from tts_service.errors import RateLimited, SynthesisUnavailable
 from tts_service.lanes import Lane, Ticket, in_lane
 from tts_service.testing.clock import FakeClock
 
 
 def test_a_burst_goes_at_once_then_tokens_come_at_the_rate():
     clock = FakeClock(500.0, auto=True)
-    limiter = RateLimiter(60, burst=3, clock=clock, wait=clock.wait)  # one a second
+    limiter = local_limiter(60, burst=3, clock=clock, wait=clock.wait)  # one a second
     start = clock.now
     for _ in range(3):
         limiter.acquire(timeout=0)
@@ -28,13 +30,13 @@ def test_a_burst_goes_at_once_then_tokens_come_at_the_rate():
 
 
 def test_the_default_burst_is_one_seconds_worth():
-    assert RateLimiter(300).burst == 5
-    assert RateLimiter(6).burst == 1
+    assert local_limiter(300).burst == 5
+    assert local_limiter(6).burst == 1
 
 
 def test_a_quiet_spell_refills_up_to_the_burst_and_no_more():
     clock = FakeClock(500.0, auto=True)
-    limiter = RateLimiter(60, burst=2, clock=clock, wait=clock.wait)
+    limiter = local_limiter(60, burst=2, clock=clock, wait=clock.wait)
     limiter.acquire(timeout=0)
     limiter.acquire(timeout=0)
     clock.advance(3600)
@@ -46,7 +48,7 @@ def test_a_quiet_spell_refills_up_to_the_burst_and_no_more():
 
 def test_a_wait_beyond_the_timeout_is_refused_at_once_with_retry_after():
     clock = FakeClock(500.0, auto=True)
-    limiter = RateLimiter(30, burst=1, clock=clock, wait=clock.wait)  # one per 2 s
+    limiter = local_limiter(30, burst=1, clock=clock, wait=clock.wait)  # one per 2 s
     limiter.acquire(timeout=0)
     with pytest.raises(RateLimited) as caught:
         limiter.acquire(timeout=1.5)
@@ -61,7 +63,7 @@ def test_a_wait_beyond_the_timeout_is_refused_at_once_with_retry_after():
 
 def test_waiters_reserve_their_turn_in_order():
     clock = FakeClock(500.0, auto=True)
-    limiter = RateLimiter(120, burst=1, clock=clock, wait=clock.wait)  # one per 0.5 s
+    limiter = local_limiter(120, burst=1, clock=clock, wait=clock.wait)  # one per 0.5 s
     times = []
     for _ in range(6):
         limiter.acquire(timeout=10)
@@ -71,7 +73,7 @@ def test_waiters_reserve_their_turn_in_order():
 
 def test_threads_never_get_more_than_the_budget():
     clock = FakeClock(500.0)
-    limiter = RateLimiter(60, burst=1, clock=clock, wait=clock.wait)  # one a second
+    limiter = local_limiter(60, burst=1, clock=clock, wait=clock.wait)  # one a second
     got = threading.Semaphore(0)
     acquired_at: list[float] = []
     lock = threading.Lock()
@@ -112,7 +114,7 @@ def test_close_wakes_a_waiter():
             about_to_wait.set()
         return clock()
 
-    limiter = RateLimiter(1, burst=1, clock=watched_clock)  # real Event wait, 60 s away
+    limiter = local_limiter(1, burst=1, clock=watched_clock)  # real Event wait, 60 s away
     limiter.acquire(timeout=0)
     with ThreadPoolExecutor(1) as pool:
         waiter = pool.submit(limiter.acquire, 120)
@@ -126,14 +128,14 @@ def test_close_wakes_a_waiter():
 
 def test_hook_acquires_with_the_given_timeout():
     clock = FakeClock(500.0, auto=True)
-    limiter = RateLimiter(60, burst=1, clock=clock, wait=clock.wait)
+    limiter = local_limiter(60, burst=1, clock=clock, wait=clock.wait)
     hook = limiter.hook(timeout=0.5)
     hook()
     with pytest.raises(RateLimited):
         hook()
 
 
-def background(limiter: RateLimiter, timeout: float, ticket: Ticket | None = None) -> None:
+def background(limiter: BudgetLimiter, timeout: float, ticket: Ticket | None = None) -> None:
     """Acquire as a registry job's chunk does: in the background lane."""
     with in_lane(ticket or Ticket(Lane.BACKGROUND)):
         limiter.acquire(timeout)
@@ -141,7 +143,7 @@ def background(limiter: RateLimiter, timeout: float, ticket: Ticket | None = Non
 
 def test_background_work_leaves_the_reserve_to_listeners():
     clock = FakeClock(500.0, auto=True)
-    limiter = RateLimiter(60, burst=4, reserve=2, clock=clock, wait=clock.wait)  # one a second
+    limiter = local_limiter(60, burst=4, reserve=2, clock=clock, wait=clock.wait)  # one a second
     background(limiter, 0)
     background(limiter, 0)
     # Two tokens left, both kept for listeners: the catalogue waits for the third.
@@ -158,14 +160,14 @@ def test_background_work_leaves_the_reserve_to_listeners():
 
 
 def test_the_default_reserve_is_a_quarter_of_the_burst_and_leaves_one_token():
-    assert RateLimiter(300, burst=60).reserve == 15
-    assert RateLimiter(60, burst=1).reserve == 0
-    assert RateLimiter(60, burst=4, reserve=10).reserve == 3
+    assert local_limiter(300, burst=60).reserve == 15
+    assert local_limiter(60, burst=1).reserve == 0
+    assert local_limiter(60, burst=4, reserve=10).reserve == 3
 
 
 def test_a_listener_goes_ahead_of_background_work_already_waiting():
     clock = FakeClock(500.0)
-    limiter = RateLimiter(60, burst=1, reserve=0, clock=clock, wait=clock.wait)
+    limiter = local_limiter(60, burst=1, reserve=0, clock=clock, wait=clock.wait)
     limiter.acquire(timeout=0)
     order: list[str] = []
 
@@ -195,7 +197,7 @@ def test_a_listener_goes_ahead_of_background_work_already_waiting():
 
 def test_a_background_chunk_promoted_while_waiting_takes_a_listeners_token():
     clock = FakeClock(500.0)
-    limiter = RateLimiter(60, burst=4, reserve=3, clock=clock, wait=clock.wait)
+    limiter = local_limiter(60, burst=4, reserve=3, clock=clock, wait=clock.wait)
     background(limiter, 0)  # 3 left, all in the reserve
     ticket = Ticket(Lane.BACKGROUND)
     with ThreadPoolExecutor(1) as pool:
@@ -210,4 +212,4 @@ def test_a_background_chunk_promoted_while_waiting_takes_a_listeners_token():
 @pytest.mark.parametrize("options", [{"per_minute": 0}, {"per_minute": -5}, {"burst": 0}])
 def test_nonsense_settings_are_refused(options):
     with pytest.raises(ValueError):
-        RateLimiter(**{"per_minute": 60, **options})
+        local_limiter(**{"per_minute": 60, **options})

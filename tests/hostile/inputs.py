@@ -135,6 +135,7 @@ def _context_words() -> list[tuple[str, str]]:
         "date/day_context.tsv",
         "date/name_context.tsv",
         "phone_context.tsv",
+        "plate_context.tsv",
     ):
         words += [(path, row[0]) for row in load_tsv(path) if row and row[0]]
     return words
@@ -229,6 +230,9 @@ _SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "legal-codes": ("text", lambda n: "15/2021/NĐ-CP " * n),
     "legal-parts": ("text", lambda n: "15/" + "NĐ-" * (3 * n) + "CP"),
     "phones": ("text", lambda n: "0912 345 678 " * n),
+    "plates": ("text", lambda n: "30A-123.45 " * (2 * n)),
+    "plate-cues": ("text", lambda n: "xe BS 12F1-3456 " * n + "12F1-3456"),
+    "plates-unannounced": ("text", lambda n: "12A-3456 " * (2 * n)),
     "urls": ("text", lambda n: "https://a.vn/" + "b/" * (4 * n)),
     "domains": ("text", lambda n: "a." * (4 * n) + "vn"),
     "emails": ("text", lambda n: "a." * (4 * n) + "a@b"),

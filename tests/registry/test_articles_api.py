@@ -102,7 +102,7 @@ def test_delete_removes_the_audio_no_other_article_shares(cms):
     assert client.get(record["audio_url"]).status_code == 200
     from tts_service.registry.store import ArticleStore
 
-    store = ArticleStore.open(service.settings.registry_file)
+    store = ArticleStore.open(service.settings.registry_database)
     x_record = store.get("x")
     y_record = store.get("y")
     store.close()
@@ -388,7 +388,7 @@ def test_an_edit_to_a_refused_url_leaves_the_article_as_it_was(serve, make_servi
 
 def _claim_order(service) -> list[str]:
     """Claim every queued job straight from the store, as a worker would: the article ids."""
-    store = ArticleStore.open(service.settings.registry_file)
+    store = ArticleStore.open(service.settings.registry_database)
     try:
         order = []
         while (job := store.claim("test-claimer", lease_s=600)) is not None:

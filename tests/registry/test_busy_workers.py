@@ -17,10 +17,10 @@ class BusyIsolation(InProcess):
         raise ServerBusy("all text workers are busy", retry_after=10)
 
 
-def test_a_job_finding_the_text_workers_busy_is_retried(make_service, engine, tmp_path):
+def test_a_job_finding_the_text_workers_busy_is_retried(make_service, engine, store_url):
     service = make_service(engine, job_attempts=3)
     service.isolation = BusyIsolation()
-    store = ArticleStore.open(tmp_path / "registry.sqlite3")
+    store = ArticleStore.open(store_url)
     registry = ArticleRegistry(service, store)
     try:
         register(store, "tin-1")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+import sqlalchemy as sa
 
 from tests.helpers import live_server
 from tests.registry.cms import ADMIN, ADMIN_AUTH, ARTICLE, AUTH, KEY, put, wait_job
@@ -18,13 +20,14 @@ def hooked(name: str, key: str, url: str) -> dict[str, str]:
 
 
 @contextmanager
-def service_db(service) -> Iterator[sqlite3.Connection]:
-    """A connection of the test's own to the service's registry."""
-    db = sqlite3.connect(service.settings.registry_file)
+def service_db(service) -> Iterator[sa.Connection]:
+    """A connection of the test's own to the service's registry (SQLite or PostgreSQL)."""
+    engine = sa.create_engine(service.settings.registry_database)
     try:
-        yield db
+        with engine.connect() as conn:
+            yield conn
     finally:
-        db.close()
+        engine.dispose()
 
 
 def _service(make_service, engine, url):
@@ -100,7 +103,6 @@ def test_callbacks_go_to_the_owning_key_whoever_edits_the_article(serve, make_se
         ]
         assert [c.json["article"]["id"] for c in to_desk] == ["tin-bien-tap"]
         with service_db(service) as db:
-            rows = db.execute(
-                "SELECT owner, json_extract(body, '$.article.id') FROM deliveries ORDER BY id"
-            ).fetchall()
+            stored = db.execute(sa.text("SELECT owner, body FROM deliveries ORDER BY id")).all()
+        rows = [(owner, json.loads(body)["article"]["id"]) for owner, body in stored]
         assert rows == [("cms", "tin"), ("cms", "tin"), ("admin", "tin-bien-tap")]

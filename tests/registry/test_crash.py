@@ -46,9 +46,12 @@ _LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 
 @contextmanager
 def service_process(
-    tmp_path: Path, google: FakeGoogle
+    tmp_path: Path, google: FakeGoogle, **settings: str
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """The service in its own process; yields it and its base URL once it listens."""
+    """The service in its own process; yields it and its base URL once it listens.
+
+    ``settings`` are more environment variables (``TTS_DATABASE_URL=...``).
+    """
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TTS_")},
         "TTS_ENGINE": "gtts,espeak",
@@ -61,6 +64,7 @@ def service_process(
         "TTS_JOB_LEASE_S": "600",
         "TTS_API_KEYS": json.dumps([{"name": "cms", "key": KEY}]),
         "TTS_LOG_FORMAT": "text",
+        **settings,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "tts_service.api.main:app", "--port", "0"],
@@ -88,9 +92,9 @@ def service_process(
             proc.stderr.close()
 
 
-def test_kill_9_mid_batch_then_restart_loses_and_repeats_nothing(tmp_path):
+def test_kill_9_mid_batch_then_restart_loses_and_repeats_nothing(tmp_path, store_url):
     with FakeGoogle(latency=0.2) as google:
-        with service_process(tmp_path, google) as (proc, base):
+        with service_process(tmp_path, google, TTS_DATABASE_URL=store_url) as (proc, base):
             with httpx.Client(base_url=base, headers=AUTH, timeout=30) as client:
                 jobs = {}
                 for article_id, text in ARTICLES.items():
@@ -115,7 +119,7 @@ def test_kill_9_mid_batch_then_restart_loses_and_repeats_nothing(tmp_path):
         assert len(done_before) < len(ARTICLES)
 
         google.reset()  # forget the scripted hangs and the first life's requests
-        with service_process(tmp_path, google) as (_, base):
+        with service_process(tmp_path, google, TTS_DATABASE_URL=store_url) as (_, base):
             with httpx.Client(base_url=base, headers=AUTH, timeout=60) as client:
                 for article_id, job_id in jobs.items():
                     job = client.get(f"/v1/jobs/{job_id}", params={"wait": 60}).json()
@@ -159,6 +163,7 @@ def test_a_job_that_kills_its_process_is_given_up_after_the_max_tries(
         **{k: v for k, v in os.environ.items() if not k.startswith("TTS_")},
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         "TTS_CACHE_DIR": str(service.settings.cache_dir),
+        "TTS_DATABASE_URL": service.settings.registry_database,
         "TTS_JOB_ATTEMPTS": str(attempts),
         # Long: each new process must resume the dead one's job at once, not after a lease.
         "TTS_JOB_LEASE_S": "600",

@@ -8,10 +8,11 @@ refused request changes nothing: the registry's rows are compared before and aft
 
 from __future__ import annotations
 
-import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.helpers import decode_seconds
 from tests.registry.cms import (
@@ -23,8 +24,11 @@ from tests.registry.cms import (
     register,
     wait_job,
 )
-from tts_service.registry.db import migrations
+from tests.registry.test_store import legacy_registry
+from tts_service.registry.db import COMPONENT
 from tts_service.registry.store import ArticleStore
+from tts_service.storage.database import open_engine
+from tts_service.storage.migrate import load_migrations, migrate
 
 AS = {"cms": AUTH, "other": OTHER_AUTH, "admin": ADMIN_AUTH}
 MINE = "cua-cms"  # registered by the cms key
@@ -44,14 +48,15 @@ ADMINS_ONLY = (
 
 def snapshot(service) -> dict[str, list[tuple]]:
     """Every row the registry holds, read through a connection of its own."""
-    db = sqlite3.connect(service.settings.registry_file)
+    engine = sa.create_engine(service.settings.registry_database)
     try:
-        return {
-            table: db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-            for table in ("articles", "jobs", "lexicon", "state", "deliveries")
-        }
+        with engine.connect() as db:
+            return {
+                table: [tuple(r) for r in db.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1"))]
+                for table in ("articles", "jobs", "lexicon", "state", "deliveries")
+            }
     finally:
-        db.close()
+        engine.dispose()
 
 
 @pytest.fixture
@@ -68,7 +73,7 @@ def still(serve, make_service, engine):
         answer = client.put(f"/v1/articles/{article_id}", json={"text": ARTICLE}, headers=auth)
         assert answer.status_code == 202, answer.text
         jobs[article_id] = answer.json()["job"]["id"]
-    store = ArticleStore.open(service.settings.registry_file)
+    store = ArticleStore.open(service.settings.registry_database)
     try:
         _, job = register(store, SITES, ARTICLE, owner=None)
     finally:
@@ -141,7 +146,7 @@ def test_an_admins_edit_leaves_the_article_its_owners(still):
     mine = client.get(f"/v1/articles/{MINE}", headers=AUTH)
     assert mine.status_code == 200 and mine.json()["job"]["id"] == answer.json()["job"]["id"]
     assert client.get(f"/v1/articles/{MINE}", headers=OTHER_AUTH).status_code == 404
-    store = ArticleStore.open(service.settings.registry_file)
+    store = ArticleStore.open(service.settings.registry_database)
     try:
         record = store.get(MINE)
         assert record is not None and (record.owner, record.source) == ("cms", "Bản biên tập.")
@@ -243,7 +248,7 @@ def test_two_keys_registering_one_id_at_once_cannot_both_win(still):
         thread.join()
     assert sorted(answers.values()) == [202, 409]
     winner = next(role for role, status in answers.items() if status == 202)
-    store = ArticleStore.open(service.settings.registry_file)
+    store = ArticleStore.open(service.settings.registry_database)
     try:
         record = store.get("tranh-chap")
         assert record is not None
@@ -265,39 +270,48 @@ def test_another_keys_delete_leaves_the_audio_playing(cms):
     assert again.status_code == 200 and again.content == audio.content
 
 
-def _registry_at_schema_2(path) -> None:
+def _registry_at_schema_2(url: str) -> None:
     """A registry as the service before owned articles left it: schema 2, with rows.
 
-    ``cu-cms`` was last written by the cms key, ``cu-kho`` by ``pregenerate`` (no owner);
-    a job of each, and one of ``da-xoa``, deleted since.
+    On SQLite, the file the old code made (its SQL files, ``PRAGMA user_version``); on
+    PostgreSQL, the first two migrations. ``cu-cms`` was last written by the cms key,
+    ``cu-kho`` by ``pregenerate`` (no owner); a job of each, and one of ``da-xoa``,
+    deleted since.
     """
-    path.parent.mkdir(parents=True)
-    raw = sqlite3.connect(path)
+    if url.startswith("sqlite"):
+        legacy_registry(Path(str(sa.engine.make_url(url).database)), schema=2).close()
+    else:
+        engine = open_engine(url)
+        migrate(engine, COMPONENT, load_migrations("tts_service.registry.migrations")[:2])
+        engine.dispose()
+    engine = sa.create_engine(url)
     try:
-        for number, _, sql in migrations()[:2]:
-            raw.executescript(sql)
-            raw.execute(f"PRAGMA user_version={number}")
-        for article_id, owner in (("cu-cms", "cms"), ("cu-kho", None)):
-            raw.execute(
-                "INSERT INTO articles (id, source_kind, source, owner, version, status, "
-                "created, updated) VALUES (?, 'text', 'Xin chào.', ?, 1, 'queued', 1, 1)",
-                (article_id, owner),
-            )
-        for article_id in ("cu-cms", "cu-kho", "da-xoa"):
-            raw.execute(
-                "INSERT INTO jobs (article_id, reason, priority, state, not_before, created) "
-                "VALUES (?, 'put', 0, 'queued', 1, 1)",
-                (article_id,),
-            )
-        raw.commit()
+        with engine.begin() as raw:
+            for article_id, owner in (("cu-cms", "cms"), ("cu-kho", None)):
+                raw.execute(
+                    sa.text(
+                        "INSERT INTO articles (id, source_kind, source, owner, version, status, "
+                        "created, updated) VALUES (:id, 'text', 'Xin chào.', :owner, 1, 'queued',"
+                        " 1, 1)"
+                    ),
+                    {"id": article_id, "owner": owner},
+                )
+            for article_id in ("cu-cms", "cu-kho", "da-xoa"):
+                raw.execute(
+                    sa.text(
+                        "INSERT INTO jobs (article_id, reason, priority, state, not_before, "
+                        "created) VALUES (:id, 'put', 0, 'queued', 1, 1)"
+                    ),
+                    {"id": article_id},
+                )
     finally:
-        raw.close()
+        engine.dispose()
 
 
 def test_rows_from_before_owners_keep_their_writer_or_belong_to_the_site(
-    serve, make_service, engine, tmp_path
+    serve, make_service, engine, registry_url
 ):
-    _registry_at_schema_2(tmp_path / "cache" / "registry.sqlite3")
+    _registry_at_schema_2(registry_url)
     service = make_service(engine, api_keys=KEYS, workers=0)
     client = serve(service)
     expected = {

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
 
@@ -79,8 +80,8 @@ def receiver():
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "registry.sqlite3")
+def db(store_url):
+    database = Database(store_url)
     yield database
     database.close()
 
@@ -152,7 +153,7 @@ def logged(matches):
 
 def count_rows(db: Database) -> int:
     with db.read() as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0])
+        return int(conn.execute(sa.text("SELECT COUNT(*) FROM deliveries")).scalar_one())
 
 
 # -- signatures ------------------------------------------------------------------------
@@ -343,15 +344,14 @@ def test_network_errors_are_retried_then_fail(make_webhooks):
     assert stored.last_error is not None and "ConnectError" in stored.last_error
 
 
-def test_a_queued_delivery_survives_a_restart(make_webhooks, receiver, tmp_path):
-    path = tmp_path / "restart.sqlite3"
-    first_db = Database(path)
+def test_a_queued_delivery_survives_a_restart(make_webhooks, receiver, store_url):
+    first_db = Database(store_url)
     first = make_webhooks(database=first_db)
     delivery_id = first.enqueue("cms", "article.ready", PAYLOAD)
     first.close()  # stopped before its sender ever ran
     first_db.close()
 
-    second_db = Database(path)
+    second_db = Database(store_url)
     try:
         second = make_webhooks(database=second_db)
         assert second.pending() == 1

@@ -66,6 +66,25 @@ def test_overwrite_replaces_the_whole_object(store):
     assert store.size("articles/ab/k.vtt") == 7
 
 
+def test_put_takes_parts_and_says_how_many_bytes_it_stored(store):
+    # An article is written from its stored chunks, part by part.
+    parts = [blob(3000, seed=n) for n in range(5)]
+    assert store.put_atomic("articles/ab/parts.mp3", iter(parts)) == 15_000
+    assert store.get("articles/ab/parts.mp3") == b"".join(parts)
+    assert store.put_atomic("chunks/ab/whole.mp3", b"frames") == 6
+
+
+def test_parts_that_fail_midway_leave_nothing(store):
+    def parts():
+        yield blob(3000)
+        raise CacheError("a chunk went missing")  # as AudioCache's reader raises
+
+    with pytest.raises(CacheError, match="went missing"):
+        store.put_atomic("articles/ab/broken.mp3", parts())
+    assert store.get("articles/ab/broken.mp3") is None
+    assert [k for k in store.list("") if "broken" in k] == []
+
+
 def test_empty_object(store):
     store.put_atomic("chunks/ee/empty.mp3", b"")
     assert store.get("chunks/ee/empty.mp3") == b""

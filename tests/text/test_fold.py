@@ -39,7 +39,11 @@ def test_folded_base_letter_composes_with_its_marks() -> None:
         ("Hội nghị&nbsp;tổng kết", "Hội nghị\xa0tổng kết"),
         ("a&#160;b &#x41;", "a\xa0b A"),
         ("R&D, KH&ĐT, & và", "R&D, KH&ĐT, & và"),
-        ("&amp;nbsp;", "&nbsp;"),  # decoded once per step, as the issue asks: once more
+        # Escaped twice (text pasted from a page that escaped its entities): an entity
+        # under "&amp;" is decoded through, never read "và nbsp"; "&amp;" alone is "&".
+        ("&amp;nbsp;", "\xa0"),
+        ("&amp;#8211;", "\u2013"),
+        ("&amp;amp; R&amp;D", "& R&D"),
     ],
 )
 def test_decode_entities(written: str, decoded: str) -> None:
@@ -73,3 +77,7 @@ def test_leftover_entity_is_a_space_not_words() -> None:
     assert normalize_line("Tổng kết&nbsp;năm 2023") == (
         "Tổng kết năm hai nghìn không trăm hai mươi ba"
     )
+
+
+def test_twice_escaped_entity_in_plain_text_is_not_read() -> None:
+    assert normalize_line("Báo cáo &amp;nbsp; kết quả") == "Báo cáo kết quả"

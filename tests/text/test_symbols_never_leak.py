@@ -41,6 +41,18 @@ PIECES = (
     "~",
     "^",
     "9 tháng/năm học",
+    "học sinh/sinh viên",
+    "(2,9 tỷ/3,1 tỷ)",
+    "ngày/tháng/năm sinh",
+    "65 triệu đồng/người/năm",
+    "số 2345/UBND-KT",
+    "532 - TB/TU",
+    "BS: 12B1-567.89",
+    "xe 30A-123.45",
+    "IoT/AI",
+    "4G/5G",
+    "tháng8/1945",
+    "3/ Chỉ thị",
 )
 
 
@@ -71,6 +83,13 @@ def test_no_mark_reaches_the_voice_in_any_text(text: str) -> None:
 
 
 def test_each_mark_is_dropped_by_the_named_rule() -> None:
-    sentence = normalize("Nam/Nữ, và/hoặc, từ_khóa A|B ghi^chú*").sentences[0]
-    assert sentence.spoken == "Nam Nữ, và hoặc, từ khóa A B ghi chú"
+    sentence = normalize("Nam/Nữ, 3/ từ_khóa A|B ghi^chú*").sentences[0]
+    assert sentence.spoken == "Nam, Nữ, ba từ khóa A B ghi chú"
     assert {r.source for r in sentence.rewrites if r.rule == "stray_symbol"} == set("/_|^*")
+
+
+def test_a_slash_between_words_is_a_pause() -> None:
+    # Two alternatives or two groups named together: "học sinh, sinh viên", never run on
+    sentence = normalize("Mỗi học sinh/sinh viên được hỗ trợ, nam / nữ như nhau.").sentences[0]
+    assert sentence.spoken == "Mỗi học sinh, sinh viên được hỗ trợ, nam, nữ như nhau."
+    assert [r.source for r in sentence.rewrites if r.rule == "slash_pause"] == ["/", " / "]

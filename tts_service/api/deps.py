@@ -6,11 +6,20 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from tts_service.api.responders import AudioResponder
 from tts_service.registry.articles import ArticleRegistry
 from tts_service.settings import Settings, get_settings
 from tts_service.synthesis import SpeechService
 
-__all__ = ["RegistryDep", "ServiceDep", "SettingsDep", "get_registry", "get_service"]
+__all__ = [
+    "AudioDep",
+    "RegistryDep",
+    "ServiceDep",
+    "SettingsDep",
+    "get_audio_responder",
+    "get_registry",
+    "get_service",
+]
 
 
 def get_service(request: Request) -> SpeechService:
@@ -30,3 +39,16 @@ def get_registry(request: Request) -> ArticleRegistry:
 
 
 RegistryDep = Annotated[ArticleRegistry, Depends(get_registry)]
+
+
+def get_audio_responder(request: Request) -> AudioResponder:
+    """How complete audio is delivered: built once per app, over the service's store."""
+    service: SpeechService = request.app.state.service
+    responder: AudioResponder | None = getattr(request.app.state, "audio_responder", None)
+    if responder is None or responder.store is not service.cache.store:
+        responder = AudioResponder.from_settings(service.settings, service.cache.store)
+        request.app.state.audio_responder = responder
+    return responder
+
+
+AudioDep = Annotated[AudioResponder, Depends(get_audio_responder)]

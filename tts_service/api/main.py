@@ -38,6 +38,7 @@ from tts_service.api.routes import (
 )
 from tts_service.api.routes import metrics as metrics_route
 from tts_service.cache import AudioCache
+from tts_service.coordination.runtime import open_coordination
 from tts_service.engines.registry import build_engines
 from tts_service.errors import (
     ArticleNotFound,
@@ -57,9 +58,11 @@ from tts_service.errors import (
 )
 from tts_service.isolation import WorkerPool
 from tts_service.observability.logging import RequestIdMiddleware, configure_logging
+from tts_service.observability.memory import MemoryTrimmer, tune_allocator
 from tts_service.observability.metrics import HTTPMetricsMiddleware, ServiceMetrics
 from tts_service.registry.runtime import RegistryRuntime
 from tts_service.settings import Settings, get_settings
+from tts_service.storage import store_from_settings
 from tts_service.synthesis import SpeechService
 
 __all__ = ["app", "build_service", "create_app", "text_pool"]
@@ -79,14 +82,23 @@ def build_service(
     cache = AudioCache(
         settings.cache_dir,
         max_bytes=settings.cache_max_bytes,
+        store=store_from_settings(settings),
         database_url=settings.database_url,
     )
-    engines = build_engines(settings)
+    # Single flight, Google's budget and the breaker: this process's, or shared by every
+    # process when a database is configured or several serve (`serve --workers N`).
+    coordination = open_coordination(settings)
+    engines = build_engines(settings, coordination)
     metrics = metrics if metrics is not None else ServiceMetrics()
     metrics.hook_engines(engines)
     isolation = text_pool(settings) if isolated else None
     return SpeechService(
-        settings, engines=engines, cache=cache, metrics=metrics, isolation=isolation
+        settings,
+        engines=engines,
+        cache=cache,
+        metrics=metrics,
+        isolation=isolation,
+        coordination=coordination,
     )
 
 
@@ -95,6 +107,7 @@ def text_pool(settings: Settings) -> WorkerPool:
     return WorkerPool(
         settings.text_workers,
         deadline_s=settings.text_deadline_s,
+        memory_limit=settings.text_worker_memory_mb * 1024 * 1024,
         warm=textwork.warm,
         preload=textwork.PRELOAD,
     )
@@ -113,9 +126,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = getattr(app.state, "service", None) is None
+        trimmer = None
         if owned:
             config = settings or get_settings()
             configure_logging(config.log_level, fmt=config.log_format)
+            # Before the service's threads start: arenas made earlier are kept.
+            tune_allocator()
+            if config.memory_trim_s:
+                trimmer = MemoryTrimmer(config.memory_trim_s)
+                trimmer.start()
             app.state.service = build_service(config, metrics=app.state.metrics, isolated=True)
             await run_in_threadpool(app.state.service.warm_up)
         # The editors' registry runs beside whichever service this app serves.
@@ -131,6 +150,8 @@ def create_app(
             if owned:
                 app.state.service.close()
                 app.state.service = None
+            if trimmer is not None:
+                trimmer.close()
 
     app = FastAPI(
         title="Vietnamese read-aloud service",

@@ -3,12 +3,12 @@
 Ports in :mod:`~tts_service.coordination.ports`; in-process implementations in
 :mod:`~tts_service.coordination.local` (one process, today's behaviour) and database ones
 in :mod:`~tts_service.coordination.sql` (PostgreSQL or SQLite, shared by every process).
-Not wired into the service yet: see docs/cluster.md, "Migration plan".
+:mod:`~tts_service.coordination.runtime` builds the one a process runs with from the
+settings; docs/cluster.md says how they fit.
 """
 
 from __future__ import annotations
 
-from tts_service.coordination.breaker import SharedBreaker
 from tts_service.coordination.breaker_state import BreakerPolicy, BreakerRecord, BreakerState
 from tts_service.coordination.local import LocalBreakerStore, LocalLeases, LocalRateBudget
 from tts_service.coordination.notify import LocalNotifier
@@ -36,6 +36,5 @@ __all__ = [
     "LocalRateBudget",
     "Notifier",
     "RateBudget",
-    "SharedBreaker",
     "Subscription",
 ]

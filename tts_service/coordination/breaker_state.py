@@ -1,10 +1,11 @@
 """The circuit breaker's state machine as pure steps over a record that can be shared.
 
-The same machine as :mod:`tts_service.engines.breaker` (read its docstring for the
-states), with its memory moved into a :class:`BreakerRecord` so the record can live in a
-database: every process reads it, applies one step, and writes it back in one
-transaction. One process's discovery that Google is down then opens the breaker for all,
-and only one process in the deployment probes.
+The one state machine of :class:`~tts_service.engines.breaker.CircuitBreaker` (read
+its module docstring for the states), with its memory in a :class:`BreakerRecord` so the
+record can live in memory (one process) or in a database: every process reads it,
+applies one step, and writes it back in one transaction. One process's discovery that
+Google is down then opens the breaker for all, and only one process in the deployment
+probes.
 
 Two things change with sharing:
 
@@ -177,12 +178,15 @@ def failed(
     policy: BreakerPolicy,
     *,
     hint: float | None = None,
+    unreachable: bool = False,
 ) -> tuple[BreakerRecord, bool]:
     """A call failed (the engine kept failing); whether this opened the breaker.
 
     A failed probe re-opens it for twice the last cool-down (up to the max); otherwise N
     failures in a row, or M within the window, open it for the first cool-down, or for
-    the engine's longer ``hint`` (a ``Retry-After``).
+    the engine's longer ``hint`` (a ``Retry-After``). An ``unreachable`` engine (its host
+    does not resolve, the connection is refused) opens it at once: the next call would
+    fail the same way.
     """
     if ticket.generation != record.generation:
         return record, False
@@ -192,7 +196,11 @@ def failed(
     recent = tuple(t for t in (*record.recent, now) if now - t <= policy.window_s)
     recent = recent[-policy.window_failures :]
     record = replace(record, consecutive=record.consecutive + 1, recent=recent)
-    if record.consecutive >= policy.failures or len(recent) >= policy.window_failures:
+    if (
+        unreachable
+        or record.consecutive >= policy.failures
+        or len(recent) >= policy.window_failures
+    ):
         return _open(record, now, policy, level=policy.cooldown_s, hint=hint), True
     return record, False
 

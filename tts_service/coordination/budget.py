@@ -1,7 +1,7 @@
 """The token bucket's arithmetic, shared by the local and the database budgets.
 
-Kept in one place so both implement exactly the semantics of
-:mod:`tts_service.engines.ratelimit`: refill at ``rate`` up to ``burst``; a listener
+Kept in one place so both implement exactly the semantics described in
+:mod:`tts_service.coordination.limiter`: refill at ``rate`` up to ``burst``; a listener
 reserves (the bucket may go below zero) when its token is due within its wait; background
 work takes only what is above the reserve.
 """
@@ -18,7 +18,7 @@ class BucketConfig:
     """``per_minute`` tokens a minute, ``burst`` at once, ``reserve`` kept for listeners.
 
     ``burst`` defaults to one second's worth (at least 1) and ``reserve`` to a quarter of
-    the burst, at most ``burst - 1``, as in :class:`~tts_service.engines.ratelimit.RateLimiter`.
+    the burst, at most ``burst - 1``, as the engine chain has always had them.
     """
 
     per_minute: float

@@ -1,12 +1,30 @@
-"""``acquire(timeout)`` over a shared :class:`RateBudget`: the engine's ``before_request``.
+"""``acquire(timeout)`` over a :class:`RateBudget`: the cap on requests sent to Google.
 
-The same contract as :class:`~tts_service.engines.ratelimit.RateLimiter` (arrival order
-for listeners, the reserve and the lane re-check for background work, refusal at once
-when the token would come too late, ``close`` waking every waiter), with the bucket
-itself in a :class:`~tts_service.coordination.ports.RateBudget`, so it is shared by
-every process of the deployment when that budget is a
-:class:`~tts_service.coordination.sql.SqlRateBudget`. The wiring session gives
-``GTTSEngine`` one of these in place of its ``RateLimiter``.
+One :class:`BudgetLimiter` per process is shared by every article and every engine thread;
+its bucket is a :class:`~tts_service.coordination.ports.RateBudget`: this process's
+(:class:`~tts_service.coordination.local.LocalRateBudget`) or, when several processes
+serve, the deployment's (:class:`~tts_service.coordination.sql.SqlRateBudget`, one row),
+so ``TTS_GTTS_REQUESTS_PER_MINUTE`` is the total however many processes there are. It
+counts HTTP requests, not chunks: :class:`~tts_service.engines.gtts_engine.GTTSEngine`
+calls :meth:`BudgetLimiter.acquire` through its ``before_request`` hook before *each*
+attempt, retries included, because every retry is one more request against Google's quota.
+
+Guarantee: over any interval of ``T`` seconds, at most ``burst + rate * T`` tokens are
+handed out (``rate`` in tokens a second).
+
+Waiting callers *reserve* their token (the bucket goes below zero) and then wait for their
+own moment, so they are served in arrival order and nobody wakes just to find the token
+taken. A caller whose moment would come later than its ``timeout`` is refused at once with
+:class:`~tts_service.errors.RateLimited` instead of blocking only to fail; the chain's
+fallback voice can read that chunk now.
+
+Listeners come first. Work running in the background lane (registry jobs, see
+:mod:`tts_service.lanes`) never reserves: it takes a token only while the bucket holds more
+than ``reserve`` of them, and otherwise waits for the refill. So a back catalogue spends the
+sustained rate but leaves the top of the bucket to listeners, and a listener's reservation
+always goes ahead of every waiting background request: with the defaults (300 a minute,
+burst 60, reserve 15) a new listener's first 15 requests go out at once however long the
+catalogue is, in any process of the deployment.
 """
 
 from __future__ import annotations
@@ -24,8 +42,9 @@ __all__ = ["BudgetLimiter"]
 
 logger = logging.getLogger(__name__)
 
-# A background request waiting for a spare token looks at its lane (and at the shared
-# bucket: one database read) at least this often.
+# A background chunk waiting for a spare token looks at its lane (and at the bucket: one
+# database statement when shared) at least this often, so one a listener starts waiting
+# for (promoted) is served as a listener's within this time.
 LANE_CHECK_S = 0.2
 
 
@@ -54,6 +73,26 @@ class BudgetLimiter:
         self._granted = 0
         self._refused = 0
         self._waiting = 0
+
+    @property
+    def per_minute(self) -> float:
+        """Tokens a minute."""
+        return self.budget.per_minute
+
+    @property
+    def rate(self) -> float:
+        """Tokens a second."""
+        return self.budget.per_minute / 60.0
+
+    @property
+    def burst(self) -> int:
+        """The most tokens handed out back to back after a quiet spell."""
+        return self.budget.burst
+
+    @property
+    def reserve(self) -> int:
+        """Tokens background work leaves in the bucket for listeners."""
+        return self.budget.reserve
 
     @property
     def granted(self) -> int:

@@ -71,6 +71,13 @@ class LocalLeases:
                 return None
             return current
 
+    def purge(self, expired_before: float) -> int:
+        with self._lock:
+            old = [name for name, lease in self._held.items() if lease.expires_at < expired_before]
+            for name in old:
+                del self._held[name]
+            return len(old)
+
 
 class LocalRateBudget:
     """:class:`~tts_service.coordination.ports.RateBudget` in memory, for one process."""

@@ -65,6 +65,11 @@ class Leases(Protocol):
         """The live lease on ``name``, or ``None`` when nobody holds it (or it expired)."""
         ...
 
+    def purge(self, expired_before: float) -> int:
+        """Forget leases that expired before ``expired_before`` (their holders died: a
+        release deletes the others); how many. Keeps the table small."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Grant:

@@ -181,6 +181,11 @@ class SqlLeases:
             return None
         return Lease(row.name, row.owner, int(row.generation), float(row.expires_at))
 
+    def purge(self, expired_before: float) -> int:
+        stmt = sa.delete(leases).where(leases.c.expires_at < _num(expired_before))
+        with _translate("purge expired leases"), self.engine.begin() as conn:
+            return int(conn.execute(stmt).rowcount)
+
 
 class SqlRateBudget:
     """:class:`~tts_service.coordination.ports.RateBudget` as one row, one UPDATE a token.

@@ -32,13 +32,19 @@ failures would only make N more listeners wait.
 
 Neutral outcomes, which neither count as failures nor close the breaker:
 :class:`~tts_service.errors.SynthesisRejected` (permanent, this text's fault),
-:class:`~tts_service.engines.ratelimit.RateLimited` (our own throttling, not Google's),
+:class:`~tts_service.errors.RateLimited` (our own throttling, not Google's),
 input errors and unexpected exceptions. A neutral probe frees the probe slot for the next
 caller.
 
 Results of calls admitted before the latest state change are *stale*: they are counted for
 metrics but change no state, so the chunks that were in flight when the breaker opened
 cannot re-open it with a doubled cool-down, nor close it.
+
+The state machine itself is :mod:`tts_service.coordination.breaker_state` (pure steps over
+a record); the record lives in a :class:`~tts_service.coordination.ports.BreakerStore`: in
+memory for one process, in the shared database when several processes serve (one
+process's discovery that Google is down then spares the others their retries, and only
+one process in the deployment probes). The counters for metrics stay per process.
 """
 
 from __future__ import annotations
@@ -46,16 +52,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from enum import StrEnum
 from typing import TypeVar
 
 from tts_service.audio.format import AudioFormat
+from tts_service.coordination import breaker_state as machine
+from tts_service.coordination.breaker_state import (
+    PROBE_RETRY_AFTER_S,
+    BreakerPolicy,
+    BreakerRecord,
+    BreakerState,
+    Ticket,
+)
+from tts_service.coordination.limiter import BudgetLimiter
+from tts_service.coordination.local import LocalBreakerStore
+from tts_service.coordination.ports import BreakerStore
 from tts_service.engines.base import SpeechEngine
-from tts_service.engines.ratelimit import RateLimited, RateLimiter
-from tts_service.errors import SynthesisUnavailable
+from tts_service.errors import RateLimited, SynthesisUnavailable
 
 __all__ = ["BreakerCounters", "BreakerState", "CircuitBreaker", "GuardedEngine"]
 
@@ -63,26 +77,15 @@ logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
-# Retry hint for callers turned away while the probe runs: the probe settles within one
-# engine call, so the answer is usually known within about a second.
-_PROBE_RETRY_AFTER_S = 1.0
-
-
-class BreakerState(StrEnum):
-    """Where a breaker is; the values are what metrics and logs show."""
-
-    CLOSED = "closed"
-    OPEN = "open"
-    HALF_OPEN = "half_open"
-
 
 @dataclass(frozen=True, slots=True)
 class BreakerCounters:
-    """A snapshot of a breaker's counters since it was made, for metrics.
+    """A snapshot of a breaker's counters in this process since it was made, for metrics.
 
     ``calls`` were let through to the engine (probes included); each ends as one of
     ``successes``, ``failures`` or ``neutral``. ``short_circuited`` calls failed fast
-    without reaching it. ``opened`` counts transitions to OPEN, re-openings included.
+    without reaching it. ``opened`` counts transitions to OPEN this process caused,
+    re-openings included.
     """
 
     calls: int = 0
@@ -94,29 +97,25 @@ class BreakerCounters:
     probes: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class _Ticket:
-    """What the breaker remembers about an admitted call: when, and whether it probes."""
-
-    generation: int
-    probe: bool
-
-
 class CircuitBreaker:
     """A thread-safe circuit breaker (see the module docstring for the states).
 
     Args:
         failures: consecutive failures that open the breaker (N).
         window_failures: failures within ``window_s`` that open it even when successes
-            came in between (M), for an engine that fails every other call; defaults to
-            ``2 * failures``.
+            came in between (M); defaults to ``2 * failures``.
         window_s: the sliding window for ``window_failures``.
         cooldown_s: how long the breaker first stays open.
         max_cooldown_s: the longest cool-down, however often probes fail.
-        clock: monotonic seconds; tests pass a fake and never sleep.
-        name: the guarded engine's name, for messages and logs.
+        probe_timeout_s: how long the probe slot stays taken by a probe that never ends
+            (its process died): then another call probes.
+        clock: wall-clock seconds (the record may be shared by machines); tests pass a
+            fake and never sleep.
+        name: the guarded engine's name: the record's name in the store, and in messages.
         probe_in_background: run the probe on its own thread and fail its caller fast
             (see the module docstring); for an engine with a fallback behind it.
+        store: where the record lives; a new in-memory one by default. Every process
+            sharing a store must use the same thresholds.
     """
 
     def __init__(
@@ -127,37 +126,27 @@ class CircuitBreaker:
         window_s: float = 60.0,
         cooldown_s: float = 30.0,
         max_cooldown_s: float = 600.0,
-        clock: Callable[[], float] = time.monotonic,
+        probe_timeout_s: float = 60.0,
+        clock: Callable[[], float] = time.time,
         name: str = "engine",
         probe_in_background: bool = False,
+        store: BreakerStore | None = None,
     ) -> None:
         if failures < 1:
             raise ValueError(f"failures must be at least 1, got {failures}")
-        window_failures = window_failures if window_failures is not None else 2 * failures
-        if window_failures < 1 or window_s <= 0:
-            raise ValueError("window_failures must be at least 1 and window_s > 0")
-        if cooldown_s <= 0 or max_cooldown_s < cooldown_s:
-            raise ValueError("cooldown_s must be > 0 and max_cooldown_s >= cooldown_s")
-        self.failures = failures
-        self.window_failures = window_failures
-        self.window_s = window_s
-        self.cooldown_s = cooldown_s
-        self.max_cooldown_s = max_cooldown_s
+        self.policy = BreakerPolicy(
+            failures=failures,
+            window_failures=window_failures if window_failures is not None else 2 * failures,
+            window_s=window_s,
+            cooldown_s=cooldown_s,
+            max_cooldown_s=max_cooldown_s,
+            probe_timeout_s=probe_timeout_s,
+        )
+        self.store: BreakerStore = store if store is not None else LocalBreakerStore(self.policy)
         self.name = name
         self.probe_in_background = probe_in_background
         self._clock = clock
         self._lock = threading.Lock()
-        self._state = BreakerState.CLOSED
-        # Bumped on every state change; tickets from older generations are stale.
-        self._generation = 0
-        self._consecutive = 0
-        self._recent: deque[float] = deque()
-        self._opened_at: float | None = None
-        # How long the current (or last) opening lasts, and the exponential level it
-        # doubles from; they differ when the engine asked for a longer wait.
-        self._open_for = cooldown_s
-        self._level = cooldown_s
-        self._probing = False
         # The latest background probe, so tests and close() can wait for it.
         self._probe_thread: threading.Thread | None = None
         self._counts: dict[str, int] = {f.name: 0 for f in fields(BreakerCounters)}
@@ -165,124 +154,106 @@ class CircuitBreaker:
     # -- observation -----------------------------------------------------------------------
 
     @property
+    def failures(self) -> int:
+        """Consecutive failures that open the breaker (N)."""
+        return self.policy.failures
+
+    @property
+    def window_failures(self) -> int:
+        """Failures within ``window_s`` that open it (M)."""
+        return self.policy.window_failures
+
+    @property
+    def window_s(self) -> float:
+        """The sliding window of the M-in-a-window rule."""
+        return self.policy.window_s
+
+    @property
+    def cooldown_s(self) -> float:
+        """How long the breaker first stays open."""
+        return self.policy.cooldown_s
+
+    @property
+    def max_cooldown_s(self) -> float:
+        """The longest cool-down."""
+        return self.policy.max_cooldown_s
+
+    def _record(self) -> BreakerRecord:
+        """The record as of now (an OPEN one past its cool-down reads HALF_OPEN)."""
+        now = self._clock()
+        return self.store.update(self.name, lambda record: _observed(record, now))
+
+    @property
     def state(self) -> BreakerState:
         """The current state; an OPEN breaker whose cool-down is over reads HALF_OPEN."""
-        with self._lock:
-            self._expire(self._clock())
-            return self._state
+        return self._record().state
 
     @property
     def opened_at(self) -> float | None:
         """Clock reading when the breaker last opened; ``None`` while it is CLOSED."""
-        with self._lock:
-            return self._opened_at
+        return self.store.read(self.name).opened_at
 
     @property
     def cooldown(self) -> float:
         """Seconds the current (or last) opening lasts."""
-        with self._lock:
-            return self._open_for
+        return self.store.read(self.name).open_for
 
     @property
     def counters(self) -> BreakerCounters:
-        """A consistent snapshot of the counters."""
+        """A consistent snapshot of this process's counters."""
         with self._lock:
             return BreakerCounters(**self._counts)
 
-    # -- the state machine (every method below runs under the lock) ------------------------
+    def _count(self, *names: str) -> None:
+        with self._lock:
+            for name in names:
+                self._counts[name] += 1
 
-    def _set(self, state: BreakerState) -> None:
-        logger.log(
-            logging.INFO if state is BreakerState.HALF_OPEN else logging.WARNING,
-            "%s circuit breaker: %s -> %s",
-            self.name,
-            self._state,
-            state,
-        )
-        self._state = state
-        self._generation += 1
-        self._probing = False
+    # -- the state machine's steps ---------------------------------------------------------
 
-    def _expire(self, now: float) -> None:
-        """Move OPEN to HALF_OPEN once the cool-down is over (lazily: no timer thread)."""
-        if self._state is BreakerState.OPEN and self._opened_at is not None:
-            if now - self._opened_at >= self._open_for:
-                self._set(BreakerState.HALF_OPEN)
-
-    def _open(self, now: float, *, level: float, hint: float | None) -> None:
-        """Open for ``level`` seconds, or for the engine's longer ``hint``, up to the max."""
-        self._level = level
-        self._open_for = min(max(level, hint or 0.0), self.max_cooldown_s)
-        self._opened_at = now
-        self._consecutive = 0
-        self._recent.clear()
-        self._counts["opened"] += 1
-        self._set(BreakerState.OPEN)
-        logger.warning("%s circuit breaker open for %.1fs", self.name, self._open_for)
-
-    def _admit(self) -> _Ticket:
+    def _admit(self) -> Ticket:
         """Let a call through, or raise :class:`SynthesisUnavailable` to fail it fast."""
-        with self._lock:
-            now = self._clock()
-            self._expire(now)
-            if self._state is BreakerState.CLOSED:
-                self._counts["calls"] += 1
-                return _Ticket(self._generation, probe=False)
-            if self._state is BreakerState.HALF_OPEN and not self._probing:
-                self._probing = True
-                self._counts["calls"] += 1
-                self._counts["probes"] += 1
-                return _Ticket(self._generation, probe=True)
-            self._counts["short_circuited"] += 1
-            if self._state is BreakerState.HALF_OPEN:
-                retry_after = _PROBE_RETRY_AFTER_S
-                reason = "a probe call is testing it"
-            else:
-                opened_at = self._opened_at if self._opened_at is not None else now
-                retry_after = max(0.0, opened_at + self._open_for - now)
-                reason = f"it failed repeatedly; next try in {retry_after:.1f}s"
-        raise SynthesisUnavailable(
-            f"{self.name} is skipped by its circuit breaker: {reason}", retry_after=retry_after
+        now = self._clock()
+        admission = self.store.update(
+            self.name, lambda record: machine.admit(record, now, self.policy)
         )
+        ticket = admission.ticket
+        if ticket is None:
+            self._count("short_circuited")
+            raise SynthesisUnavailable(
+                f"{self.name} is skipped by its circuit breaker: {admission.reason}",
+                retry_after=admission.retry_after,
+            )
+        if ticket.probe:
+            self._count("calls", "probes")
+            logger.info("%s circuit breaker: half_open, probing", self.name)
+        else:
+            self._count("calls")
+        return ticket
 
-    def _succeeded(self, ticket: _Ticket) -> None:
-        with self._lock:
-            self._counts["successes"] += 1
-            if ticket.generation != self._generation:
-                return
-            if ticket.probe:
-                self._opened_at = None
-                self._level = self._open_for = self.cooldown_s
-                self._set(BreakerState.CLOSED)
-            self._consecutive = 0
+    def _succeeded(self, ticket: Ticket) -> None:
+        self._count("successes")
+        self.store.update(self.name, lambda record: machine.succeeded(record, ticket, self.policy))
+        if ticket.probe:
+            logger.warning("%s circuit breaker: the probe succeeded, closed", self.name)
 
-    def _failed(self, ticket: _Ticket, error: SynthesisUnavailable) -> None:
-        with self._lock:
-            self._counts["failures"] += 1
-            if ticket.generation != self._generation:
-                return
-            now = self._clock()
-            if ticket.probe:
-                level = min(self._level * 2, self.max_cooldown_s)
-                self._open(now, level=level, hint=error.retry_after)
-                return
-            self._consecutive += 1
-            self._recent.append(now)
-            while self._recent and now - self._recent[0] > self.window_s:
-                self._recent.popleft()
-            if (
-                error.unreachable
-                or self._consecutive >= self.failures
-                or len(self._recent) >= self.window_failures
-            ):
-                self._open(now, level=self.cooldown_s, hint=error.retry_after)
+    def _failed(self, ticket: Ticket, error: SynthesisUnavailable) -> None:
+        self._count("failures")
+        now, hint, unreachable = self._clock(), error.retry_after, error.unreachable
+        opened = self.store.update(
+            self.name,
+            lambda record: machine.failed(
+                record, ticket, now, self.policy, hint=hint, unreachable=unreachable
+            ),
+        )
+        if opened:
+            self._count("opened")
+            logger.warning("%s circuit breaker open for %.1fs", self.name, self.cooldown)
 
-    def _neutral(self, ticket: _Ticket) -> None:
-        with self._lock:
-            self._counts["neutral"] += 1
-            if ticket.probe and ticket.generation == self._generation:
-                # The probe told us nothing about the engine: let the next call probe.
-                self._probing = False
+    def _neutral(self, ticket: Ticket) -> None:
+        self._count("neutral")
+        # A neutral probe told us nothing about the engine: the next call probes.
+        self.store.update(self.name, lambda record: machine.neutral(record, ticket))
 
     # -- use -------------------------------------------------------------------------------
 
@@ -290,8 +261,9 @@ class CircuitBreaker:
         """Run ``func`` under the breaker: fail fast when open, record how it ended.
 
         Raises:
-            SynthesisUnavailable: the breaker is open (or a probe is running); ``func`` is
-                not called. Whatever ``func`` raises is re-raised unchanged.
+            SynthesisUnavailable: the breaker is open (or a probe is running, in this or
+                another process); ``func`` is not called. Whatever ``func`` raises is
+                re-raised unchanged.
         """
         ticket = self._admit()
         if ticket.probe and self.probe_in_background:
@@ -303,11 +275,11 @@ class CircuitBreaker:
             thread.start()
             raise SynthesisUnavailable(
                 f"{self.name} is being tested by a probe in the background; the fallback reads",
-                retry_after=_PROBE_RETRY_AFTER_S,
+                retry_after=PROBE_RETRY_AFTER_S,
             )
         return self._run(ticket, func)
 
-    def _run(self, ticket: _Ticket, func: Callable[[], _T]) -> _T:
+    def _run(self, ticket: Ticket, func: Callable[[], _T]) -> _T:
         """Call ``func`` for an admitted ticket and record how it ended."""
         try:
             result = func()
@@ -323,7 +295,7 @@ class CircuitBreaker:
         self._succeeded(ticket)
         return result
 
-    def _probe(self, ticket: _Ticket, func: Callable[[], object]) -> None:
+    def _probe(self, ticket: Ticket, func: Callable[[], object]) -> None:
         """A background probe: its outcome moves the state; its result is not needed."""
         try:
             self._run(ticket, func)
@@ -331,7 +303,7 @@ class CircuitBreaker:
             logger.info("%s background probe failed: %s", self.name, exc)
 
     def wait_probe(self, timeout: float | None = None) -> bool:
-        """Wait for the latest background probe to end; True when none is running."""
+        """Wait for this process's latest background probe to end; True when none runs."""
         with self._lock:
             thread = self._probe_thread
         if thread is None:
@@ -346,15 +318,20 @@ class CircuitBreaker:
         A HALF_OPEN breaker with a background probe counts as unavailable: its callers are
         answered by the fallback until the probe has closed it.
         """
-        with self._lock:
-            self._expire(self._clock())
-            if self._state is BreakerState.CLOSED:
-                return True
-            return (
-                self._state is BreakerState.HALF_OPEN
-                and not self.probe_in_background
-                and not self._probing
-            )
+        now = self._clock()
+        record = self._record()
+        if record.state is BreakerState.CLOSED:
+            return True
+        probing = record.probe_until is not None and now < record.probe_until
+        return (
+            record.state is BreakerState.HALF_OPEN and not self.probe_in_background and not probing
+        )
+
+
+def _observed(record: BreakerRecord, now: float) -> tuple[BreakerRecord, BreakerRecord]:
+    """:func:`~tts_service.coordination.breaker_state.observe`, answering the record."""
+    record, _ = machine.observe(record, now)
+    return record, record
 
 
 class GuardedEngine:
@@ -375,7 +352,7 @@ class GuardedEngine:
         engine: SpeechEngine,
         breaker: CircuitBreaker,
         *,
-        limiter: RateLimiter | None = None,
+        limiter: BudgetLimiter | None = None,
     ) -> None:
         self.engine = engine
         self.breaker = breaker

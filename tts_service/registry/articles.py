@@ -346,7 +346,8 @@ class ArticleRegistry:
         audio is still being made).
         """
         stored = self.audio(record)
-        times = cue_times(stored.vtt_path.read_text("utf-8")) if stored is not None else {}
+        cache = self.service.cache
+        times = cue_times(cache.read_vtt(stored)) if stored is not None else {}
         if record.stale:
             times = {}
         lines = []
@@ -379,15 +380,18 @@ class ArticleRegistry:
                 "a CMS key manages its own articles)."
             )
         clean = _clean_entries(entries)
-        current, etag = self.lexicon()
-        if if_match is not None and if_match.strip('"') != etag:
-            raise EditConflict(
-                "Từ điển đã được người khác sửa; hãy tải lại rồi sửa tiếp "
-                "(the lexicon changed since you read it: reload it and edit again)."
-            )
         new_lexicon = Lexicon.with_site(clean)
+
+        def unchanged_since_read(current: dict[str, str]) -> None:
+            # In the store's transaction: an editor on another process cannot slip between.
+            if if_match is not None and if_match.strip('"') != lexicon_etag(current):
+                raise EditConflict(
+                    "Từ điển đã được người khác sửa; hãy tải lại rồi sửa tiếp "
+                    "(the lexicon changed since you read it: reload it and edit again)."
+                )
+
+        current = self.store.set_lexicon(clean, check=unchanged_since_read)
         changed_keys = {k for k in set(current) | set(clean) if current.get(k) != clean.get(k)}
-        self.store.set_lexicon(clean)
         self.service.set_lexicon(new_lexicon)
         requeued = self._requeue_for(changed_keys)
         return LexiconChange(clean, lexicon_etag(clean), requeued)

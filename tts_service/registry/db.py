@@ -1,134 +1,133 @@
-"""The registry's SQLite database: one connection per process, migrations kept with the code.
+"""The registry's database: an SQLAlchemy engine on SQLite or PostgreSQL, kept migrated.
 
-Migrations are the numbered ``migrations/NNNN_*.sql`` files of this package, applied in
-order inside one transaction each; ``PRAGMA user_version`` records the last one applied,
-so a service upgraded in place migrates its database at start-up and an older service
-refuses a newer database instead of corrupting it.
+The location is a URL (``TTS_DATABASE_URL``; by default ``sqlite:///`` + the registry
+file) or a path to a SQLite file. :func:`~tts_service.storage.database.open_engine` sets
+SQLite up for several processes (WAL, busy timeout, ``BEGIN IMMEDIATE``) and PostgreSQL
+with a pre-pinged pool; ``storage.migrate`` applies the modules of
+``registry/migrations`` as component ``registry``. A SQLite file made before the runner
+(its version in ``PRAGMA user_version``) is adopted at that version: no data moves.
 
-Several processes may open the same file (the service and ``tts-service pregenerate``, or
-several uvicorn workers): WAL mode lets readers run beside one writer, and writers wait
-for each other up to ``busy_timeout``. SQLite's failures surface as
-:class:`~tts_service.errors.RegistryError`.
+Every failure of the database — a locked file, a refused connection, PostgreSQL
+restarting — surfaces as :class:`~tts_service.errors.RegistryError` (the API's 503 with
+``Retry-After``), and a write transaction that fails is rolled back whole.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 
-from tts_service.errors import RegistryError
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
 
-__all__ = ["Database", "migrations"]
+from tts_service.errors import RegistryError
+from tts_service.storage.database import open_engine
+from tts_service.storage.migrate import SchemaError, load_migrations, migrate, schema_version
+
+__all__ = ["COMPONENT", "Database", "database_url"]
 
 logger = logging.getLogger(__name__)
 
-_MIGRATION = re.compile(r"(\d{4})_[a-z0-9_]+\.sql")
-# A writer in another process (a batch) holds the lock for milliseconds; wait, don't fail.
-_BUSY_TIMEOUT_MS = 10_000
+#: The registry's row in ``schema_version``.
+COMPONENT = "registry"
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """``(number, file name, SQL)`` of every migration shipped with the package, in order."""
-    found = []
-    for entry in resources.files("tts_service.registry.migrations").iterdir():
-        match = _MIGRATION.fullmatch(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    numbers = [number for number, _, _ in found]
-    if numbers != list(range(1, len(numbers) + 1)):
-        raise RegistryError(f"registry migrations are not numbered 1..n: {numbers}")
-    return found
+def database_url(location: str | Path) -> str:
+    """``location`` as an engine URL: a path is a SQLite file."""
+    if isinstance(location, Path):
+        return f"sqlite:///{location}"
+    return location
 
 
 class Database:
-    """A migrated SQLite database shared by the threads of this process."""
+    """A migrated registry database shared by the threads of this process."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.RLock()
+    def __init__(self, location: str | Path) -> None:
+        url = database_url(location)
+        if isinstance(location, Path):
+            self.path: Path | None = location
+        else:
+            database = sa.engine.make_url(url).database
+            self.path = Path(database) if url.startswith("sqlite") and database else None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, check_same_thread=False, isolation_level=None, timeout=30
-            )
-            self._db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-        except (OSError, sqlite3.Error) as exc:
-            raise RegistryError(f"cannot open the article registry at {self.path}: {exc}") from exc
-        self.migrate()
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = open_engine(url)
+        except (OSError, ValueError, sa.exc.ArgumentError) as exc:
+            raise RegistryError(f"cannot open the article registry: {exc}") from exc
+        # The password of a PostgreSQL URL stays out of logs and error messages.
+        self.where = self.engine.url.render_as_string(hide_password=True)
+        try:
+            self.migrate()
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return str(self.engine.dialect.name)
 
     @property
     def version(self) -> int:
         """The number of the last migration applied."""
-        with self.read() as db:
-            (version,) = db.execute("PRAGMA user_version").fetchone()
-        return int(version)
+        with self.read() as conn:
+            value = conn.execute(
+                sa.select(schema_version.c.version).where(schema_version.c.component == COMPONENT)
+            ).scalar_one_or_none()
+        return int(value or 0)
 
     def migrate(self) -> None:
         """Apply the migrations this database has not had yet, each in its own transaction."""
-        known = migrations()
-        current = self.version
-        if current > len(known):
-            raise RegistryError(
-                f"the registry at {self.path} was written by a newer version of the service "
-                f"(schema {current}, this version knows {len(known)})"
+        try:
+            migrate(
+                self.engine,
+                COMPONENT,
+                load_migrations("tts_service.registry.migrations"),
+                adopt=_adopt,
             )
-        for number, name, sql in known[current:]:
-            logger.info("migrating the article registry: %s", name)
-            with self.write() as db:
-                # executescript() would commit our transaction: run statement by statement.
-                for statement in _statements(sql):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version={number}")
+        except SchemaError as exc:
+            raise RegistryError(f"the article registry at {self.where}: {exc}") from exc
+        except sa.exc.SQLAlchemyError as exc:
+            raise RegistryError(f"cannot open the article registry at {self.where}: {exc}") from exc
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """The connection for reads, under this process's lock."""
-        with self._lock:
-            try:
-                yield self._db
-            except sqlite3.Error as exc:
-                raise RegistryError(f"the article registry failed: {exc}") from exc
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads (one transaction, rolled back at the end)."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            raise RegistryError(f"the article registry failed: {exc}") from exc
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; rolled back when the block raises.
+    def write(self) -> Iterator[Connection]:
+        """One write transaction, committed at the end; rolled back whole when the block raises.
 
-        ``BEGIN IMMEDIATE`` takes the write lock at once, so a read-then-write (claiming a
-        job) cannot be interleaved with another process's write.
+        On SQLite it is ``BEGIN IMMEDIATE`` (``open_engine``): the write lock is taken at
+        once, so a read-then-write cannot be interleaved with another process's write. On
+        PostgreSQL, a read-then-write that must not race locks what it reads
+        (``store.py``: an article's advisory lock, ``FOR UPDATE SKIP LOCKED`` on jobs).
         """
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise RegistryError(f"the article registry failed: {exc}") from exc
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise RegistryError(f"the article registry failed: {exc}") from exc
-                raise
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            raise RegistryError(f"the article registry failed: {exc}") from exc
 
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._db.close()
+        """Close the pool's connections."""
+        self.engine.dispose()
 
 
-def _statements(sql: str) -> Iterator[str]:
-    """The statements of a migration file; comments stripped, split at semicolons."""
-    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
-    for statement in "\n".join(lines).split(";"):
-        if statement.strip():
-            yield statement.strip()
+def _adopt(conn: Connection) -> int:
+    """The version of a registry file from before ``schema_version``: its ``user_version``.
+
+    Only a file that has the registry's tables: another component sharing a new SQLite
+    file must not make the registry believe its migrations ran.
+    """
+    if conn.dialect.name != "sqlite" or not sa.inspect(conn).has_table("articles"):
+        return 0
+    return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())

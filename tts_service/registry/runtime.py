@@ -18,11 +18,11 @@ def site_lexicon(settings: Settings) -> Lexicon:
     once there is one, else the ``TTS_SITE_LEXICON`` file that seeds it.
 
     For the command line (``tts-service normalize``, ``synth``), so an editor checking how
-    "UBND" will be read sees what the service says. A missing registry is not created.
+    "UBND" will be read sees what the service says. A missing registry file is not created
+    (a ``TTS_DATABASE_URL`` database is opened, and migrated, like the service does).
     """
-    path = settings.registry_file
-    if path.exists():
-        store = ArticleStore.open(path)
+    if settings.database_url or settings.registry_file.exists():
+        store = ArticleStore.open(settings.registry_database)
         try:
             managed = store.lexicon()
         finally:
@@ -37,7 +37,7 @@ class RegistryRuntime:
 
     def __init__(self, service: SpeechService, *, workers: int | None = None) -> None:
         settings = service.settings
-        self.store = ArticleStore.open(settings.registry_file)
+        self.store = ArticleStore.open(settings.registry_database)
         self.webhooks = Webhooks.from_settings(self.store.db, settings)
         self.registry = ArticleRegistry(service, self.store, notify=self.webhooks.enqueue)
         self.pool = WorkerPool(self.registry, size=settings.workers if workers is None else workers)

@@ -1,6 +1,7 @@
 """Rows of the registry: articles, their persistent jobs, and the managed site lexicon.
 
-Only this module writes SQL against the registry. Jobs are a queue in the database, so
+Only this module writes the registry's articles, jobs and lexicon (``webhooks.py`` its
+deliveries), with SQLAlchemy Core on SQLite or PostgreSQL. Jobs are a queue in the database, so
 a restart loses none: a worker *claims* a job with a lease (``owner``, ``lease_until``)
 and renews it while it works; a job whose process died keeps its row in ``running``
 until the lease runs out, and is then claimed again like a queued one — it is resumed,
@@ -15,30 +16,30 @@ Only a job handed back by a process shutting down cleanly gets its try back.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
 from tts_service.errors import ArticleNotFound, ArticleTaken, RegistryError
 from tts_service.registry.db import Database
+from tts_service.registry.tables import articles, jobs, lexicon, state
 
 __all__ = ["ArticleRecord", "ArticleStore", "JobRecord", "SourceKind", "article_not_found"]
 
 SourceKind = str  # "text" | "html" | "url"
 
-_ARTICLE_COLUMNS = (
-    "id, title, source_kind, source, selector, revision, owner, version, text, sentences, "
-    "target_key, audio_key, audio_version, chunk_keys, status, error, engine, duration_s, "
-    "chunks_total, chunks_reused, chunks_synthesised, created, updated, ready_at"
-)
-_JOB_COLUMNS = (
-    "id, article_id, reason, priority, state, attempts, not_before, owner, lease_until, "
-    "chunks_total, chunks_reused, chunks_synthesised, error, created, started, finished, "
-    "article_owner"
-)
+# Advisory lock keys on PostgreSQL (one bigint each): an article's changes, the lexicon.
+_ARTICLE_LOCKS = 0x7473_0001 << 32
+_LEXICON_LOCK = 0x7473_0002 << 32
+# Candidates a claim looks past when another process just took their article's other job.
+_CLAIM_TRIES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +123,9 @@ class ArticleStore:
         self.db = db
 
     @classmethod
-    def open(cls, path: Path) -> ArticleStore:
-        """Open (and migrate) the registry database at ``path``."""
-        return cls(Database(path))
+    def open(cls, location: str | Path) -> ArticleStore:
+        """Open (and migrate) the registry database: a URL, or the path of a SQLite file."""
+        return cls(Database(location))
 
     def close(self) -> None:
         """Close the database."""
@@ -134,11 +135,9 @@ class ArticleStore:
 
     def get(self, article_id: str) -> ArticleRecord | None:
         """The article with this id, or ``None``."""
-        with self.db.read() as db:
-            row = db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
-            ).fetchone()
-        return ArticleRecord.from_row(row) if row else None
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(articles).where(articles.c.id == article_id)).first()
+        return ArticleRecord.from_row(tuple(row)) if row else None
 
     def page(
         self, *, status: str | None, page: int, size: int, owner: str | None = None
@@ -147,36 +146,42 @@ class ArticleStore:
 
         Optionally only those of one ``status``, or of one ``owner`` (an API key's name).
         """
-        conditions, args = [], []
+        conditions = []
         if status:
-            conditions.append("status = ?")
-            args.append(status)
+            conditions.append(articles.c.status == status)
         if owner is not None:
-            conditions.append("owner = ?")
-            args.append(owner)
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        with self.db.read() as db:
-            (total,) = db.execute(f"SELECT COUNT(*) FROM articles {where}", args).fetchone()
-            rows = db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles {where} ORDER BY id LIMIT ? OFFSET ?",
-                [*args, size, (page - 1) * size],
-            ).fetchall()
-        return [ArticleRecord.from_row(r) for r in rows], int(total)
+            conditions.append(articles.c.owner == owner)
+        with self.db.read() as conn:
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(articles).where(*conditions)
+            ).scalar_one()
+            rows = conn.execute(
+                sa.select(articles)
+                .where(*conditions)
+                .order_by(articles.c.id)
+                .limit(size)
+                .offset((page - 1) * size)
+            ).all()
+        return [ArticleRecord.from_row(tuple(r)) for r in rows], int(total)
 
     def recent_ready(self, owner: str, *, limit: int) -> list[ArticleRecord]:
         """``owner``'s articles with audio, most recently made first (a podcast feed)."""
-        with self.db.read() as db:
-            rows = db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE owner = ? AND audio_key IS NOT NULL"
-                " ORDER BY COALESCE(ready_at, updated) DESC, id LIMIT ?",
-                (owner, limit),
-            ).fetchall()
-        return [ArticleRecord.from_row(r) for r in rows]
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(articles)
+                .where(articles.c.owner == owner, articles.c.audio_key.is_not(None))
+                .order_by(
+                    sa.func.coalesce(articles.c.ready_at, articles.c.updated).desc(),
+                    articles.c.id,
+                )
+                .limit(limit)
+            ).all()
+        return [ArticleRecord.from_row(tuple(r)) for r in rows]
 
     def ids(self) -> list[str]:
         """Every registered id."""
-        with self.db.read() as db:
-            return [str(r[0]) for r in db.execute("SELECT id FROM articles ORDER BY id")]
+        with self.db.read() as conn:
+            return [str(i) for i in conn.scalars(sa.select(articles.c.id).order_by(articles.c.id))]
 
     def put_source(
         self,
@@ -205,35 +210,58 @@ class ArticleStore:
         win); when it says no, nothing is written and :class:`ArticleTaken` is raised.
         """
         now = time.time()
-        with self.db.write() as db:
-            row = db.execute(
-                "SELECT title, source_kind, source, selector, status, owner "
-                "FROM articles WHERE id = ?",
-                (article_id,),
-            ).fetchone()
+        with self.db.write() as conn:
+            _lock_article(conn, article_id)
+            row = conn.execute(
+                sa.select(
+                    articles.c.title,
+                    articles.c.source_kind,
+                    articles.c.source,
+                    articles.c.selector,
+                    articles.c.status,
+                    articles.c.owner,
+                ).where(articles.c.id == article_id)
+            ).first()
             if row is not None and may_change is not None and not may_change(row[5]):
                 raise ArticleTaken(
                     f"Mã bài viết '{article_id}' đã thuộc về một khóa API khác; hãy dùng mã "
                     "khác (this article id is registered by another API key: use another id)."
                 )
             if row is None:
-                db.execute(
-                    "INSERT INTO articles (id, title, source_kind, source, selector, revision, "
-                    "owner, version, status, created, updated) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'queued', ?, ?)",
-                    (article_id, title, kind, source, selector, revision, owner, now, now),
+                conn.execute(
+                    sa.insert(articles).values(
+                        id=article_id,
+                        title=title,
+                        source_kind=kind,
+                        source=source,
+                        selector=selector,
+                        revision=revision,
+                        owner=owner,
+                        version=1,
+                        status="queued",
+                        created=now,
+                        updated=now,
+                    )
                 )
                 changed = True
             else:
                 changed = tuple(row[:4]) != (title, kind, source, selector)
-                db.execute(
-                    "UPDATE articles SET title = ?, source_kind = ?, source = ?, selector = ?, "
-                    "revision = ?, version = version + ?, updated = ? WHERE id = ?",
-                    (title, kind, source, selector, revision, int(changed), now, article_id),
+                conn.execute(
+                    sa.update(articles)
+                    .where(articles.c.id == article_id)
+                    .values(
+                        title=title,
+                        source_kind=kind,
+                        source=source,
+                        selector=selector,
+                        revision=revision,
+                        version=articles.c.version + int(changed),
+                        updated=now,
+                    )
                 )
             job_id = None
             if changed or (row is not None and row[4] == "failed"):
-                job_id = _enqueue(db, article_id, reason=reason, priority=priority, now=now)
+                job_id = _enqueue(conn, article_id, reason=reason, priority=priority, now=now)
         return self._must_get(article_id), (self.job(job_id) if job_id is not None else None)
 
     def _must_get(self, article_id: str) -> ArticleRecord:
@@ -252,27 +280,26 @@ class ArticleStore:
         target_key: str,
     ) -> bool:
         """Record the normalised content of ``version``; False if the article moved on."""
-        with self.db.write() as db:
-            cursor = db.execute(
-                "UPDATE articles SET text = ?, sentences = ?, target_key = ?, updated = ? "
-                "WHERE id = ? AND version = ?",
-                (
-                    text,
-                    json.dumps(sentences, ensure_ascii=False),
-                    target_key,
-                    time.time(),
-                    article_id,
-                    version,
-                ),
+        with self.db.write() as conn:
+            result = conn.execute(
+                sa.update(articles)
+                .where(articles.c.id == article_id, articles.c.version == version)
+                .values(
+                    text=text,
+                    sentences=json.dumps(sentences, ensure_ascii=False),
+                    target_key=target_key,
+                    updated=time.time(),
+                )
             )
-        return cursor.rowcount == 1
+        return result.rowcount == 1
 
     def set_status(self, article_id: str, status: str, *, error: str | None = None) -> None:
         """Set an article's status (and error, cleared unless given)."""
-        with self.db.write() as db:
-            db.execute(
-                "UPDATE articles SET status = ?, error = ?, updated = ? WHERE id = ?",
-                (status, error, time.time(), article_id),
+        with self.db.write() as conn:
+            conn.execute(
+                sa.update(articles)
+                .where(articles.c.id == article_id)
+                .values(status=status, error=error, updated=time.time())
             )
 
     def record_audio(
@@ -294,29 +321,23 @@ class ArticleStore:
         """
         total, reused, synthesised = counts
         now = time.time()
-        with self.db.write() as db:
-            db.execute(
-                "UPDATE articles SET audio_key = ?, audio_version = ?, chunk_keys = ?, "
-                "engine = ?, duration_s = ?, chunks_total = ?, chunks_reused = ?, "
-                "chunks_synthesised = ?, updated = ?, ready_at = ?, "
-                "status = CASE WHEN ? THEN 'ready' ELSE 'queued' END, "
-                "error = CASE WHEN ? THEN NULL ELSE error END WHERE id = ?",
-                (
-                    audio_key,
-                    version,
-                    json.dumps(chunk_keys),
-                    engine,
-                    duration_s,
-                    total,
-                    reused,
-                    synthesised,
-                    now,
-                    now,
-                    ready,
-                    ready,
-                    article_id,
-                ),
-            )
+        values: dict[str, Any] = {
+            "audio_key": audio_key,
+            "audio_version": version,
+            "chunk_keys": json.dumps(chunk_keys),
+            "engine": engine,
+            "duration_s": duration_s,
+            "chunks_total": total,
+            "chunks_reused": reused,
+            "chunks_synthesised": synthesised,
+            "updated": now,
+            "ready_at": now,
+            "status": "ready" if ready else "queued",
+        }
+        if ready:
+            values["error"] = None
+        with self.db.write() as conn:
+            conn.execute(sa.update(articles).where(articles.c.id == article_id).values(values))
 
     def delete(
         self, article_id: str, *, may_change: Callable[[str | None], bool] | None = None
@@ -326,20 +347,19 @@ class ArticleStore:
         ``None`` too when ``may_change(owner)``, asked in the same transaction, says no:
         nothing is removed.
         """
-        with self.db.write() as db:
-            row = db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
-            ).fetchone()
+        with self.db.write() as conn:
+            _lock_article(conn, article_id)
+            row = conn.execute(sa.select(articles).where(articles.c.id == article_id)).first()
             if row is None:
                 return None
-            record = ArticleRecord.from_row(row)
+            record = ArticleRecord.from_row(tuple(row))
             if may_change is not None and not may_change(record.owner):
                 return None
-            db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
-            db.execute(
-                "UPDATE jobs SET state = 'cancelled', finished = ? "
-                "WHERE article_id = ? AND state IN ('queued', 'running')",
-                (time.time(), article_id),
+            conn.execute(sa.delete(articles).where(articles.c.id == article_id))
+            conn.execute(
+                sa.update(jobs)
+                .where(jobs.c.article_id == article_id, jobs.c.state.in_(("queued", "running")))
+                .values(state="cancelled", finished=time.time())
             )
         return record
 
@@ -347,10 +367,13 @@ class ArticleStore:
         """Which of ``keys`` (article or chunk audio) some registered article still uses."""
         wanted = set(keys)
         used: set[str] = set()
-        with self.db.read() as db:
-            for audio_key, chunk_keys in db.execute(
-                "SELECT audio_key, chunk_keys FROM articles WHERE audio_key IS NOT NULL"
-            ):
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(articles.c.audio_key, articles.c.chunk_keys).where(
+                    articles.c.audio_key.is_not(None)
+                )
+            )
+            for audio_key, chunk_keys in rows:
                 if audio_key in wanted:
                     used.add(audio_key)
                 if chunk_keys:
@@ -359,14 +382,20 @@ class ArticleStore:
 
     def texts(self) -> Iterable[tuple[str, int, str | None]]:
         """``(id, version, extracted text)`` of every article, for lexicon changes."""
-        with self.db.read() as db:
-            rows = db.execute("SELECT id, version, text FROM articles ORDER BY id").fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(articles.c.id, articles.c.version, articles.c.text).order_by(
+                    articles.c.id
+                )
+            ).all()
         return [(str(r[0]), int(r[1]), r[2]) for r in rows]
 
     def counts(self) -> dict[str, int]:
         """Articles per status."""
-        with self.db.read() as db:
-            rows = db.execute("SELECT status, COUNT(*) FROM articles GROUP BY status").fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(articles.c.status, sa.func.count()).group_by(articles.c.status)
+            ).all()
         return {str(status): int(n) for status, n in rows}
 
     # -- jobs --------------------------------------------------------------------------
@@ -387,15 +416,21 @@ class ArticleStore:
         article must exist and ``may_change(owner)``, asked in the same transaction, must
         say yes, else nothing is queued and :class:`ArticleNotFound` is raised.
         """
-        with self.db.write() as db:
+        with self.db.write() as conn:
+            _lock_article(conn, article_id)
             if may_change is not None:
-                row = db.execute(
-                    "SELECT owner FROM articles WHERE id = ?", (article_id,)
-                ).fetchone()
+                row = conn.execute(
+                    sa.select(articles.c.owner).where(articles.c.id == article_id)
+                ).first()
                 if row is None or not may_change(row[0]):
                     raise article_not_found(article_id)
             job_id = _enqueue(
-                db, article_id, reason=reason, priority=priority, now=time.time(), delay_s=delay_s
+                conn,
+                article_id,
+                reason=reason,
+                priority=priority,
+                now=time.time(),
+                delay_s=delay_s,
             )
         job = self.job(job_id)
         if job is None:
@@ -404,17 +439,19 @@ class ArticleStore:
 
     def job(self, job_id: int) -> JobRecord | None:
         """A job by id."""
-        with self.db.read() as db:
-            row = db.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
         return JobRecord(*row) if row else None
 
     def latest_job(self, article_id: str) -> JobRecord | None:
         """The newest job of an article."""
-        with self.db.read() as db:
-            row = db.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE article_id = ? ORDER BY id DESC LIMIT 1",
-                (article_id,),
-            ).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(jobs)
+                .where(jobs.c.article_id == article_id)
+                .order_by(jobs.c.id.desc())
+                .limit(1)
+            ).first()
         return JobRecord(*row) if row else None
 
     def claim(self, owner: str, *, lease_s: float) -> JobRecord | None:
@@ -424,35 +461,68 @@ class ArticleStore:
         newer version waits for the older one to finish instead of racing it. The claim
         counts as a try (``attempts + 1``), in the same transaction: a process that dies
         while reading the job has used the try up.
+
+        On SQLite the transaction is ``BEGIN IMMEDIATE``: one claim at a time, machine-wide.
+        On PostgreSQL claims run side by side: ``FOR UPDATE SKIP LOCKED`` makes each take
+        a different row, and the article's advisory lock, then a second look, stops two of
+        them from starting two jobs of one article (a resumed one and a newer one).
         """
         now = time.time()
-        with self.db.write() as db:
-            row = db.execute(
-                "SELECT j.id FROM jobs j WHERE "
-                "((j.state = 'queued' AND j.not_before <= ?) "
-                " OR (j.state = 'running' AND j.lease_until < ?)) "
-                "AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.article_id = j.article_id "
-                " AND r.id != j.id AND r.state = 'running' AND r.lease_until >= ?) "
-                "ORDER BY j.priority, j.id LIMIT 1",
-                (now, now, now),
-            ).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                "UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, "
-                "attempts = attempts + 1, started = COALESCE(started, ?) WHERE id = ?",
-                (owner, now + lease_s, now, row[0]),
-            )
-        return self.job(int(row[0]))
+        skipped: list[int] = []
+        claimed = None
+        with self.db.write() as conn:
+            for _ in range(_CLAIM_TRIES):
+                query = (
+                    sa.select(jobs.c.id, jobs.c.article_id)
+                    .where(
+                        sa.or_(
+                            sa.and_(jobs.c.state == "queued", jobs.c.not_before <= now),
+                            sa.and_(jobs.c.state == "running", jobs.c.lease_until < now),
+                        ),
+                        ~_article_busy(jobs.c.id, jobs.c.article_id, now),
+                    )
+                    .order_by(jobs.c.priority, jobs.c.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True, of=jobs)
+                )
+                if skipped:
+                    query = query.where(jobs.c.id.not_in(skipped))
+                row = conn.execute(query).first()
+                if row is None:
+                    return None
+                job_id, article_id = int(row[0]), str(row[1])
+                if conn.dialect.name == "postgresql":
+                    _lock_article(conn, article_id)
+                    # Another claimer of this article committed while we waited: look again.
+                    if conn.execute(
+                        sa.select(_article_busy(sa.literal(job_id), sa.literal(article_id), now))
+                    ).scalar_one():
+                        skipped.append(job_id)
+                        continue
+                conn.execute(
+                    sa.update(jobs)
+                    .where(jobs.c.id == job_id)
+                    .values(
+                        state="running",
+                        owner=owner,
+                        lease_until=now + lease_s,
+                        attempts=jobs.c.attempts + 1,
+                        started=sa.func.coalesce(jobs.c.started, now),
+                    )
+                )
+                claimed = job_id
+                break
+        return self.job(claimed) if claimed is not None else None
 
     def renew(self, job_id: int, owner: str, *, lease_s: float) -> bool:
         """Extend a running job's lease; False when this worker no longer holds it."""
-        with self.db.write() as db:
-            cursor = db.execute(
-                "UPDATE jobs SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'running'",
-                (time.time() + lease_s, job_id, owner),
+        with self.db.write() as conn:
+            result = conn.execute(
+                sa.update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.owner == owner, jobs.c.state == "running")
+                .values(lease_until=time.time() + lease_s)
             )
-        return cursor.rowcount == 1
+        return result.rowcount == 1
 
     def expire_leases(self, owners: Iterable[str], *, refund: bool = False) -> int:
         """Make the jobs of these workers claimable now; how many there were.
@@ -464,20 +534,25 @@ class ArticleStore:
         owners = list(owners)
         if not owners:
             return 0
-        with self.db.write() as db:
-            cursor = db.execute(
-                f"UPDATE jobs SET lease_until = 0, attempts = MAX(0, attempts - ?) "
-                f"WHERE state = 'running' AND owner IN ({','.join('?' * len(owners))})",
-                [int(refund), *owners],
+        values: dict[str, Any] = {"lease_until": 0}
+        if refund:
+            values["attempts"] = sa.case((jobs.c.attempts > 0, jobs.c.attempts - 1), else_=0)
+        with self.db.write() as conn:
+            result = conn.execute(
+                sa.update(jobs)
+                .where(jobs.c.state == "running", jobs.c.owner.in_(owners))
+                .values(values)
             )
-        return cursor.rowcount
+        return int(result.rowcount)
 
     def running_owners(self) -> set[str]:
         """Owners of running jobs."""
-        with self.db.read() as db:
+        with self.db.read() as conn:
             return {
-                str(r[0])
-                for r in db.execute("SELECT DISTINCT owner FROM jobs WHERE state = 'running'")
+                str(o)
+                for o in conn.scalars(
+                    sa.select(jobs.c.owner).where(jobs.c.state == "running").distinct()
+                )
             }
 
     def end_job(
@@ -491,66 +566,100 @@ class ArticleStore:
     ) -> bool:
         """Mark a job done, failed or cancelled; False when this worker lost it meanwhile."""
         total, reused, synthesised = counts if counts is not None else (None, None, None)
-        with self.db.write() as db:
-            cursor = db.execute(
-                "UPDATE jobs SET state = ?, error = ?, chunks_total = ?, chunks_reused = ?, "
-                "chunks_synthesised = ?, finished = ?, lease_until = NULL "
-                "WHERE id = ? AND owner = ? AND state = 'running'",
-                (state, error, total, reused, synthesised, time.time(), job_id, owner),
+        with self.db.write() as conn:
+            result = conn.execute(
+                sa.update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.owner == owner, jobs.c.state == "running")
+                .values(
+                    state=state,
+                    error=error,
+                    chunks_total=total,
+                    chunks_reused=reused,
+                    chunks_synthesised=synthesised,
+                    finished=time.time(),
+                    lease_until=None,
+                )
             )
-        return cursor.rowcount == 1
+        return result.rowcount == 1
 
     def retry_later(self, job_id: int, owner: str, *, delay_s: float, error: str) -> bool:
         """Put a failed try back in the queue, due in ``delay_s`` (the claim counted it)."""
-        with self.db.write() as db:
-            cursor = db.execute(
-                "UPDATE jobs SET state = 'queued', not_before = ?, error = ?, owner = NULL, "
-                "lease_until = NULL "
-                "WHERE id = ? AND owner = ? AND state = 'running'",
-                (time.time() + delay_s, error, job_id, owner),
+        with self.db.write() as conn:
+            result = conn.execute(
+                sa.update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.owner == owner, jobs.c.state == "running")
+                .values(
+                    state="queued",
+                    not_before=time.time() + delay_s,
+                    error=error,
+                    owner=None,
+                    lease_until=None,
+                )
             )
-        return cursor.rowcount == 1
+        return result.rowcount == 1
 
     def next_due(self) -> float | None:
         """When the next job becomes claimable (a backoff or a lease ending), if any."""
-        with self.db.read() as db:
-            (queued,) = db.execute(
-                "SELECT MIN(not_before) FROM jobs WHERE state = 'queued'"
-            ).fetchone()
-            (leased,) = db.execute(
-                "SELECT MIN(lease_until) FROM jobs WHERE state = 'running'"
-            ).fetchone()
-        times = [t for t in (queued, leased) if t is not None]
+        with self.db.read() as conn:
+            queued = conn.execute(
+                sa.select(sa.func.min(jobs.c.not_before)).where(jobs.c.state == "queued")
+            ).scalar_one()
+            leased = conn.execute(
+                sa.select(sa.func.min(jobs.c.lease_until)).where(jobs.c.state == "running")
+            ).scalar_one()
+        times = [float(t) for t in (queued, leased) if t is not None]
         return min(times) if times else None
 
     def queue_depth(self) -> dict[str, int]:
         """Jobs queued and running."""
-        with self.db.read() as db:
-            rows = db.execute(
-                "SELECT state, COUNT(*) FROM jobs WHERE state IN ('queued', 'running') "
-                "GROUP BY state"
-            ).fetchall()
-        return {str(state): int(n) for state, n in rows}
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(jobs.c.state, sa.func.count())
+                .where(jobs.c.state.in_(("queued", "running")))
+                .group_by(jobs.c.state)
+            ).all()
+        return {str(s): int(n) for s, n in rows}
 
     # -- the managed site lexicon -----------------------------------------------------------
 
     def lexicon(self) -> dict[str, str] | None:
         """The site lexicon editors manage, or ``None`` before it was ever stored."""
-        with self.db.read() as db:
-            managed = db.execute("SELECT value FROM state WHERE key = 'lexicon'").fetchone()
-            if managed is None:
-                return None
-            rows = db.execute("SELECT written, reading FROM lexicon ORDER BY written").fetchall()
-        return {str(w): str(r) for w, r in rows}
+        with self.db.read() as conn:
+            return _read_lexicon(conn)
 
-    def set_lexicon(self, entries: Mapping[str, str]) -> None:
-        """Replace the managed site lexicon."""
-        with self.db.write() as db:
-            db.execute("DELETE FROM lexicon")
-            db.executemany(
-                "INSERT INTO lexicon (written, reading) VALUES (?, ?)", sorted(entries.items())
+    def set_lexicon(
+        self,
+        entries: Mapping[str, str],
+        *,
+        check: Callable[[dict[str, str]], None] | None = None,
+    ) -> dict[str, str]:
+        """Replace the managed site lexicon; the entries it replaced.
+
+        ``check(current)`` is called in the same transaction, before anything is written
+        (an editor's ``If-Match``): when it raises, nothing changes, so two editors saving
+        at once on two processes cannot both win.
+        """
+        with self.db.write() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LEXICON_LOCK)))
+            current = _read_lexicon(conn) or {}
+            if check is not None:
+                check(current)
+            conn.execute(sa.delete(lexicon))
+            if entries:
+                conn.execute(
+                    sa.insert(lexicon),
+                    [{"written": w, "reading": r} for w, r in sorted(entries.items())],
+                )
+            insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
+                state
+            ).values(key="lexicon", value="managed")
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[state.c.key], set_={"value": insert.excluded.value}
+                )
             )
-            db.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('lexicon', 'managed')")
+        return current
 
 
 def article_not_found(article_id: str) -> ArticleNotFound:
@@ -560,8 +669,39 @@ def article_not_found(article_id: str) -> ArticleNotFound:
     )
 
 
+def _lock_article(conn: Connection, article_id: str) -> None:
+    """Serialise the changes of one article across processes, until the commit.
+
+    SQLite needs nothing: its write transactions are ``BEGIN IMMEDIATE``. On PostgreSQL two
+    saves of a new article would both find no row and both insert, and two enqueues could
+    both queue a job: the first to lock goes first, the second sees what it wrote.
+    """
+    if conn.dialect.name == "postgresql":
+        key = _ARTICLE_LOCKS | zlib.crc32(article_id.encode("utf-8"))
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+
+def _article_busy(job_id: Any, article_id: Any, now: float) -> sa.Exists:
+    """Another job of the article is running under a live lease."""
+    running = jobs.alias("running")
+    return sa.exists().where(
+        running.c.article_id == article_id,
+        running.c.id != job_id,
+        running.c.state == "running",
+        running.c.lease_until >= now,
+    )
+
+
+def _read_lexicon(conn: Connection) -> dict[str, str] | None:
+    managed = conn.execute(sa.select(state.c.value).where(state.c.key == "lexicon")).first()
+    if managed is None:
+        return None
+    rows = conn.execute(sa.select(lexicon.c.written, lexicon.c.reading).order_by(lexicon.c.written))
+    return {str(w): str(r) for w, r in rows}
+
+
 def _enqueue(
-    db: sqlite3.Connection,
+    conn: Connection,
     article_id: str,
     *,
     reason: str,
@@ -571,33 +711,48 @@ def _enqueue(
 ) -> int:
     """Queue (or merge into the queued) job of an article, inside the caller's transaction.
 
-    An immediate job marks the article queued; a delayed one (trying Google's voice again
-    later, over audio read by the fallback voice) leaves its status alone.
+    The caller holds the article's lock (:func:`_lock_article`). An immediate job marks
+    the article queued; a delayed one (trying Google's voice again later, over audio read
+    by the fallback voice) leaves its status alone.
     """
     due = now + delay_s
-    row = db.execute(
-        "SELECT id FROM jobs WHERE article_id = ? AND state = 'queued' ORDER BY id LIMIT 1",
-        (article_id,),
-    ).fetchone()
-    if row is not None:
-        job_id = int(row[0])
-        db.execute(
-            "UPDATE jobs SET priority = MIN(priority, ?), not_before = MIN(not_before, ?) "
-            "WHERE id = ?",
-            (priority, due, job_id),
+    queued = conn.execute(
+        sa.select(jobs.c.id)
+        .where(jobs.c.article_id == article_id, jobs.c.state == "queued")
+        .order_by(jobs.c.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if queued is not None:
+        job_id = int(queued)
+        conn.execute(
+            sa.update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(
+                priority=sa.case((jobs.c.priority > priority, priority), else_=jobs.c.priority),
+                not_before=sa.case((jobs.c.not_before > due, due), else_=jobs.c.not_before),
+            )
         )
     else:
-        cursor = db.execute(
-            "INSERT INTO jobs (article_id, reason, priority, state, not_before, created, "
-            "article_owner) VALUES (?, ?, ?, 'queued', ?, ?, "
-            "(SELECT owner FROM articles WHERE id = ?))",
-            (article_id, reason, priority, due, now, article_id),
+        owner = sa.select(articles.c.owner).where(articles.c.id == article_id).scalar_subquery()
+        result = conn.execute(
+            sa.insert(jobs).values(
+                article_id=article_id,
+                reason=reason,
+                priority=priority,
+                state="queued",
+                not_before=due,
+                created=now,
+                article_owner=owner,
+            )
         )
-        job_id = int(cursor.lastrowid or 0)
+        key = result.inserted_primary_key
+        if key is None or key[0] is None:  # pragma: no cover - an INSERT always sets it
+            raise RegistryError("the registry returned no id for a new job")
+        job_id = int(key[0])
     if delay_s <= 0:
-        db.execute(
-            "UPDATE articles SET status = 'queued', error = NULL, updated = ? WHERE id = ? "
-            "AND status != 'synthesising'",
-            (now, article_id),
+        conn.execute(
+            sa.update(articles)
+            .where(articles.c.id == article_id, articles.c.status != "synthesising")
+            .values(status="queued", error=None, updated=now)
         )
     return job_id

@@ -63,11 +63,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 import httpx
+import sqlalchemy as sa
 
 from tts_service import __version__
 from tts_service.backoff import backoff_s
 from tts_service.errors import RegistryError
 from tts_service.registry.db import Database
+from tts_service.registry.tables import deliveries
 from tts_service.settings import ApiKey, Settings
 
 __all__ = ["EVENTS", "Delivery", "Webhooks", "iso_utc", "sign", "verify"]
@@ -89,11 +91,6 @@ _ERROR_CHARS: Final = 300
 _IDLE_RECHECK_S: Final = 60.0
 # Seconds before looking again after the registry itself failed (locked, disk full).
 _RECOVER_S: Final = 5.0
-
-_COLUMNS = (
-    "id, owner, event, body, state, attempts, next_attempt, last_status, last_error, "
-    "created, updated, delivered"
-)
 
 
 def iso_utc(timestamp: float) -> str:
@@ -257,15 +254,22 @@ class Webhooks:
             logger.debug("no webhook for %s of an article owned by %s", event, owner)
             return None
         now = time.time()
-        with self._db.write() as db:
-            cursor = db.execute(
-                "INSERT INTO deliveries (owner, event, body, state, attempts, next_attempt,"
-                " created, updated) VALUES (?, ?, '', 'queued', 0, ?, ?, ?)",
-                (owner, event, now, now, now),
-            )
-            delivery_id = cursor.lastrowid
-            if delivery_id is None:  # pragma: no cover - an INSERT always sets it
+        with self._db.write() as conn:
+            inserted = conn.execute(
+                sa.insert(deliveries).values(
+                    owner=owner,
+                    event=event,
+                    body="",
+                    state="queued",
+                    attempts=0,
+                    next_attempt=now,
+                    created=now,
+                    updated=now,
+                )
+            ).inserted_primary_key
+            if inserted is None or inserted[0] is None:  # pragma: no cover - always set
                 raise RegistryError("the registry returned no id for a new delivery")
+            delivery_id = int(inserted[0])
             # The id is part of the body, so the body is written once the row has one;
             # a payload that is not JSON raises here and rolls the insert back.
             body = {
@@ -274,9 +278,10 @@ class Webhooks:
                 "created": iso_utc(now),
                 "article": payload,
             }
-            db.execute(
-                "UPDATE deliveries SET body = ? WHERE id = ?",
-                (json.dumps(body, ensure_ascii=False, separators=(",", ":")), delivery_id),
+            conn.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(body=json.dumps(body, ensure_ascii=False, separators=(",", ":")))
             )
         logger.info("webhook delivery %s queued: %s to %s", delivery_id, event, owner)
         self._poke()
@@ -284,18 +289,18 @@ class Webhooks:
 
     def pending(self) -> int:
         """Deliveries still to be sent (queued, backing off, or being sent)."""
-        with self._db.read() as db:
-            (count,) = db.execute(
-                "SELECT COUNT(*) FROM deliveries WHERE state = 'queued'"
-            ).fetchone()
+        with self._db.read() as conn:
+            count = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(deliveries)
+                .where(deliveries.c.state == "queued")
+            ).scalar_one()
         return int(count)
 
     def get(self, delivery_id: int) -> Delivery | None:
         """The delivery with this id, or None."""
-        with self._db.read() as db:
-            row = db.execute(
-                f"SELECT {_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
-            ).fetchone()
+        with self._db.read() as conn:
+            row = conn.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)).first()
         return None if row is None else Delivery(*row)
 
     # -- lifecycle -------------------------------------------------------------------
@@ -407,20 +412,26 @@ class Webhooks:
 
     def _claim(self, now: float) -> tuple[Delivery | None, float | None]:
         """Take the oldest due delivery for this sender, or say when the next is due."""
-        with self._db.write() as db:
-            row = db.execute(
-                f"SELECT {_COLUMNS} FROM deliveries WHERE state = 'queued' AND next_attempt <= ?"
-                " ORDER BY id LIMIT 1",
-                (now,),
-            ).fetchone()
+        queued = deliveries.c.state == "queued"
+        with self._db.write() as conn:
+            # SKIP LOCKED (PostgreSQL; SQLite's BEGIN IMMEDIATE is exclusive already): two
+            # processes' senders never take the same delivery.
+            row = conn.execute(
+                sa.select(deliveries)
+                .where(queued, deliveries.c.next_attempt <= now)
+                .order_by(deliveries.c.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
             if row is None:
-                (next_due,) = db.execute(
-                    "SELECT MIN(next_attempt) FROM deliveries WHERE state = 'queued'"
-                ).fetchone()
-                return None, next_due
-            db.execute(
-                "UPDATE deliveries SET next_attempt = ?, updated = ? WHERE id = ?",
-                (now + self._lease_s, now, row[0]),
+                next_due = conn.execute(
+                    sa.select(sa.func.min(deliveries.c.next_attempt)).where(queued)
+                ).scalar_one()
+                return None, None if next_due is None else float(next_due)
+            conn.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.id == row[0])
+                .values(next_attempt=now + self._lease_s, updated=now)
             )
         return Delivery(*row), None
 
@@ -463,20 +474,19 @@ class Webhooks:
             next_attempt = now + self._backoff(attempts, outcome.retry_after)
         else:
             state, next_attempt = "failed", now
-        with self._db.write() as db:
-            db.execute(
-                "UPDATE deliveries SET state = ?, attempts = ?, next_attempt = ?,"
-                " last_status = ?, last_error = ?, updated = ?, delivered = ? WHERE id = ?",
-                (
-                    state,
-                    attempts,
-                    next_attempt,
-                    outcome.status,
-                    outcome.error,
-                    now,
-                    now if outcome.ok else None,
-                    delivery.id,
-                ),
+        with self._db.write() as conn:
+            conn.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.id == delivery.id)
+                .values(
+                    state=state,
+                    attempts=attempts,
+                    next_attempt=next_attempt,
+                    last_status=outcome.status,
+                    last_error=outcome.error,
+                    updated=now,
+                    delivered=now if outcome.ok else None,
+                )
             )
         what = f"HTTP {outcome.status}" if outcome.status is not None else outcome.error
         if state == "delivered":

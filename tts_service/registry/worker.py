@@ -16,6 +16,7 @@ down every process that resumes it. Either way the key's webhook hears about the
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -24,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tts_service.backoff import backoff_s
@@ -41,29 +43,53 @@ from tts_service.registry.articles import PRIORITY_UPGRADE, ArticleRegistry, Con
 from tts_service.registry.store import ArticleRecord, JobRecord
 from tts_service.settings import Settings
 
-__all__ = ["JobOutcome", "WorkerPool", "run_job", "worker_owner"]
+__all__ = ["JobOutcome", "WorkerPool", "machine", "run_job", "worker_owner"]
 
 logger = logging.getLogger(__name__)
 
 # How long an idle worker waits before looking at the database again: other processes
 # (a batch run beside the service) queue jobs this process is not told about.
 _IDLE_POLL_S = 5.0
-_HOST = socket.gethostname()
+
+
+def machine() -> str:
+    """``hostname~id``: the processes whose pids :func:`os.kill` can see from here.
+
+    The id digests the kernel's boot id and this process's pid namespace. Two workers
+    share it only when they run on the same running kernel in the same pid namespace, so
+    "pid 812 is gone" means the same process for both. Workers of a cluster (two machines
+    both called ``web-1``, two containers each with a pid 1) differ, and their jobs are
+    left to their leases. Without ``/proc`` (not Linux) the id is random: no fast path.
+    """
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+        seed = f"{boot}/{namespace}"
+    except OSError:
+        seed = uuid.uuid4().hex
+    digest = hashlib.sha256(seed.encode("ascii")).hexdigest()[:12]
+    return f"{socket.gethostname().replace(':', '-')}~{digest}"
+
+
+_MACHINE = machine()
 
 
 def worker_owner() -> str:
-    """``host:pid:instance``: who holds a lease, so a restarted process knows its dead self."""
-    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """``machine:pid:instance``: who holds a lease, so a restarted process knows its dead self."""
+    return f"{_MACHINE}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _dead_owners(owners: set[str], me: str, *, restarting: bool = True) -> list[str]:
-    """Owners on this host whose process is gone (or, ``restarting``, a previous life of
+    """Owners on this machine whose process is gone (or, ``restarting``, a previous life of
     this pid).
 
     Their jobs need not wait for the lease to run out: ``kill -9`` and a restart resume
-    the job at once. Owners on other hosts are left to their leases. Only at start-up is
-    another instance with our own pid taken for dead (a container's pid 1 restarted);
-    later it may be a live pool of this same process.
+    the job at once. The lease is the truth: owners of other machines (another
+    :func:`machine`, whatever their hostname) are left to it, as a pid says nothing
+    there. Only at start-up is another instance with our own pid taken for dead (a
+    process restarted in the same pid namespace got its old pid back); later it may be a
+    live pool of this same process. A restarted container has a new pid namespace: its
+    old jobs wait for their lease (``TTS_JOB_LEASE_S``).
     """
     host, pid, _ = me.split(":")
     dead = []

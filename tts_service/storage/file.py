@@ -11,21 +11,31 @@ crash leaves at worst an orphan in ``tmp/``, never a partial file under a servab
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from tts_service.errors import CacheError
 from tts_service.storage.ports import BlobRange, check_key
 
-__all__ = ["FileBlobStore"]
+__all__ = ["HOST", "FileBlobStore", "writer_name"]
 
 logger = logging.getLogger(__name__)
 
 # Files being written; never a key's first part (listing skips it).
 _TMP = "tmp"
+# This host, in temporary files' names: a pid is only checked on the host it belongs to
+# (a directory on a shared volume may be written from several machines or containers).
+HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def writer_name() -> str:
+    """This process, as named in its temporary files: ``<host>-<pid>``."""
+    return f"{HOST}-{os.getpid()}"
 
 
 class FileBlobStore:
@@ -61,19 +71,28 @@ class FileBlobStore:
         except OSError as exc:
             raise CacheError(f"cannot read {key} from the audio store: {exc}") from exc
 
-    def put_atomic(self, key: str, data: bytes) -> None:
+    def put_atomic(self, key: str, data: bytes | Iterable[bytes]) -> int:
         path = self._path(key)
-        tmp = self.root / _TMP / f"{path.name}.{uuid.uuid4().hex}.part"
+        # Named after its writer, so a process opening the directory can tell a crash's
+        # leftovers from a write in progress (tts_service/cache.py, _clear_dead_tmp).
+        tmp = self.root / _TMP / f"{path.name}.{writer_name()}.{uuid.uuid4().hex}.part"
+        written = 0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as fh:
-                fh.write(data)
+                for part in (data,) if isinstance(data, bytes | bytearray) else data:
+                    fh.write(part)
+                    written += len(part)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise CacheError(f"cannot write {key} to the audio store: {exc}") from exc
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # the parts failed (a chunk gone): nothing is left
+            raise
+        return written
 
     def open_range(self, key: str, offset: int = 0, length: int | None = None) -> BlobRange | None:
         if offset < 0 or (length is not None and length < 0):

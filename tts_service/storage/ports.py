@@ -16,7 +16,7 @@ Failures of the backend (disk full, bucket unreachable) surface as
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol, runtime_checkable
 
 from tts_service.errors import CacheError
@@ -106,11 +106,12 @@ class BlobStore(Protocol):
         """The whole object, or ``None`` when there is none under ``key``."""
         ...
 
-    def put_atomic(self, key: str, data: bytes) -> None:
-        """Store ``data`` under ``key``: readers see the old object or all of the new one.
+    def put_atomic(self, key: str, data: bytes | Iterable[bytes]) -> int:
+        """Store ``data`` (bytes, or parts) under ``key``; the bytes stored.
 
-        A failed put leaves nothing behind (no partial object, no temporary file under a
-        servable name).
+        Readers see the old object or all of the new one. A failed put (the parts' iterator
+        raising included) leaves nothing behind: no partial object, no temporary file under
+        a servable name.
         """
         ...
 

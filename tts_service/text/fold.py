@@ -23,7 +23,11 @@ from tts_service.text.data import load_tsv
 __all__ = ["decode_entities", "fold_lookalikes", "space_after_date_word"]
 
 # Named or numeric entities: "&nbsp;", "&#160;", "&#xA0;". Bare "&" (R&D, KH&ĐT) is not one.
-_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+# An entity, maybe escaped once more ("&amp;nbsp;", whose "&amp;" alone decodes to the
+# entity "&nbsp;" that the voice reads "và nbsp").
+_ENTITY = re.compile(
+    r"&(?:amp;)?(?P<name>[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});"
+)
 _DATE_WORD = re.compile(r"(?=[tTnNqQ])(?<!\w)((?i:tháng|ngày|năm|quý))(?=[0-9])")
 
 
@@ -53,7 +57,8 @@ def decode_entities(text: str) -> str:
     """
     if "&" not in text:
         return text
-    return _ENTITY.sub(lambda m: html.unescape(m.group()), text)
+    # "&amp;nbsp;" → NBSP (twice escaped); "&amp;" alone → "&" (its name is "amp")
+    return _ENTITY.sub(lambda m: html.unescape(f"&{m.group('name')};"), text)
 
 
 def fold_lookalikes(text: str) -> str:

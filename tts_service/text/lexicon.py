@@ -61,7 +61,8 @@ class Sense:
         words = _WORDS.findall(after.lower())
         for cue in self.cues:
             if cue == NUMBER_CUE:
-                if after.lstrip()[:1].isdigit():
+                # "BS: 12A-345.67": a colon may stand between the form and its number
+                if after.lstrip(" :")[:1].isdigit():
                     return True
             elif cue == YEAR_CUE:
                 if _YEAR.match(after):

@@ -39,7 +39,7 @@ __all__ = ["NORMALIZER_VERSION", "Normalizer", "normalize", "normalize_line"]
 logger = logging.getLogger(__name__)
 
 #: Bump whenever a change alters what is spoken: it is part of every audio cache key.
-NORMALIZER_VERSION = "3"
+NORMALIZER_VERSION = "4"
 
 _TOKEN = re.compile(r"\S+")
 _DOTS = re.compile(r"\.{2,}|…")
@@ -203,7 +203,11 @@ class _Units:
     def add_expression(self, spoken: str) -> None:
         """One rule's reading, never cut by the chunker: "Ủy ban nhân dân"."""
         spoken = spoken.strip()
-        if spoken:
+        if spoken in symbols.CLAUSE:
+            # A pause read for a mark ("học sinh/sinh viên" → "học sinh, sinh viên"): it
+            # goes on the word before, as written punctuation does
+            self._attach(spoken)
+        elif spoken:
             self._add(spoken)
 
     def add_text(self, text: str) -> None:

@@ -27,13 +27,10 @@ from tts_service.text.model import Document, Sentence
 __all__ = ["SPELLING_RULES", "Unknown", "UnknownCount", "count_unknown", "find_unknown"]
 
 #: Rules whose reading is a spelling, not a word: their tokens are unknown words.
-SPELLING_RULES = frozenset({"acronym", "acronym_number"})
+SPELLING_RULES = frozenset({"acronym", "acronym_number", "mixed_case_guess"})
 
 _TOKEN = re.compile(r"\S+")
 _EDGES = "\"'“”‘’()[]{}.,;:!?…«»-–—•*"
-# Two capitals or more; a capital after a small letter; a letter and a digit together.
-_CAPITALS = re.compile(r"[^\W\d_a-zà-ỹđ].*[^\W\d_a-zà-ỹđ]", re.DOTALL)
-_INNER_CAPITAL = re.compile(r"[a-zà-ỹđ][^\W\d_a-zà-ỹđ]")
 _LETTER_DIGIT = re.compile(r"[^\W\d_][0-9]|[0-9][^\W\d_]")
 
 
@@ -65,9 +62,12 @@ def _spelled() -> frozenset[str]:
 
 def _looks_unread(token: str) -> bool:
     """Whether an unclaimed token looks like an abbreviation or a code: "T.Ư", "IoT"."""
-    return bool(
-        _CAPITALS.search(token) or _INNER_CAPITAL.search(token) or _LETTER_DIGIT.search(token)
-    )
+    # Two capitals or more ("T.Ư"); a capital after a small letter ("IoT"); a letter and a
+    # digit together ("Q.10A"). Case is asked of each letter: a regex range such as
+    # [à-ỹ] also holds capitals ("Ư", "Ạ"), and "X.Ư" went unlisted.
+    if sum(c.isupper() for c in token) >= 2 or _LETTER_DIGIT.search(token):
+        return True
+    return any(a.islower() and b.isupper() for a, b in zip(token, token[1:], strict=False))
 
 
 def _in_sentence(sentence: Sentence) -> list[Unknown]:
@@ -75,7 +75,9 @@ def _in_sentence(sentence: Sentence) -> list[Unknown]:
     claimed: list[tuple[int, int]] = []
     for rewrite in sentence.rewrites:
         claimed.append((rewrite.start, rewrite.end))
-        if rewrite.rule in SPELLING_RULES and rewrite.source not in _spelled():
+        # VTV1, VOV3: a channel of a name spelled on purpose is spelled on purpose
+        spelled = rewrite.source.rstrip("0123456789") in _spelled()
+        if rewrite.rule in SPELLING_RULES and rewrite.source not in _spelled() and not spelled:
             found.append(
                 Unknown(rewrite.source, rewrite.spoken, sentence.text, rewrite.start, rewrite.end)
             )

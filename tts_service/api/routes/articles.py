@@ -17,8 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, RedirectResponse
 
 from tts_service.api.auth import ApiKeyDep
-from tts_service.api.deps import RegistryDep
-from tts_service.api.responders import file_response
+from tts_service.api.deps import AudioDep, RegistryDep
 from tts_service.registry.articles import PRIORITIES, ArticleRegistry, priority_name
 from tts_service.registry.store import ArticleRecord, JobRecord
 from tts_service.schemas import (
@@ -259,7 +258,9 @@ def _not_ready(record: ArticleRecord) -> HTTPException:
     response_model=None,
 )
 @router.head("/articles/{article_id}/audio", include_in_schema=False, response_model=None)
-async def article_audio(article_id: ArticleId, request: Request, registry: RegistryDep) -> Response:
+async def article_audio(
+    article_id: ArticleId, request: Request, registry: RegistryDep, responder: AudioDep
+) -> Response:
     """The registered article's MP3: pre-generated, seekable, served from disk."""
     record = await _record(registry, article_id)
     stored = await run_in_threadpool(registry.audio, record)
@@ -277,22 +278,32 @@ async def article_audio(article_id: ArticleId, request: Request, registry: Regis
         "X-TTS-Engine": str(stored.meta["engine"]),
         "X-TTS-Stale": "1" if record.stale else "0",
     }
-    return file_response(
-        request, stored.mp3_path, media_type="audio/mpeg", etag=f'"{stored.key}"', headers=headers
+    return await run_in_threadpool(
+        responder.respond,
+        request,
+        stored.mp3_key,
+        size=stored.mp3_size,
+        media_type="audio/mpeg",
+        etag=f'"{stored.key}"',
+        headers=headers,
     )
 
 
 @router.get("/articles/{article_id}/vtt", responses=_PUBLIC, response_model=None)
 @router.head("/articles/{article_id}/vtt", include_in_schema=False, response_model=None)
-async def article_vtt(article_id: ArticleId, request: Request, registry: RegistryDep) -> Response:
+async def article_vtt(
+    article_id: ArticleId, request: Request, registry: RegistryDep, responder: AudioDep
+) -> Response:
     """The timings of the audio ``/audio`` serves, one WebVTT cue per sentence."""
     record = await _record(registry, article_id)
     stored = await run_in_threadpool(registry.audio, record)
     if stored is None:
         raise _not_ready(record)
-    return file_response(
+    return await run_in_threadpool(
+        responder.respond,
         request,
-        stored.vtt_path,
+        stored.vtt_key,
+        size=stored.vtt_size,
         media_type="text/vtt; charset=utf-8",
         etag=f'"{stored.key}-vtt"',
         headers={"Cache-Control": "no-cache"},

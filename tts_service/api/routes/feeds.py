@@ -48,7 +48,7 @@ async def feed(
             title=record.title or record.id,
             summary=record.text or "",
             audio_url=str(request.url_for("article_audio", article_id=record.id)),
-            audio_bytes=stored.mp3_path.stat().st_size,
+            audio_bytes=stored.mp3_size,
             duration_s=float(stored.meta["duration_s"]),
             published=record.ready_at or record.updated,
             version=stored.key[:16],

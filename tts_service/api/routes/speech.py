@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, StreamingResponse
 
-from tts_service.api.deps import ServiceDep
+from tts_service.api.deps import AudioDep, ServiceDep
 from tts_service.api.limits import get_read_guard, require_read_origin
-from tts_service.api.responders import file_response
 from tts_service.jobs import JobState
 from tts_service.live import follow
 from tts_service.schemas import ErrorResponse, ReadRequest, ReadResponse
@@ -142,7 +141,9 @@ def status(
 
 @router.get("/audio/{article_id}.mp3", name="audio", responses=_ERRORS, response_model=None)
 @router.head("/audio/{article_id}.mp3", include_in_schema=False, response_model=None)
-async def audio(article_id: str, request: Request, service: ServiceDep) -> Response:
+async def audio(
+    article_id: str, request: Request, service: ServiceDep, responder: AudioDep
+) -> Response:
     """The article's MP3: a static, seekable file once complete, a live stream before."""
     _check_id(article_id)
     stored = await run_in_threadpool(service.stored, article_id)
@@ -151,9 +152,11 @@ async def audio(article_id: str, request: Request, service: ServiceDep) -> Respo
             "Cache-Control": _IMMUTABLE if stored.key == article_id else "no-cache",
             "X-TTS-Engine": str(stored.meta["engine"]),
         }
-        return file_response(
+        return await run_in_threadpool(
+            responder.respond,
             request,
-            stored.mp3_path,
+            stored.mp3_key,
+            size=stored.mp3_size,
             media_type="audio/mpeg",
             etag=f'"{stored.key}"',
             headers=headers,
@@ -187,7 +190,9 @@ async def audio(article_id: str, request: Request, service: ServiceDep) -> Respo
 
 @router.get("/audio/{article_id}.vtt", name="vtt", responses=_ERRORS, response_model=None)
 @router.head("/audio/{article_id}.vtt", include_in_schema=False, response_model=None)
-async def vtt(article_id: str, request: Request, service: ServiceDep) -> Response:
+async def vtt(
+    article_id: str, request: Request, service: ServiceDep, responder: AudioDep
+) -> Response:
     """The article's sentence timings as WebVTT; waits for the audio to be complete."""
     _check_id(article_id)
     stored = await run_in_threadpool(service.stored, article_id)
@@ -203,9 +208,11 @@ async def vtt(article_id: str, request: Request, service: ServiceDep) -> Respons
                 "Chưa có mốc thời gian cho bài đọc này, xin thử lại sau (timings not ready).",
                 headers={"Retry-After": "5"},
             )
-    return file_response(
+    return await run_in_threadpool(
+        responder.respond,
         request,
-        stored.vtt_path,
+        stored.vtt_key,
+        size=stored.vtt_size,
         media_type="text/vtt; charset=utf-8",
         etag=f'"{stored.key}-vtt"',
         headers={"Cache-Control": _IMMUTABLE if stored.key == article_id else "no-cache"},

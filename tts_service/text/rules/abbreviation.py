@@ -58,6 +58,22 @@ def _render(node: _Trie) -> str:
     return body
 
 
+_LAST_WORD = re.compile(r"(\w+) +$")
+
+
+def _without_repeat(before: str, reading: str) -> str:
+    """The reading without its first word when the text says that word just before.
+
+    "Khu KCX Tân Thuận" → "Khu chế xuất Tân Thuận", not "Khu khu chế xuất"; "Ban BCĐ"
+    → "Ban Chỉ đạo": writers often put the kind of body before its abbreviation.
+    """
+    last = _LAST_WORD.search(before)
+    first, _, rest = reading.partition(" ")
+    if last is not None and rest and last.group(1).casefold() == first.casefold():
+        return rest
+    return reading
+
+
 @lru_cache(maxsize=8)
 def make_rules(lexicon: Lexicon) -> tuple[Rule, ...]:
     """The abbreviation rules reading with ``lexicon`` (one per site lexicon, cached).
@@ -78,6 +94,8 @@ def make_rules(lexicon: Lexicon) -> tuple[Rule, ...]:
         before = text[max(0, match.start() - _CONTEXT) : match.start()]
         after = text[match.end() : match.end() + _CONTEXT]
         reading = lexicon.read(match.group(), before, after)
+        if reading is not None:
+            reading = _without_repeat(before, reading)
         if reading is not None and match.group().endswith(".") and not after.strip():
             # "… trên địa bàn TP.": the dot is also the sentence's full stop
             return reading + "."

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from tts_service.text.data import load_map, load_tsv
 from tts_service.text.rules.base import Rule
-from tts_service.text.rules.cardinal import WORDS, read_number
+from tts_service.text.rules.cardinal import WORDS, read_digits, read_number
 from tts_service.text.rules.context import word_after, word_before
 from tts_service.text.rules.roman_numeral import roman_to_int
 
@@ -72,14 +72,19 @@ def _words() -> dict[str, str]:
 def spell(token: str) -> str:
     """Say ``token`` letter by letter, numbers as numbers: "GDP" → "giê đê pê".
 
-    Lower-case letters are spelled like capitals; "&" is "và"; a subscript is a number
+    Lower-case letters are spelled like capitals; digits with a leading zero are read one
+    by one ("D01" đê không một); "&" is "và"; a subscript is a number
     ("CO₂" → "xê ô hai"), a superscript a power ("B²" → "bê bình phương"); other
     characters are skipped.
     """
     letters = _letters()
     words: list[str] = []
     for part in _PARTS.findall(token):
-        if part.isascii() and part.isdigit():
+        if part.isascii() and part.isdigit() and part[0] == "0" and len(part) > 1:
+            # C00, D01, PC08: a code's digits with a leading zero, said one by one
+            # ("khối C00" xê không không), since the zero is part of the name
+            words.append(read_digits(part))
+        elif part.isascii() and part.isdigit():
             words.append(read_number(part))
         elif part[0] in "₀₁₂₃₄₅₆₇₈₉":
             # CO₂: xê ô hai (a count of atoms, read as "CO2" is)

@@ -9,6 +9,12 @@ slashes:
 * "05/CT-TTg" → "năm chỉ thị Thủ tướng Chính phủ"
 * "35-NQ/TW" (Party style) → "ba mươi lăm nghị quyết Trung ương"
 * "45/2019/QH14" → "bốn mươi lăm năm hai nghìn không trăm mười chín Quốc hội khóa mười bốn"
+* "2345/UBND-KT" → "hai nghìn ba trăm bốn mươi lăm Ủy ban nhân dân kinh tế"
+
+The parts of a code are one name, read on without a pause: "Ủy ban nhân dân, ca tê"
+sounded like two items of a list. A group after the issuer names the desk that drafted
+the document (``data/legal/units.tsv``): "UBND-KT" kinh tế, "UB-ĐT" đô thị, where the
+running-text readings ("ĐT" điện thoại, "TH" tiểu học) would be wrong.
 
 Why this reading: the middle number is always a year, and "năm" says so where "trên"
 would sound like a fraction ("mười lăm trên hai nghìn…"); spelling the letters ("nờ đê
@@ -38,23 +44,26 @@ from tts_service.text.data import load_map, load_tsv
 from tts_service.text.lexicon import Lexicon
 from tts_service.text.rules.acronym import spell
 from tts_service.text.rules.base import ASCII_DIGITS, Rule
-from tts_service.text.rules.cardinal import read_number
+from tts_service.text.rules.cardinal import read_digits, read_number
 
 __all__ = ["RULES", "read_code"]
 
 _PART = r"[A-ZĐ][A-Za-zĐđ&]*[0-9]*"
-_CODE = rf"{_PART}(?:-{_PART})*"
+# "QĐ- UBND", "NĐ - CP": a dash spaced by mistake is still inside the code, and is not
+# read as a pause ("quyết định - Ủy ban nhân dân").
+_CODE = rf"{_PART}(?: ?[-–] ?{_PART})*"
 # Not glued to a longer number or path ("1/2/NĐ" inside "a/1/2/NĐ" is no code).
 _LEFT = r"(?<![\w/.,-])"
 _RIGHT = r"(?![\w/&-])"
 _STATE = re.compile(
-    rf"{_LEFT}(?P<number>[0-9]{{1,5}})(?:/(?P<year>(?:19|20)[0-9]{{2}}))?/(?P<code>{_CODE}){_RIGHT}"
+    rf"{_LEFT}(?P<number>[0-9]{{1,5}})(?:/(?P<year>(?:19|20)[0-9]{{2}}))?"
+    rf" ?/(?P<code>{_CODE}){_RIGHT}"
 )
 _PARTY = re.compile(rf"{_LEFT}(?P<number>[0-9]{{1,5}})-(?P<code>{_PART}/{_CODE}){_RIGHT}")
 _SHORT = re.compile(
     r"(?<![\w/.,-])(?P<number>[0-9]{1,5})/(?P<year>(?:19|20)[0-9]{2})(?![\w/&-]|[.,][0-9])"
 )
-_SPLIT = re.compile(r"[-/]")
+_SPLIT = re.compile(r" ?[-–/] ?")
 _TRAILING_NUMBER = re.compile(r"^(?P<letters>.*?)(?P<number>[0-9]+)$")
 
 
@@ -66,6 +75,11 @@ def _types() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _issuers() -> dict[str, str]:
     return load_map("legal/issuers.tsv")
+
+
+@lru_cache(maxsize=1)
+def _units() -> dict[str, str]:
+    return load_map("legal/units.tsv")
 
 
 @lru_cache(maxsize=1)
@@ -107,12 +121,17 @@ def _read_issuer(part: str) -> str:
     numbered = _TRAILING_NUMBER.match(part)
     if numbered and numbered.group("letters"):
         letters = numbered.group("letters")
-        number = read_number(numbered.group("number"))
+        digits = numbered.group("number")
+        # PV01: không một (a leading zero is part of the desk's name, as in "C00")
+        zero = digits[0] == "0" and len(digits) > 1
+        number = read_digits(digits) if zero else read_number(digits)
         if letters == "QH":
             # QH14: Quốc hội khóa mười bốn (the legislature's term)
             return f"{_issuers()['QH']} khóa {number}"
-        # BCĐ389: Ban Chỉ đạo ba trăm tám mươi chín
-        return f"{_read_issuer(letters)} {number}"
+        # BCĐ389: Ban Chỉ đạo ba trăm tám mươi chín; a numbered desk of unknown name is
+        # spelled, never read as a running-text word ("PV01" pê vê một, not phóng viên)
+        head = _issuers().get(letters) or _units().get(letters) or spell(letters)
+        return f"{head} {number}"
     # KT (a department of unknown name): ca tê
     return spell(part)
 
@@ -128,8 +147,10 @@ def read_code(number: str, year: str | None, code: str) -> str:
         words.append(_types()[parts[0]])
         parts = parts[1:]
     if parts:
-        # TTLT-BTC-BNV: thông tư liên tịch Bộ Tài chính, Bộ Nội vụ
-        words.append(", ".join(_read_issuer(p) for p in parts))
+        # UBND-KT: Ủy ban nhân dân kinh tế (the issuer, then its drafting desk)
+        words.append(_read_issuer(parts[0]))
+        # TTLT-BTC-BNV: thông tư liên tịch Bộ Tài chính Bộ Nội vụ (co-issuers, no pause)
+        words += (_units().get(p) or _read_issuer(p) for p in parts[1:])
     return " ".join(words)
 
 

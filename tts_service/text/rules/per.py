@@ -29,6 +29,7 @@ from functools import lru_cache
 from tts_service.text.data import load_tsv
 from tts_service.text.lexicon import Lexicon
 from tts_service.text.rules.base import Rule
+from tts_service.text.rules.context import char_before
 from tts_service.text.rules.measure import UNITS
 from tts_service.text.rules.money import CURRENCIES
 
@@ -73,14 +74,18 @@ def _denominator(word: str, *, after_quantity: bool) -> str | None:
     return None
 
 
-def read_per(left: str, chain: str) -> str | None:
-    """``("đồng", "người/tháng")`` → "một người một tháng"; ``None`` if not a rate."""
+def read_per(left: str, chain: str, *, counted: bool = False) -> str | None:
+    """``("đồng", "người/tháng")`` → "một người một tháng"; ``None`` if not a rate.
+
+    ``counted``: a number stands before ``left`` ("9 tháng/năm học"), so two date words
+    are a rate, not the template "ngày/tháng/năm".
+    """
     words = chain.split("/")
     if f"{left}/{words[0]}" in UNITS:
         # km/h: a unit of its own, read by the measure rule
         return None
-    if left.lower() in _DATE_WORDS and words[0].lower() in _DATE_WORDS:
-        # ngày/tháng/năm sinh: a template, not a rate
+    if not counted and left.lower() in _DATE_WORDS and words[0].lower() in _DATE_WORDS:
+        # ngày/tháng/năm sinh: a template, not a rate; "9 tháng/năm học" is one
         return None
     after_quantity = left in UNITS or left in CURRENCIES
     readings = [_denominator(word, after_quantity=after_quantity) for word in words]
@@ -98,7 +103,8 @@ def _verbalize(match: re.Match[str]) -> str | None:
     if left is None or (left.group(1)[-1].isdigit() and left.group(1) not in UNITS):
         # 24/ngày, 12/HTX: a number, not a unit, before the slash
         return None
-    return read_per(left.group(1), match.group("chain"))
+    counted = char_before(match.string, left.start(1)).isdigit()
+    return read_per(left.group(1), match.group("chain"), counted=counted)
 
 
 RULES: tuple[Rule, ...] = (Rule("per", _RATE, _verbalize, 35, frozenset("/")),)

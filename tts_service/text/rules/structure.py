@@ -6,7 +6,7 @@
     "bê. Đẩy mạnh …" (letters by their names in ``data/letters.tsv``). Only at the start
     and before a space, so "1/2" and "(2)" elsewhere are left to the other rules.
 ``domain_word`` (13)
-    A top-level domain written alone, "tên miền .vn", "đuôi .com": "chấm vê en", as in
+    A top-level domain written alone, "tên miền .vn", "đuôi .com.vn": "chấm vê en", as in
     the full addresses of :mod:`.url` (which run first, 10–12).
 ``initials`` (38)
     Initials of an anonymised name, "N.V.K." or "T.T.H": spelled, "en nờ vê ca", never a
@@ -34,7 +34,10 @@ def _verbalize_list_marker(match: re.Match[str]) -> str:
     return f"{read_number(number) if number else spell(match.group('l'))}."
 
 
-_DOMAIN = re.compile(r"(?=\.)(?<![\w.])\.(?:vn|com|net|org|gov|edu|info)(?![\w.])", re.IGNORECASE)
+# ".vn", ".com" and the second-level domains under .vn: "đuôi .com.vn", ".gov.vn".
+_DOMAIN = re.compile(
+    r"(?=\.)(?<![\w.])\.(?:vn|com|net|org|gov|edu|info)(?:\.vn)?(?!\w|\.\w)", re.IGNORECASE
+)
 
 
 def _verbalize_domain(match: re.Match[str]) -> str:
