@@ -192,6 +192,17 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     # Articles per page of GET /v1/articles.
     page_size: int = Field(default=50, ge=1, le=1000)
+    # The editors' console (/console/, docs/console.md): a session ends after this long
+    # without a request, and this long after sign-in however busy the editor is.
+    console_idle_s: float = Field(default=1800.0, ge=30)
+    console_session_max_s: float = Field(default=43200.0, ge=60)
+    # Wrong keys one client address may try in a window before sign-in refuses it (429).
+    console_signin_attempts: int = Field(default=5, ge=1)
+    console_signin_window_s: float = Field(default=900.0, gt=0)
+    # Listening reports (POST /v1/listens) one client address may send a minute, and at
+    # once; more get 429. The address is only held in memory for this count, never stored.
+    listens_per_minute: int = Field(default=60, ge=1)
+    listens_burst: int = Field(default=20, ge=1)
 
     # Cluster mode (docs/cluster.md). Audio goes to storage_url; the article registry, the
     # audio index and coordination read database_url.

@@ -132,6 +132,8 @@ def test_truncated_last_frame_is_dropped_or_raises_when_strict():
         (HOUSE_FRAME * 2 + b"junk" + HOUSE_FRAME, "not MP3 data: no frame sync at byte 192"),
         (HOUSE_FRAME * 2 + bytes(96), "at byte 192"),
         (b"\xff\xfd\x90\x00" + bytes(500), "Layer II is not MP3"),
+        (b"\xff\xff\x90\x00" + bytes(500), "Layer I is not MP3"),
+        (b"\xff\xf9\x90\x00" + bytes(500), "reserved layer is not MP3"),
         (b"\xff\xfb\x00\x00" + bytes(500), "free-format"),
         (b"\xff\xfb\xf0\x00" + bytes(500), "forbidden bit rate"),
         (b"\xff\xfb\x9c\x00" + bytes(500), "reserved sample rate"),

@@ -38,6 +38,8 @@ from tts_service.api.routes import (
 )
 from tts_service.api.routes import metrics as metrics_route
 from tts_service.cache import AudioCache
+from tts_service.console import router as console_router
+from tts_service.console.listening import router as listening_router
 from tts_service.coordination.runtime import open_coordination
 from tts_service.engines.registry import build_engines
 from tts_service.errors import (
@@ -283,6 +285,8 @@ def create_app(
     app.include_router(metrics_route.router)
     app.include_router(docs.router)
     app.include_router(feeds.router)
+    app.include_router(console_router)
+    app.include_router(listening_router)
     return app
 
 
