@@ -210,3 +210,46 @@ def test_the_service_puts_its_index_where_tts_database_url_says(tmp_path, postgr
     finally:
         engine.dispose()
     assert not (tmp_path / "cache" / "index.sqlite3").exists()
+
+
+@pytest.mark.parametrize("index_first", [True, False], ids=["index-first", "registry-first"])
+def test_one_database_holds_the_index_the_registry_and_coordination(url, opened, index_first):
+    # TTS_DATABASE_URL names one database for all three: whichever opens it first, the
+    # others migrate beside it and nobody takes another's tables for its own old ones.
+    from tts_service.coordination.runtime import ensure_tables
+    from tts_service.registry.db import Database
+    from tts_service.storage.database import open_engine
+
+    def open_all() -> tuple[AudioIndex, Database]:
+        if index_first:
+            index = open_index(url, opened)
+            registry = Database(url)
+        else:
+            registry = Database(url)
+            index = open_index(url, opened)
+        engine = open_engine(url)
+        try:
+            ensure_tables(engine)
+        finally:
+            engine.dispose()
+        return index, registry
+
+    index, registry = open_all()
+    index.record("chunk", key(1), 6)
+    latest = registry.version
+    registry.close()
+    index.close()
+    index, registry = open_all()  # a restart: nothing applied again, nothing lost
+    try:
+        assert registry.version == latest > 0
+        assert index.keys() == [("chunk", key(1))]
+        assert index.total("all") == 6
+    finally:
+        registry.close()
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            components = conn.execute(sa.text("SELECT component FROM schema_version")).all()
+    finally:
+        engine.dispose()
+    assert sorted(c for (c,) in components) == ["audio_index", "registry"]
