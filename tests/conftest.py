@@ -10,6 +10,7 @@ import httpx
 import pytest
 from hypothesis import settings
 
+from tests.cache_db import backend, sqlite_backend  # noqa: F401 - fixtures
 from tests.helpers import live_server
 from tests.infra.postgres import postgres_server, postgres_url  # noqa: F401 - fixtures
 from tests.infra.seaweed import s3_location, seaweed_server  # noqa: F401 - fixtures

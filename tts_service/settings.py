@@ -204,8 +204,8 @@ class Settings(BaseSettings):
     listens_per_minute: int = Field(default=60, ge=1)
     listens_burst: int = Field(default=20, ge=1)
 
-    # Cluster mode (docs/cluster.md). Audio goes to storage_url; the article registry and
-    # coordination read database_url; the audio index still uses cache_dir.
+    # Cluster mode (docs/cluster.md). Audio goes to storage_url; the article registry, the
+    # audio index and coordination read database_url.
     # Where audio objects live: file://<dir> or s3://bucket/prefix; unset = file://<cache_dir>.
     storage_url: str | None = None
     # The S3 API of a store other than AWS (SeaweedFS, MinIO, Ceph); credentials and region
@@ -223,7 +223,8 @@ class Settings(BaseSettings):
     # an internal location mapping keys to the store (e.g. /_audio/); unset = not used.
     audio_accel_redirect: str | None = None
     # The database of the index, registry, jobs and coordination: sqlite:///<file> or
-    # postgresql+psycopg://user@host:5432/db; unset = SQLite in the cache directory.
+    # postgresql+psycopg://user@host:5432/db; unset = SQLite files: the registry at
+    # registry_path, the audio index in index.sqlite3 in cache_dir, coordination in memory.
     database_url: str | None = None
     # How processes coordinate (single flight, Google's budget, the breaker): "auto" is in
     # memory for one process, through TTS_DATABASE_URL when it is set; "shared" also

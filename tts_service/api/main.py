@@ -85,6 +85,7 @@ def build_service(
         settings.cache_dir,
         max_bytes=settings.cache_max_bytes,
         store=store_from_settings(settings),
+        database_url=settings.database_url,
     )
     # Single flight, Google's budget and the breaker: this process's, or shared by every
     # process when a database is configured or several serve (`serve --workers N`).

@@ -19,10 +19,12 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-__all__ = ["dialect_of", "open_engine"]
+__all__ = ["dialect_of", "open_engine", "read_engine"]
 
 # A writer in another process holds SQLite's lock for milliseconds: wait, don't fail.
 _SQLITE_BUSY_MS = 10_000
+# The execution option read_engine sets: its transactions issue no BEGIN IMMEDIATE.
+_READS_ONLY = "tts_reads_only"
 
 
 def open_engine(url: str, *, pool_size: int = 5) -> Engine:
@@ -54,6 +56,19 @@ def open_engine(url: str, *, pool_size: int = 5) -> Engine:
     )
 
 
+def read_engine(engine: Engine) -> Engine:
+    """``engine`` for plain reads: on SQLite, without ``BEGIN IMMEDIATE``.
+
+    A read that writes nothing after it (a cache hit looking up an alias) needs no write
+    lock: each statement runs in SQLite's autocommit mode on its own WAL snapshot, beside a
+    writer in another process, instead of queueing behind it. It shares ``engine``'s pool
+    and set-up; on PostgreSQL it is the same engine (MVCC readers never wait).
+    """
+    if dialect_of(engine) != "sqlite":
+        return engine
+    return engine.execution_options(**{_READS_ONLY: True})
+
+
 def dialect_of(engine: Engine) -> str:
     """``"sqlite"`` or ``"postgresql"``: where a dialect-specific statement is chosen."""
     return str(engine.dialect.name)
@@ -77,4 +92,6 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_READS_ONLY):
+            return  # autocommit: every statement its own consistent read
         connection.exec_driver_sql("BEGIN IMMEDIATE")

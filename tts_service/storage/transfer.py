@@ -2,8 +2,8 @@
 
 An operator who outgrew one machine copies ``audio_cache/`` into a bucket
 (``--from file:///srv/tts/audio_cache --to s3://tts-audio/portal``), then sets
-``TTS_STORAGE_URL`` to the bucket; the index (in ``TTS_CACHE_DIR``) needs no change, since
-keys are the same in every store.
+``TTS_STORAGE_URL`` to the bucket; the index (in ``TTS_CACHE_DIR``, or the database of
+``TTS_DATABASE_URL``) needs no change, since keys are the same in every store.
 
 * **Resumable.** An object already in the target with the same size and SHA-256 is skipped,
   so running the command again after an interruption (Ctrl-C, a lost connection, a killed
