@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,9 @@ import yaml
 
 from tests.helpers import assert_whole_audio, text_tone
 from tests.infra.common import free_ports, unavailable
-from tests.infra.nginx import start_nginx
+from tests.infra.nginx import NginxServer, start_nginx
 from tests.infra.seaweed import S3Location, SeaweedServer
+from tests.registry.cms import ARTICLE, KEYS, put, wait_job
 from tts_service.cache import AudioCache
 from tts_service.settings import Settings
 from tts_service.storage import store_from_settings
@@ -116,11 +118,11 @@ def gate() -> Iterator[threading.Event]:
 
 
 @pytest.fixture
-def service(tmp_path, deploy_seaweed, gate, monkeypatch) -> Iterator[SpeechService]:
+def build(tmp_path, deploy_seaweed, gate, monkeypatch) -> Iterator[Callable[..., SpeechService]]:
     """A service configured by the compose file's TTS_* storage and delivery variables.
 
     Only the addresses differ: the bucket is reached on loopback, under a prefix of this
-    test's own, with the test identity's keys.
+    test's own, with the test identity's keys. ``overrides`` are other settings.
     """
     location = deploy_seaweed.location()
     shipped = tts_environment()
@@ -131,35 +133,51 @@ def service(tmp_path, deploy_seaweed, gate, monkeypatch) -> Iterator[SpeechServi
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", location.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", location.secret_key)
     monkeypatch.setenv("AWS_DEFAULT_REGION", location.region)
-    settings = Settings(cache_dir=tmp_path / "cache", engine=("espeak",))
-    assert settings.audio_accel_redirect == "/_audio/"
-    cache = AudioCache(
-        settings.cache_dir, max_bytes=settings.cache_max_bytes, store=store_from_settings(settings)
-    )
+    built: list[SpeechService] = []
 
     def gated(text: str) -> bytes:
         gate.wait(60)
         return text_tone(text)
 
-    built = SpeechService(settings, engines={"fake": FakeEngine(gated, name="fake")}, cache=cache)
-    yield built
-    built.close()
+    def make(**overrides: Any) -> SpeechService:
+        settings = Settings(cache_dir=tmp_path / "cache", engine=("espeak",), **overrides)
+        assert settings.audio_accel_redirect == "/_audio/"
+        store = store_from_settings(settings)
+        cache = AudioCache(settings.cache_dir, max_bytes=settings.cache_max_bytes, store=store)
+        engines = {"fake": FakeEngine(gated, name="fake")}
+        built.append(SpeechService(settings, engines=engines, cache=cache))
+        return built[-1]
+
+    yield make
+    for service in built:
+        service.close()
 
 
-def test_the_shipped_nginx_conf_streams_then_sends_complete_audio_from_the_bucket(
-    service, serve, gate, deploy_seaweed
-):
-    app = serve(service)
-    settings = service.settings
-    bucket, prefix = bucket_of(settings.storage_url)
-    location = S3Location(deploy_seaweed.endpoint_url, bucket, prefix)
+@contextmanager
+def shipped_nginx(
+    app: httpx.Client, service: SpeechService, seaweed: SeaweedServer
+) -> Iterator[tuple[NginxServer, httpx.Client]]:
+    """The shipped nginx.conf in front of ``app``, reading ``service``'s bucket prefix."""
+    assert service.settings.storage_url is not None
+    bucket, prefix = bucket_of(service.settings.storage_url)
+    location = S3Location(seaweed.endpoint_url, bucket, prefix)
     api = httpx.URL(str(app.base_url))
     (port,) = free_ports(1)
     config = render(api=f"{api.host}:{api.port}", store=location, port=port)
+    # The helper's own (empty) server only tells when nginx is up; the shipped one is ours.
     with (
         start_nginx("", http_block=config) as nginx,
         httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as front,
     ):
+        yield nginx, front
+
+
+def test_the_shipped_nginx_conf_streams_then_sends_complete_audio_from_the_bucket(
+    build, serve, gate, deploy_seaweed
+):
+    service = build()
+    app = serve(service)
+    with shipped_nginx(app, service, deploy_seaweed) as (nginx, front):
         # A new article: its stream goes through Python while it is being made.
         answer = front.post("/v1/read", json={"text": TEXT})
         assert answer.status_code in (200, 202), answer.text
@@ -237,6 +255,38 @@ def test_the_shipped_nginx_conf_streams_then_sends_complete_audio_from_the_bucke
         # The internal location cannot be asked for from outside.
         assert front.get(f"/_audio/{stored.mp3_key}").status_code == 404
         assert nginx.process.poll() is None
+
+
+def test_an_edited_article_is_sent_whole_to_a_browser_resuming_its_old_audio(
+    build, serve, gate, deploy_seaweed
+):
+    # /v1/articles/<id>/audio changes when the editor changes the text. A browser that had
+    # half of the old MP3 asks for the rest with If-Range: the old ETag. The bucket only
+    # has keys and MD5s; nginx must send the whole new file, not the new file's tail.
+    gate.set()
+    service = build(api_keys=KEYS)
+    app = serve(service)
+    path = "/v1/articles/bai-1/audio"
+    with shipped_nginx(app, service, deploy_seaweed) as (nginx, front):
+        wait_job(front, put(front, "bai-1", text=ARTICLE).json()["job"]["id"])
+        first = front.get(path)
+        assert first.status_code == 200, first.text + nginx.log()
+        assert first.headers.get_list("cache-control") == ["no-cache"]
+        old = first.headers["etag"]
+        stored = service.cache.get_article(old.strip('"'))
+        assert stored is not None and first.content == service.cache.read_mp3(stored)
+        assert_whole_audio(first.content, float(stored.meta["duration_s"]))
+        resumed = front.get(path, headers={"Range": "bytes=500-", "If-Range": old})
+        assert (resumed.status_code, resumed.content) == (206, first.content[500:])
+
+        edited = ARTICLE + "\n\nPhiên họp bế mạc lúc 11 giờ 30 cùng ngày."
+        wait_job(front, put(front, "bai-1", text=edited).json()["job"]["id"])
+        after = front.get(path, headers={"Range": "bytes=500-", "If-Range": old})
+        assert after.status_code == 200, after.text
+        assert after.headers["etag"] != old
+        new = service.cache.get_article(after.headers["etag"].strip('"'))
+        assert new is not None and after.content == service.cache.read_mp3(new)
+        assert_whole_audio(after.content, float(new.meta["duration_s"]))
 
 
 def test_the_bucket_is_readable_but_not_writable_anonymously(deploy_seaweed):
