@@ -44,6 +44,7 @@ TEXT = (
     "Hội nghị đã thảo luận đánh giá kết quả đạt được và những hạn chế tồn tại."
 )
 IMMUTABLE = "public, max-age=31536000, immutable"
+PORTAL = "https://portal.example"
 
 
 def compose() -> dict[str, Any]:
@@ -155,11 +156,17 @@ def build(tmp_path, deploy_seaweed, gate, monkeypatch) -> Iterator[Callable[...,
 
 @contextmanager
 def shipped_nginx(
-    app: httpx.Client, service: SpeechService, seaweed: SeaweedServer
+    app: httpx.Client, service: SpeechService, seaweed: SeaweedServer, *, elsewhere: bool = False
 ) -> Iterator[tuple[NginxServer, httpx.Client]]:
-    """The shipped nginx.conf in front of ``app``, reading ``service``'s bucket prefix."""
+    """The shipped nginx.conf in front of ``app``, reading ``service``'s bucket prefix.
+
+    ``elsewhere``: nginx reads another prefix, where none of the service's objects are
+    (as if each had gone between the API's answer and nginx's fetch).
+    """
     assert service.settings.storage_url is not None
     bucket, prefix = bucket_of(service.settings.storage_url)
+    if elsewhere:
+        prefix += "-elsewhere"
     location = S3Location(seaweed.endpoint_url, bucket, prefix)
     api = httpx.URL(str(app.base_url))
     (port,) = free_ports(1)
@@ -175,13 +182,16 @@ def shipped_nginx(
 def test_the_shipped_nginx_conf_streams_then_sends_complete_audio_from_the_bucket(
     build, serve, gate, deploy_seaweed
 ):
-    service = build()
+    service = build(cors_origins=(PORTAL,))
     app = serve(service)
     with shipped_nginx(app, service, deploy_seaweed) as (nginx, front):
         # A new article: its stream goes through Python while it is being made.
         answer = front.post("/v1/read", json={"text": TEXT})
         assert answer.status_code in (200, 202), answer.text
         info = answer.json()
+        # Its URLs name the address the listener used, port included (nginx's Host).
+        named = httpx.URL(info["audio_url"])
+        assert (named.host, named.port) == (front.base_url.host, front.base_url.port)
         path = httpx.URL(info["audio_url"]).path
         job = service.job(info["id"])
         assert job is not None
@@ -207,13 +217,13 @@ def test_the_shipped_nginx_conf_streams_then_sends_complete_audio_from_the_bucke
         assert streamed.content == mp3
 
         # The service itself answers the complete article with the header and no body...
-        direct = app.get(path)
+        direct = app.get(path, headers={"Origin": PORTAL})
         assert direct.headers["x-accel-redirect"] == f"/_audio/{stored.mp3_key}"
         assert direct.content == b""
 
         # ...and nginx fetches the object from the bucket, keeping the service's headers.
         etag = f'"{info["id"]}"'
-        whole = front.get(path)
+        whole = front.get(path, headers={"Origin": PORTAL})
         assert whole.status_code == 200, whole.text + nginx.log()
         assert whole.content == mp3
         assert_whole_audio(whole.content, float(stored.meta["duration_s"]))
@@ -223,6 +233,13 @@ def test_the_shipped_nginx_conf_streams_then_sends_complete_audio_from_the_bucke
         assert whole.headers.get_list("etag") == [etag]
         assert whole.headers.get_list("accept-ranges") == ["bytes"]
         assert int(whole.headers["content-length"]) == len(mp3) == stored.mp3_size
+        assert whole.headers.get_list("x-tts-engine") == ["fake"]
+        # CORS is the service's (TTS_CORS_ORIGINS), not the store's (any origin, its own
+        # exposed headers); nothing of the store's bookkeeping goes out.
+        for name in ("access-control-allow-origin", "access-control-expose-headers", "vary"):
+            assert whole.headers.get_list(name) == direct.headers.get_list(name), name
+        assert "access-control-allow-methods" not in whole.headers
+        assert [n for n in whole.headers if n.startswith(("x-amz-", "seaweed-"))] == []
 
         head = front.head(path)
         assert (head.status_code, head.content) == (200, b"")
@@ -255,6 +272,28 @@ def test_the_shipped_nginx_conf_streams_then_sends_complete_audio_from_the_bucke
         # The internal location cannot be asked for from outside.
         assert front.get(f"/_audio/{stored.mp3_key}").status_code == 404
         assert nginx.process.poll() is None
+
+
+def test_audio_gone_from_the_bucket_is_a_404_not_kept(build, serve, gate, deploy_seaweed):
+    # Evicted by another process between the API's answer and nginx's fetch: the store's
+    # 404 (XML naming the bucket) must not reach the listener as audio kept for a year.
+    gate.set()
+    service = build()
+    app = serve(service)
+    with shipped_nginx(app, service, deploy_seaweed, elsewhere=True) as (nginx, front):
+        info = front.post("/v1/read", json={"text": TEXT}).json()
+        job = service.job(info["id"])
+        assert job is None or job.wait(60)
+        path = httpx.URL(info["audio_url"]).path
+        assert app.get(path).headers["x-accel-redirect"]  # the API believes it is there
+        for gone in (front.get(path), front.head(path)):
+            assert gone.status_code == 404
+            assert "no-store" in ", ".join(gone.headers.get_list("cache-control"))
+            assert gone.headers["content-type"] == "application/json"
+        body = front.get(path).json()["detail"]
+        assert "Không tìm thấy" in body and "no audio" in body  # Vietnamese, then English
+        assert service.settings.storage_url is not None
+        assert bucket_of(service.settings.storage_url)[0] not in body
 
 
 def test_an_edited_article_is_sent_whole_to_a_browser_resuming_its_old_audio(
