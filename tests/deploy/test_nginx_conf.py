@@ -16,7 +16,10 @@ revalidation work; the internal location cannot be asked for from outside.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -266,6 +269,8 @@ def test_the_shipped_nginx_conf_streams_then_sends_complete_audio_from_the_bucke
 
         timings = front.get(httpx.URL(info["vtt_url"]).path)
         assert timings.status_code == 200
+        vtt_type = app.get(httpx.URL(info["vtt_url"]).path).headers["content-type"]
+        assert timings.headers.get_list("content-type") == [vtt_type]
         assert timings.text == service.cache.read_vtt(stored)
         assert timings.headers.get_list("cache-control") == [IMMUTABLE]
 
@@ -339,6 +344,29 @@ def test_the_bucket_is_readable_but_not_writable_anonymously(deploy_seaweed):
     assert httpx.put(f"{base}/{key}", content=b"forged").status_code == 403
     assert httpx.get(f"{base}/{key}").content == b"frames"
     assert httpx.get(f"{base}/?list-type=2").status_code == 403
+
+
+def test_the_compose_bucket_job_makes_the_bucket_once(deploy_seaweed):
+    # The "bucket" service's script, run by a shell against a real weed master (the
+    # compose network's name replaced by its loopback address): it makes the bucket the
+    # service writes to, and run again (every "docker compose up") it changes nothing.
+    job = compose()["services"]["bucket"]
+    assert job["entrypoint"] == ["/bin/sh", "-c"]
+    (script,) = job["command"]
+    assert script.count("seaweedfs:9333") == 3
+    script = script.replace("seaweedfs:9333", f"127.0.0.1:{deploy_seaweed.master_port}")
+    bucket, _ = bucket_of(tts_environment()["TTS_STORAGE_URL"])
+    client = deploy_seaweed.client()
+    client.delete_object(Bucket=bucket, Key="ready-probe")
+    client.delete_bucket(Bucket=bucket)
+    assert bucket not in [b["Name"] for b in client.list_buckets()["Buckets"]]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    for _ in range(2):
+        done = subprocess.run(["/bin/sh", "-c", script], env=env, timeout=120, check=False)
+        assert done.returncode == 0
+        names = [b["Name"] for b in client.list_buckets()["Buckets"]]
+        assert names.count(bucket) == 1
+    client.put_object(Bucket=bucket, Key="ready-probe", Body=b"ok")
 
 
 def test_the_compose_file_has_the_cluster_and_only_real_settings(monkeypatch):

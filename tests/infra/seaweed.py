@@ -74,6 +74,7 @@ class SeaweedServer:
     root: Path
     process: subprocess.Popen[bytes]
     bucket: str = BUCKET
+    master_port: int = 0  # for ``weed shell -master=127.0.0.1:<this>``
 
     @property
     def endpoint_url(self) -> str:
@@ -171,7 +172,7 @@ class SeaweedServer:
             start_new_session=True,
         )
         log.close()
-        server = cls(s3_port=s3, root=root, process=process, bucket=bucket)
+        server = cls(s3_port=s3, root=root, process=process, bucket=bucket, master_port=master)
         try:
             wait_until(server._bucket_ready, what="SeaweedFS", timeout_s=90, alive=server._exited)
         except BaseException:
