@@ -9,8 +9,10 @@ anonymous reader of the bucket. The service reads its storage and X-Accel settin
 
 Then, through nginx: an article still being made streams through Python; once complete,
 its MP3 comes from the bucket by X-Accel-Redirect, decoded whole, byte for byte the
-service's own, with the service's Content-Type, Cache-Control and ETag; ranges, HEAD and
-revalidation work; the internal location cannot be asked for from outside.
+service's own, with the service's Content-Type, Cache-Control, ETag and CORS headers;
+ranges, If-Range (an edited article), HEAD and revalidation work; an object gone from the
+bucket is a 404 nobody keeps; the internal location cannot be asked for from outside.
+The compose file is checked structurally, and its bucket job run against a real weed.
 """
 
 from __future__ import annotations
@@ -130,7 +132,6 @@ def build(tmp_path, deploy_seaweed, gate, monkeypatch) -> Iterator[Callable[...,
     """
     location = deploy_seaweed.location()
     shipped = tts_environment()
-    _, shipped_prefix = bucket_of(shipped["TTS_STORAGE_URL"])
     monkeypatch.setenv("TTS_STORAGE_URL", f"s3://{location.bucket}/{location.prefix}")
     monkeypatch.setenv("TTS_S3_ENDPOINT_URL", location.endpoint_url)
     monkeypatch.setenv("TTS_AUDIO_ACCEL_REDIRECT", shipped["TTS_AUDIO_ACCEL_REDIRECT"])
