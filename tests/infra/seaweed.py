@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,8 @@ class SeaweedServer:
     s3_port: int
     root: Path
     process: subprocess.Popen[bytes]
+    bucket: str = BUCKET
+    master_port: int = 0  # for ``weed shell -master=127.0.0.1:<this>``
 
     @property
     def endpoint_url(self) -> str:
@@ -98,11 +100,21 @@ class SeaweedServer:
         )
 
     @classmethod
-    def start(cls, *, volumes: int = 8) -> SeaweedServer:
-        """Start weed (see :meth:`_start`), again on other ports if one was taken meanwhile."""
+    def start(
+        cls,
+        *,
+        volumes: int = 8,
+        identities: Sequence[dict[str, Any]] = (),
+        bucket: str = BUCKET,
+    ) -> SeaweedServer:
+        """Start weed (see :meth:`_start`), again on other ports if one was taken meanwhile.
+
+        ``identities`` are added to the test's own in its ``-s3.config`` (deploy/'s, with
+        its anonymous reader); ``bucket`` is the bucket it makes and :meth:`location` uses.
+        """
         for attempt in range(3):
             try:
-                return cls._start(volumes=volumes)
+                return cls._start(volumes=volumes, identities=identities, bucket=bucket)
             except RuntimeError as exc:
                 # A port checked free can still be taken before weed binds it.
                 if "address already in use" not in str(exc) or attempt == 2:
@@ -110,7 +122,9 @@ class SeaweedServer:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @classmethod
-    def _start(cls, *, volumes: int) -> SeaweedServer:
+    def _start(
+        cls, *, volumes: int, identities: Sequence[dict[str, Any]], bucket: str
+    ) -> SeaweedServer:
         """Start weed with S3 on free loopback ports; wait until a bucket takes a write.
 
         ``volumes`` of 64 MB each bound what it can hold (overwritten objects hold their
@@ -126,7 +140,8 @@ class SeaweedServer:
                     "name": "tts-test",
                     "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
                     "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                }
+                },
+                *identities,
             ]
         }
         (root / "s3.json").write_text(json.dumps(config))
@@ -157,7 +172,7 @@ class SeaweedServer:
             start_new_session=True,
         )
         log.close()
-        server = cls(s3_port=s3, root=root, process=process)
+        server = cls(s3_port=s3, root=root, process=process, bucket=bucket, master_port=master)
         try:
             wait_until(server._bucket_ready, what="SeaweedFS", timeout_s=90, alive=server._exited)
         except BaseException:
@@ -172,12 +187,11 @@ class SeaweedServer:
         client = self.client()
         try:
             names = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
-            if BUCKET not in names:
-                client.create_bucket(Bucket=BUCKET)
-            client.put_object(Bucket=BUCKET, Key="ready-probe", Body=b"ok")
-            return (
-                bytes(client.get_object(Bucket=BUCKET, Key="ready-probe")["Body"].read()) == b"ok"
-            )
+            if self.bucket not in names:
+                client.create_bucket(Bucket=self.bucket)
+            client.put_object(Bucket=self.bucket, Key="ready-probe", Body=b"ok")
+            probe = client.get_object(Bucket=self.bucket, Key="ready-probe")
+            return bytes(probe["Body"].read()) == b"ok"
         except (BotoCoreError, ClientError):
             return False
 
@@ -199,7 +213,7 @@ class SeaweedServer:
 
     def location(self) -> S3Location:
         """A fresh prefix in the test bucket."""
-        return S3Location(self.endpoint_url, BUCKET, f"t-{uuid.uuid4().hex[:12]}")
+        return S3Location(self.endpoint_url, self.bucket, f"t-{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(scope="session")
