@@ -209,7 +209,7 @@ def test_running_out_of_tokens_falls_back_without_opening_the_breaker(fake, make
     # behind it (a job keeps two in flight) reaches the empty bucket before the job cancels
     # it is thread timing, so only the first refusal is certain.
     assert limiter.granted == 1
-    assert limiter.refused >= 1
+    assert limiter.refused in (1, 2)  # the one refused, and at most the one queued behind it
     assert gtts.breaker.counters.failures == 0  # our own throttling is not Google failing
 
 
