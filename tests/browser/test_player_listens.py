@@ -41,9 +41,7 @@ def served(make_service, _portal):
     from tts_service.engines.espeak import EspeakEngine
 
     portal_app, portal_base = _portal
-    service = make_service(
-        EspeakEngine(max_chars=100), cors_origins=(portal_base,), api_keys=KEYS
-    )
+    service = make_service(EspeakEngine(max_chars=100), cors_origins=(portal_base,), api_keys=KEYS)
     app = create_app(service.settings, service=service)
     if not any(getattr(route, "path", None) == "/demo" for route in app.routes):
         app.include_router(player.router)
@@ -72,7 +70,9 @@ def _register(page, base: str, article: str) -> list[dict[str, object]]:
         "() => [...document.querySelectorAll('main p')].map((p) => p.textContent).join('\\n\\n')"
     )
     with httpx.Client(base_url=base, timeout=60) as client:
-        answer = client.put(f"/v1/articles/{article}", json={"text": text, "title": title}, headers=AUTH)
+        answer = client.put(
+            f"/v1/articles/{article}", json={"text": text, "title": title}, headers=AUTH
+        )
         assert answer.status_code in (200, 201, 202), answer.text
         assert wait_job(client, answer.json()["job"]["id"])["state"] == "done"
         return parse_vtt(client.get(f"/v1/articles/{article}/vtt").text)
