@@ -143,3 +143,27 @@ def test_text_read_without_an_article_id_reports_nothing(page, portal, served):
     page.wait_for_function(js("return !ttsRoot();"))
     page.goto("about:blank")
     assert sent == []
+
+
+def test_closing_the_player_reports_where_the_listener_stopped(page, portal, served):
+    base, app = served
+    page.goto(portal("registered.html"))
+    article = page.get_attribute(READ, "data-tts-article")
+    cues = _register(page, base, article)
+    with page.expect_response(_report("play")):
+        page.click(READ)
+    wait_playing(page)
+    duration = page.evaluate(js("return ttsAudio().duration;"))
+    with page.expect_response(_report("25")):
+        seek_audio(page, 0.3 * duration)
+    # Closed while playing: the stop goes out at once (fetch with keepalive), here awaited.
+    with page.expect_response(_report("stop")) as stop:
+        at = page.evaluate(
+            js("const t = ttsAudio().currentTime; ttsFind('.tts-close').click(); return t;")
+        )
+    assert stop.value.status == 204
+    stopped = [cue for cue in cues if cue["start"] <= at][-1]
+    page.goto("about:blank")  # nothing more to say once the player is closed
+    days, where = _figures(app, article, until_stops=False)
+    assert [(d.plays, d.q25, d.q50, d.q75, d.q100) for d in days] == [(1, 1, 0, 0, 0)]
+    assert where == {int(str(stopped["id"])[1:]): 1}
