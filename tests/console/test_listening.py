@@ -86,6 +86,26 @@ def test_reports_about_nothing_are_refused(site):
     assert _listen(client, article="../x", event="play").status_code == 422
 
 
+def test_a_beacons_text_plain_report_is_read_as_json(site):
+    # A player's beacon to another origin may only be text/plain; its body is the JSON.
+    client, service = site
+    _register(client)
+    body = '{"article": "bai", "event": "stop", "sentence": 2, "seconds": 1.5}'
+    plain = {"Content-Type": "text/plain;charset=UTF-8"}
+    assert client.post("/v1/listens", content=body, headers=plain).status_code == 204
+    broken = client.post("/v1/listens", content="{", headers=plain)
+    assert broken.status_code == 422
+    assert "detail" in broken.json()
+    db = sqlite3.connect(service.settings.registry_file)
+    try:
+        where = db.execute("SELECT article_id, sentence, stops FROM listen_stops").fetchall()
+        listened = db.execute("SELECT seconds FROM listen_days").fetchall()
+    finally:
+        db.close()
+    assert where == [("bai", 2, 1)]
+    assert listened == [(1.5,)]
+
+
 def test_reports_are_rate_limited_per_client(serve, make_service, engine):
     service = make_service(engine, api_keys=KEYS, listens_per_minute=1, listens_burst=2)
     client = serve(service)

@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -129,6 +130,19 @@ def stops(db: Database, article_id: str) -> dict[int, int]:
     return {int(sentence): int(count) for sentence, count in rows}
 
 
+async def _event(request: Request) -> ListenEvent:
+    """The report, a JSON body whatever its Content-Type says.
+
+    The player sends it with ``navigator.sendBeacon`` as the page goes away, and a beacon
+    to another origin may only be ``text/plain`` (any other type needs a preflight the
+    browser will not make for it), so the JSON arrives labelled as text.
+    """
+    try:
+        return ListenEvent.model_validate_json(await request.body())
+    except ValidationError as error:
+        raise RequestValidationError(error.errors(include_url=False)) from None
+
+
 def _buckets(request: Request) -> ClientBuckets:
     state = request.app.state
     with _LOCK:
@@ -149,7 +163,7 @@ def _buckets(request: Request) -> ClientBuckets:
     include_in_schema=False,
     responses={code: {"model": ErrorResponse} for code in (400, 404, 422, 429)},
 )
-def listen(event: ListenEvent, request: Request) -> Response:
+def listen(event: Annotated[ListenEvent, Depends(_event)], request: Request) -> Response:
     """Count one listening event of a registered article (no cookie, no address kept)."""
     client = client_key(request.client.host if request.client is not None else None)
     wait = _buckets(request).try_take(client)

@@ -7,7 +7,10 @@
  * Button attributes: data-tts-target (CSS selector of the article, default "main, article,
  * body"), data-tts-endpoint (API base URL; default: the origin this script came from),
  * data-tts-title (title for the MP3; default: the article's first h1, else document.title),
- * data-tts-highlight ("auto" | "mark" | "none"), data-tts-scroll ("true" | "false").
+ * data-tts-highlight ("auto" | "mark" | "none"), data-tts-scroll ("true" | "false"),
+ * data-tts-article (the id of an article registered with the service: its pre-made audio
+ * is played instead of reading the page, and the playback is counted in the editors'
+ * listening figures, docs/console.md).
  * Elements inside the article marked data-tts-skip (toolbars, share buttons) are not read.
  *
  * The player, its messages and its live region live in shadow roots (player-ui.css), so
@@ -612,6 +615,91 @@
     return root.replace(/\/+$/, '');
   };
 
+  /**
+   * Listening figures (docs/console.md): what one playback of a registered article did,
+   * reported to POST /v1/listens. "play" when the audio first plays, each quarter mark
+   * once when the audio reaches it, "100" at the end, and "stop" with the sentence being
+   * read when the listener closes the player or leaves the page before the end; each
+   * carries the seconds listened since the last report. Nothing identifies the listener
+   * (no id, the service sets no cookie). Reports are fire-and-forget: playback never waits
+   * for them, and a failed one is lost, never retried.
+   */
+  class ListenReport {
+    constructor(endpoint, article) {
+      this.url = `${endpoint}/v1/listens`;
+      this.article = article;
+      this.sent = new Set();
+      this.since = 0; // performance.now() when the audio last started moving; 0 while halted
+      this.heard = 0; // seconds listened not reported yet
+    }
+
+    /** The audio plays: the first time, or again after the end, is a new playback. */
+    playing() {
+      if (this.sent.has('100')) this.sent.clear();
+      if (!this.since) this.since = performance.now();
+      this.send('play');
+    }
+
+    /** The audio stopped moving (paused, or at its end). */
+    halted() {
+      if (this.since) this.heard += (performance.now() - this.since) / 1000;
+      this.since = 0;
+    }
+
+    /** The audio is at ``t`` of ``total`` seconds: the marks it has reached, once each. */
+    at(t, total) {
+      if (!this.sent.has('play') || !(total > 0)) return;
+      for (const mark of [25, 50, 75]) {
+        if (t >= (total * mark) / 100) this.send(String(mark));
+      }
+    }
+
+    ended(total) {
+      this.halted();
+      this.at(total, total);
+      this.send('100');
+    }
+
+    /** The listener closed the player or is leaving the page, at sentence ``sentence``. */
+    stop(sentence, leaving) {
+      // Nothing to report before the audio played, or after it was heard to the end.
+      if (!this.sent.has('play') || this.sent.has('100')) return;
+      this.halted();
+      this.send('stop', sentence == null ? {} : { sentence }, leaving);
+    }
+
+    send(event, extra = {}, leaving = false) {
+      if (this.sent.has(event)) return;
+      this.sent.add(event);
+      if (this.since) {
+        const now = performance.now();
+        this.heard += (now - this.since) / 1000;
+        this.since = now;
+      }
+      // The service takes at most an hour per report.
+      const seconds = Math.min(3600, Math.round(this.heard * 10) / 10);
+      this.heard = 0;
+      const body = JSON.stringify({ article: this.article, event, seconds, ...extra });
+      // text/plain: a cross-origin request that needs no preflight, the only type a beacon
+      // to another origin may carry; the service reads the JSON in it all the same.
+      const type = 'text/plain;charset=UTF-8';
+      if (leaving && navigator.sendBeacon) {
+        try {
+          if (navigator.sendBeacon(this.url, new Blob([body], { type }))) return;
+        } catch {
+          /* fall back to fetch */
+        }
+      }
+      try {
+        fetch(this.url, {
+          method: 'POST', body, headers: { 'Content-Type': type }, credentials: 'omit', keepalive: true,
+        }).catch(() => {});
+      } catch {
+        /* a report is never worth an error on the page */
+      }
+    }
+  }
+
   class Player {
     /** ``choice``: {text, range} to read only what the listener selected in the article. */
     constructor(button, choice = null) {
@@ -631,7 +719,10 @@
       this.autoScroll = typeof this.settings.scroll === 'boolean' ? this.settings.scroll : button.dataset.ttsScroll !== 'false';
       this.buttonLabel = button.innerHTML;
       this.onAnyPlay = this.onAnyPlay.bind(this);
-      this.onPageHide = () => this.savePosition(true);
+      this.onPageHide = () => {
+        this.savePosition(true);
+        this.reportStop(true);
+      };
       players.add(this);
     }
 
@@ -645,9 +736,44 @@
 
     // -- loading
 
+    /** The registered article the button names, when it reads the whole of it. */
+    articleId() {
+      const id = this.button.dataset.ttsArticle;
+      return !this.choice && id && /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/.test(id) ? id : null;
+    }
+
+    /**
+     * A registered article's own audio and timings, made when its editors saved it: no
+     * reading on the spot. The timings are fetched first, as the check that the audio is
+     * ready (404 unknown article, 503 still being made: said like any reading failure).
+     */
+    async articleInfo(id) {
+      const at = `${base(this.button)}/v1/articles/${encodeURIComponent(id)}`;
+      const response = await fetch(`${at}/vtt`, { credentials: 'omit' });
+      if (!response.ok) throw await this.httpError(response);
+      const vtt = await response.text();
+      return { id: `article:${id}`, title: this.title(), audio_url: `${at}/audio`, vtt_url: `${at}/vtt`, vtt, duration_s: null, queue_position: null };
+    }
+
     async start() {
       if (this.state === 'loading') return;
       this.clearMessage();
+      const article = this.articleId();
+      if (article) {
+        this.setLoading(true);
+        announce(MSG.loading);
+        let info;
+        try {
+          info = await this.articleInfo(article);
+        } catch (error) {
+          this.setLoading(false);
+          this.fail(error && error.ttsMessage ? error.ttsMessage : MSG.network);
+          return;
+        }
+        this.listens = new ListenReport(base(this.button), article);
+        this.opened(info);
+        return;
+      }
       const text = this.choice ? this.choice.text : collect(this.target).text;
       if (!text.trim()) {
         this.fail(MSG.empty);
@@ -670,6 +796,11 @@
         this.fail(error && error.ttsMessage ? error.ttsMessage : MSG.network);
         return;
       }
+      this.opened(info);
+    }
+
+    /** Open the player on ``info`` (what /v1/read answered, or a registered article). */
+    opened(info) {
       this.info = info;
       // Its place among articles waiting for their first audio (1 = next); null once read.
       this.queuePosition = info.queue_position == null ? null : info.queue_position;
@@ -680,7 +811,8 @@
       this.firstKey = this.choice ? this.index.keyAt(this.choice.range) : 0;
       if (info.duration_s) this.total = info.duration_s;
       this.build();
-      this.loadTimings();
+      if (info.vtt != null) this.setCues(parseVtt(info.vtt));
+      else this.loadTimings();
       const saved = storage.get(`pos:${info.id}`);
       const fresh = saved && Date.now() - (saved.at || 0) < RESUME_TTL_MS;
       const end = saved && (saved.d || info.duration_s || Infinity);
@@ -1275,6 +1407,7 @@
     // -- audio events
 
     onPlaying() {
+      if (this.listens) this.listens.playing();
       clearTimeout(this.loadTimer);
       clearTimeout(this.queueTimer);
       this.queuePosition = null;
@@ -1307,6 +1440,7 @@
     }
 
     onPause() {
+      if (this.listens) this.listens.halted();
       this.setPlayIcon(false);
       if (navigator.mediaSession && mediaOwner === this) navigator.mediaSession.playbackState = 'paused';
       this.savePosition(true);
@@ -1323,6 +1457,7 @@
     }
 
     onEnded() {
+      if (this.listens) this.listens.ended(this.duration());
       this.setPlayIcon(false);
       this.root.dataset.ttsState = 'ended';
       this.status.textContent = MSG.ended;
@@ -1350,6 +1485,7 @@
       const t = this.audio.currentTime;
       this.updateTime();
       this.updateCue(force === true);
+      if (this.listens) this.listens.at(t, this.duration());
       if (t - this.lastSaved >= 3 || t < this.lastSaved) this.savePosition();
     }
 
@@ -1474,7 +1610,27 @@
       event.preventDefault();
     }
 
+    /** The audio's length: the file's own once known, else what the service said. */
+    duration() {
+      const d = this.audio && this.audio.duration;
+      return Number.isFinite(d) && d > 0 ? d : this.total;
+    }
+
+    /** Tell the listening figures where the listener stopped (registered articles only). */
+    reportStop(leaving) {
+      if (!this.listens || !this.audio) return;
+      const t = this.audio.currentTime;
+      let cue = null;
+      for (const each of this.cues) {
+        if (each.start <= t) cue = each;
+        else break;
+      }
+      const match = cue && /^s(\d+)$/.exec(cue.id);
+      this.listens.stop(match ? Number(match[1]) : null, leaving);
+    }
+
     close() {
+      this.reportStop(false);
       this.savePosition(true);
       clearTimeout(this.loadTimer);
       clearTimeout(this.queueTimer);
