@@ -237,3 +237,46 @@ def test_two_editors_change_the_lexicon_and_the_second_is_told_to_reload(
     finally:
         first_context.close()
         second_context.close()
+
+
+def _tab_to(page, is_there: str, *, most: int = 60) -> None:
+    """Press Tab until ``is_there`` (a JS expression on ``el``) holds for the focused element."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return {is_there}; }})()"):
+            return
+    raise AssertionError(f"Tab never reached an element where {is_there}")
+
+
+def test_the_lexicon_and_deleting_work_by_keyboard(browser, console):  # noqa: F811
+    context, page, problems = _page(browser, bypass_csp=False)
+    try:
+        _sign_in_by_keyboard(page, console)
+        # To the lexicon by its navigation link, then a new entry typed in, previewed
+        # (Enter submits the form) and saved, all without the mouse.
+        _tab_to(page, "el.textContent.trim() === 'Từ điển'")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{console}/console/lexicon")
+        _tab_to(page, "el.id === 'viet'")
+        page.keyboard.type("QWZX")
+        _tab_to(page, "el.id === 'doc'", most=3)
+        page.keyboard.type("Quỹ Xanh")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{console}/console/lexicon/preview")
+        _tab_to(page, "el.textContent.trim() === 'Lưu thay đổi'")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#da-luu")
+        rows = page.locator("table.lexicon tbody th").all_inner_texts()
+        assert sorted(rows) == ["QWZX", "XKLĐ"]
+        # An article deleted by keyboard, through its confirmation page.
+        page.goto(f"{console}/console/articles/bai-1")
+        _tab_to(page, "el.textContent.trim() === 'Xóa bài…'")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{console}/console/articles/bai-1/delete")
+        _tab_to(page, "el.textContent.trim() === 'Xóa vĩnh viễn'")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{console}/console/articles**")
+        assert page.locator("tr[data-article='bai-1']").count() == 0
+        assert problems == []
+    finally:
+        context.close()
