@@ -10,6 +10,7 @@ import httpx
 import pytest
 from hypothesis import settings
 
+from tests.browser.fixtures import axe_source, browser  # noqa: F401 - fixtures
 from tests.cache_db import backend, sqlite_backend  # noqa: F401 - fixtures
 from tests.helpers import live_server
 from tests.infra.postgres import postgres_server, postgres_url  # noqa: F401 - fixtures

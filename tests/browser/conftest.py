@@ -48,32 +48,6 @@ def unavailable(reason: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the session, with a fresh profile."""
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} not found — install Debian's chromium (see .ci/run)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the Python package playwright is missing — pip install -e '.[dev]'")
-    # Playwright gives every launch a new, empty user-data-dir of its own.
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield instance
-        instance.close()
-
-
-@pytest.fixture(scope="session")
-def axe_source() -> str:
-    """axe-core's browser bundle, installed by ``npm ci`` in tests/browser."""
-    if not AXE.exists():
-        unavailable(f"{AXE.relative_to(HERE.parents[1])} not found — run npm ci in tests/browser")
-    return AXE.read_text(encoding="utf-8")
-
-
 @pytest.fixture
 def _portal():
     """A portal on another origin (``http://localhost:<port>``, the service being on

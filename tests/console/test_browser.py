@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import axe_source, browser  # noqa: F401 - shared fixtures
 from tests.browser.support import axe_violations
 from tests.registry.cms import ADMIN, AUTH, wait_job
 

@@ -16,6 +16,8 @@ from sqlalchemy import Connection
 
 from tts_service.cache_index.tables import metadata, recount
 
+__all__ = ["upgrade"]
+
 # An entry is pinned when it is an article at least one owner pins.
 _PINNED = "({row}.kind = 'article' AND EXISTS (SELECT 1 FROM pins WHERE pins.key = {row}.key))"
 
