@@ -409,10 +409,13 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_finishes(tmp_path):
         },
     )
     cache = tmp_path / "cache"
-    with FakeGoogle(latency=0.3) as fake:
+    with FakeGoogle() as fake:
         env = cli_env(
             cache, engine="gtts", gtts_base_url=fake.base_url, gtts_requests_per_minute="0"
         )
+        # Google holds every request: the run is surely mid-article when Ctrl-C comes (with
+        # quick answers it could finish all four first, and rightly exit 0).
+        fake.hang_next(1000)
         run = subprocess.Popen(
             pregenerate(str(folder), "--workers", "1"),
             env=env,
@@ -430,6 +433,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_finishes(tmp_path):
         assert "Interrupted:" in stderr and "run the same command again" in stderr
         assert "Traceback" not in stderr
 
+        fake.reset()
         again = subprocess.run(
             pregenerate(str(folder)),
             env=env,

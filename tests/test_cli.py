@@ -130,7 +130,11 @@ def test_normalize_refuses_a_registry_it_cannot_read(tmp_path):
     registry = tmp_path / "cache" / "registry.sqlite3"
     registry.parent.mkdir()
     db = sqlite3.connect(registry)
-    db.execute("PRAGMA user_version = 999")  # written by a newer version of the service
+    # A registry written by a newer version of the service (before the migration runner,
+    # the version was SQLite's user_version of a file holding the articles table).
+    db.execute("CREATE TABLE articles (id TEXT PRIMARY KEY)")
+    db.execute("PRAGMA user_version = 999")
+    db.commit()
     db.close()
     result = CliRunner().invoke(main, ["normalize", "-"], input="Sở triển khai CĐS.")
     assert result.exit_code == 1

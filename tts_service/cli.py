@@ -341,7 +341,12 @@ def worker(workers: int | None) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    service = build_service(settings)
+    try:
+        # The database is opened here first (coordination, the index): a wrong URL is
+        # a one-line error, not a traceback.
+        service = build_service(settings)
+    except (TTSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
     try:
         runtime = RegistryRuntime(service, workers=workers or settings.workers or 2)
     except TTSError as exc:

@@ -1009,6 +1009,11 @@ class SpeechService:
             raise job.error
         return job
 
+    @property
+    def closing(self) -> bool:
+        """True once :meth:`close` has begun: jobs broken off now failed because of it."""
+        return self._closing.is_set()
+
     def close(self, *, timeout: float = 30.0) -> None:
         """Stop the workers, let running work end, then close the engines and the cache.
 

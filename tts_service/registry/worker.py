@@ -152,6 +152,11 @@ def run_job(registry: ArticleRegistry, job: JobRecord, owner: str) -> JobOutcome
     version = record.version
 
     def give_up(message: str, *, transient: bool) -> JobOutcome:
+        if service.closing:
+            # Our own shutdown broke it off, after WorkerPool.close handed the job back
+            # (claimable at once, its try refunded): a backoff recorded now would only
+            # keep the next worker waiting.
+            return JobOutcome(job.id, record.id, "retry", error=message)
         # ``attempts`` counts the tries claimed, this one and any whose process died.
         tries = job.attempts
         if transient and tries < settings.job_attempts:
