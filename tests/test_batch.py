@@ -409,13 +409,13 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_finishes(tmp_path):
         },
     )
     cache = tmp_path / "cache"
-    with FakeGoogle() as fake:
+    # Two seconds an answer: eight requests take several times longer than Ctrl-C needs
+    # to arrive, so the run is surely mid-article (with quick answers it could finish all
+    # four first, and rightly exit 0), and the request in flight still ends soon.
+    with FakeGoogle(latency=2.0) as fake:
         env = cli_env(
             cache, engine="gtts", gtts_base_url=fake.base_url, gtts_requests_per_minute="0"
         )
-        # Google holds every request: the run is surely mid-article when Ctrl-C comes (with
-        # quick answers it could finish all four first, and rightly exit 0).
-        fake.hang_next(1000)
         run = subprocess.Popen(
             pregenerate(str(folder), "--workers", "1"),
             env=env,
@@ -429,11 +429,13 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_finishes(tmp_path):
             _, stderr = run.communicate(timeout=60)
         finally:
             run.kill()
+            run.wait()
+            if run.stderr is not None:
+                run.stderr.close()  # also when communicate() gave up
         assert run.returncode == 130, stderr
         assert "Interrupted:" in stderr and "run the same command again" in stderr
         assert "Traceback" not in stderr
 
-        fake.reset()
         again = subprocess.run(
             pregenerate(str(folder)),
             env=env,
